@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kthread_perf: the worker loop of SPEC.md section 2, written once.
+ *
+ * The kernel module, pthread_bench and coro_bench include this file after
+ * defining struct kp_worker and the hooks below, so that every model runs
+ * the same instructions between its own primitives.  The hot loop counts
+ * in a local and touches nothing but the counter; timestamps are taken
+ * only around waits.
+ *
+ * struct kp_worker must have the members
+ *	unsigned int id;			worker index 0..thread_count-1
+ *	const struct kp_config *cfg;
+ *	struct kp_stats st;
+ *
+ * and the includer defines (static inline, or macros):
+ *	void kp_op_atomic(struct kp_worker *w);	atomic ++ of the shared counter
+ *	void kp_spin_lock(struct kp_worker *w);		and kp_spin_unlock()
+ *	void kp_mutex_lock(struct kp_worker *w);	and kp_mutex_unlock()
+ *	u64 *kp_locked_counter(struct kp_worker *w);	counter under either lock
+ *	u64 kp_now_ns(void);				monotonic clock
+ *	void kp_wait_yield(struct kp_worker *w);	give up the CPU
+ *	void kp_wait_sleep(struct kp_worker *w);	sleep cfg->sleep_us (0: a tick)
+ *	void kp_pp_give(struct kp_worker *w, u64 now);	store now as the partner's
+ *							wake time, hand it the
+ *							turn and wake it
+ *	u64 kp_pp_take(struct kp_worker *w);		wait for the turn; return
+ *							the partner's wake time
+ *	bool kp_should_stop(struct kp_worker *w);	stop requested
+ *	void kp_relax(struct kp_worker *w);		between chunks (the kernel's
+ *							cond_resched())
+ */
+#ifndef KP_LOOP_H
+#define KP_LOOP_H
+
+#include "kp_defs.h"
+
+/* n operations on the shared counter in the configured sync mode. */
+static __always_inline void kp_do_ops(struct kp_worker *w, u64 n)
+{
+	u64 *locked = kp_locked_counter(w);
+	u64 i;
+
+	switch (w->cfg->sync_mode) {
+	case KP_SYNC_ATOMIC:
+		for (i = 0; i < n; i++)
+			kp_op_atomic(w);
+		break;
+	case KP_SYNC_SPINLOCK:
+		for (i = 0; i < n; i++) {
+			kp_spin_lock(w);
+			(*locked)++;
+			kp_spin_unlock(w);
+		}
+		break;
+	case KP_SYNC_MUTEX:
+		for (i = 0; i < n; i++) {
+			kp_mutex_lock(w);
+			(*locked)++;
+			kp_mutex_unlock(w);
+		}
+		break;
+	default: /* KP_SYNC_PERCPU: a real store per operation, never folded */
+		for (i = 0; i < n; i++)
+			WRITE_ONCE(w->st.private_count,
+				   READ_ONCE(w->st.private_count) + 1);
+		break;
+	}
+}
+
+static inline void kp_record_wait(struct kp_worker *w, u64 since)
+{
+	u64 now = kp_now_ns();
+
+	kp_hist_add(&w->st.hist, now > since ? now - since : 0);
+	WRITE_ONCE(w->st.waits, w->st.waits + 1);
+}
+
+/*
+ * Ping-pong turn order.  Workers 2p and 2p+1 are partners; the even one
+ * starts.  With n = work_target / yield_interval, at each boundary
+ * k = 1..n both hand the turn over; the even one then waits for it back
+ * every time, the odd one before its first chunk and at every boundary
+ * but the last.  So each waits exactly n times and each wait ends with
+ * the partner's hand-over.
+ */
+static inline void kp_pingpong(struct kp_worker *w, u64 k, u64 n)
+{
+	u64 since;
+
+	if (k)
+		kp_pp_give(w, kp_now_ns());
+	if ((w->id & 1) && k == n)
+		return;
+	since = kp_pp_take(w);
+	if (!kp_should_stop(w))
+		kp_record_wait(w, since);
+}
+
+/* The wait at boundary k of n (k = 0 only for the odd ping-pong worker). */
+static inline void kp_wait(struct kp_worker *w, u64 k, u64 n)
+{
+	u64 since;
+
+	switch (w->cfg->work_mode) {
+	case KP_WORK_YIELD:
+		since = kp_now_ns();
+		kp_wait_yield(w);
+		kp_record_wait(w, since);
+		break;
+	case KP_WORK_SLEEP:
+		since = kp_now_ns();
+		kp_wait_sleep(w);
+		kp_record_wait(w, since);
+		break;
+	case KP_WORK_PINGPONG:
+		kp_pingpong(w, k, n);
+		break;
+	}
+}
+
+/*
+ * Run the workload of one worker to its end or until a stop is requested.
+ * w->st.ops is published after every chunk of at most KP_CHUNK operations.
+ */
+static inline void kp_run_workload(struct kp_worker *w)
+{
+	const struct kp_config *c = w->cfg;
+	u64 target = c->work_target;
+	u64 n = kp_waits_per_worker(c);
+	u64 next = n ? c->yield_interval : target + 1;
+	u64 done = 0, k = 0, end;
+
+	if (c->work_mode == KP_WORK_PINGPONG && (w->id & 1) && n)
+		kp_wait(w, 0, n);
+	while (done < target && !kp_should_stop(w)) {
+		end = done + KP_CHUNK;
+		if (end > next)
+			end = next;
+		if (end > target)
+			end = target;
+		kp_do_ops(w, end - done);
+		done = end;
+		WRITE_ONCE(w->st.ops, done);
+		if (done == next) {
+			kp_wait(w, ++k, n);
+			next = k < n ? next + c->yield_interval : target + 1;
+		}
+		kp_relax(w);
+	}
+}
+
+#endif /* KP_LOOP_H */
