@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kthread_perf: what pthread_bench and coro_bench share (SPEC.md section 5),
+ * written once: option parsing and validation, the result of a run, its
+ * JSON and human-readable output, the count check, and small system helpers.
+ *
+ * Build: `make -C userspace/common [VARIANT=asan|tsan]` makes
+ * build/[VARIANT/]libkpcommon.a at the top of the tree; a Makefile may
+ * `include userspace/common/kpcommon.mk` for the flags and paths
+ * (KP_CFLAGS, KP_SAN_FLAGS, KP_LIB; see that file).
+ *
+ * A model's main() is, in outline:
+ *
+ *	static u64 workers = 1;
+ *	static const struct kp_cli_opt extra[] = {
+ *		{ "workers", "M", "OS threads that run the coroutines",
+ *		  1, 1024, 1, &workers },
+ *		{ NULL },
+ *	};
+ *	static const struct kp_cli cli = {
+ *		.prog = "coro_bench", .summary = "...", .extra = extra,
+ *	};
+ *	struct kp_opts o;
+ *	struct kp_result r;
+ *
+ *	kp_parse_args(&cli, argc, argv, &o);	   (exits 2 on bad usage, 0 on --help)
+ *	kp_install_stop_handler();		   (SIGINT -> kp_stop_requested())
+ *	kp_result_init(&r, "coro", &o.cfg, workers);
+ *	... run; fill r.threads[i], r.hist, r.counter, r.elapsed_ns,
+ *	    r.user_ns, r.sys_ns, r.stopped ...
+ *	kp_result_sum_threads(&r);		   (ops, waits, switches, cputime)
+ *	kp_result_print(&r, o.json, stdout);
+ *	kp_result_verify(&r);			   (exits 1 on a count mismatch)
+ *	kp_result_free(&r);
+ *
+ * Everything here is single-threaded except kp_stop_requested(), which
+ * any thread may call at any time.
+ */
+#ifndef KP_BENCH_H
+#define KP_BENCH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "kp_user.h"
+#include "kp_defs.h"
+
+/* ---- Options ---------------------------------------------------------- */
+
+/*
+ * An option a binary adds to the common ones: `--NAME VALUE` (or
+ * `--NAME=VALUE`), an unsigned decimal integer in min..max, stored in
+ * *value, which holds def until the option is given.  NULL name ends a list.
+ */
+struct kp_cli_opt {
+	const char *name;	/* without the leading "--" */
+	const char *metavar;	/* "M", "BYTES" (for --help) */
+	const char *help;	/* one line for --help */
+	u64 min, max;
+	u64 def;
+	u64 *value;
+};
+
+/* What a binary tells the parser about itself. */
+struct kp_cli {
+	const char *prog;	/* name in messages: "pthread_bench" */
+	const char *summary;	/* one line for --help */
+	u32 max_threads;	/* bound of --thread-count; 0: KP_MAX_THREADS_DEFAULT */
+	const struct kp_cli_opt *extra;	/* NULL or a list ended by name == NULL */
+};
+
+struct kp_opts {
+	struct kp_config cfg;	/* validated: ranges, even count in pingpong */
+	bool json;		/* --json given */
+};
+
+/*
+ * Parse argv into *o, starting from KP_CONFIG_DEFAULT.  Common options:
+ * --thread-count --work-mode --sync-mode --work-target --yield-interval
+ * --sleep-us --bind-cpu-count --json --help (-h).  Values are checked
+ * against the module's ranges (kp_defs.h) and bind-cpu-count against the
+ * number of online CPUs.  Bad usage prints one line naming the option on
+ * stderr and exits 2; --help prints usage on stdout and exits 0.
+ */
+void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
+		   struct kp_opts *o);
+
+/*
+ * For checks a binary adds after kp_parse_args(): print
+ * "PROG: OPTION: message" as one line on stderr and exit 2.
+ * option is spelled as the user typed it ("--workers"); may be NULL.
+ */
+__attribute__((noreturn, format(printf, 2, 3)))
+void kp_usage_error(const char *option, const char *fmt, ...);
+
+/* Runtime failure: print "PROG: message" on stderr and exit 1. */
+__attribute__((noreturn, format(printf, 1, 2)))
+void kp_die(const char *fmt, ...);
+
+/* Like kp_die() with ": strerror(err)" appended (err is an errno value). */
+__attribute__((noreturn, format(printf, 2, 3)))
+void kp_die_errno(int err, const char *fmt, ...);
+
+/* The program name given to kp_parse_args() ("kp" before that). */
+const char *kp_prog(void);
+
+/* Names of the modes as spelled in flags, sysfs and JSON. */
+const char *kp_work_mode_name(u32 mode);
+const char *kp_sync_mode_name(u32 mode);
+
+/* ---- Results ---------------------------------------------------------- */
+
+/* One row of "threads" in the JSON (for coro: one coroutine). */
+struct kp_thread_result {
+	u32 id;
+	long pid;		/* TID of the OS thread that ran it */
+	int cpu;		/* bound CPU, or -1 */
+	int last_cpu;		/* CPU it ended on */
+	u64 ops;
+	u64 nvcsw;		/* voluntary switches over the run (delta) */
+	u64 nivcsw;		/* involuntary switches over the run (delta) */
+	u64 cputime_ns;
+	u64 runtime_ns;		/* its own start to its own end */
+	u64 waits;
+};
+
+struct kp_result {
+	const char *model;	/* "pthread", "coro" */
+	struct kp_config cfg;
+	u32 workers;		/* OS threads that ran the work */
+	bool stopped;		/* stopped early (SIGINT): counts not checked */
+	u64 total_ops;		/* sum of the per-thread ops */
+	u64 counter;		/* the shared counter (percpu: sum of private ones) */
+	u64 elapsed_ns;		/* first worker start to last worker end */
+	u64 user_ns, sys_ns;	/* process CPU time over the run */
+	u64 nvcsw, nivcsw;	/* totals over the OS threads */
+	u64 cputime_ns;		/* total over the OS threads */
+	u64 waits;		/* total waits */
+	struct kp_hist hist;	/* every worker's histogram merged */
+	struct kp_thread_result *threads;	/* cfg.thread_count rows */
+};
+
+/*
+ * Zero *r, copy the configuration, allocate cfg->thread_count rows with
+ * id = i, cpu = kp_worker_cpu(cfg, i) and last_cpu = -1.  Dies on ENOMEM.
+ */
+void kp_result_init(struct kp_result *r, const char *model,
+		    const struct kp_config *cfg, u32 workers);
+void kp_result_free(struct kp_result *r);
+
+/*
+ * Set total_ops, waits, nvcsw, nivcsw and cputime_ns to the sums over the
+ * rows.  Models whose rows share an OS thread (coro) overwrite the switch
+ * and CPU totals afterwards with per-OS-thread sums.
+ */
+void kp_result_sum_threads(struct kp_result *r);
+
+/* ops/s over elapsed_ns (0 when elapsed_ns is 0). */
+u64 kp_result_throughput(const struct kp_result *r);
+
+/*
+ * Print the result: one JSON object of SPEC.md section 5 (with a newline)
+ * when json, else a human-readable summary with per-thread rows and the
+ * non-empty part of the histogram.  A stopped run is noted on stderr.
+ */
+void kp_result_print(const struct kp_result *r, bool json, FILE *f);
+void kp_result_print_json(const struct kp_result *r, FILE *f);
+void kp_result_print_human(const struct kp_result *r, FILE *f);
+
+/* Histogram rows "lo_ns hi_ns count" from the first to the last non-empty bucket. */
+void kp_hist_print(const struct kp_hist *h, FILE *f);
+
+/*
+ * Unless r->stopped: check counter == total_ops == thread_count *
+ * work_target, waits == hist.samples == thread_count * waits per worker,
+ * and the sum of the buckets == samples.  On a mismatch print what
+ * differs on stderr and exit 1.
+ */
+void kp_result_verify(const struct kp_result *r);
+
+/* ---- System helpers --------------------------------------------------- */
+
+u64 kp_clock_ns(void);		/* CLOCK_MONOTONIC */
+u64 kp_thread_cputime_ns(void);	/* CLOCK_THREAD_CPUTIME_ID of the caller */
+u64 kp_tick_ns(void);		/* clock_getres(CLOCK_MONOTONIC_COARSE): one tick */
+u64 kp_timeval_ns(long sec, long usec);	/* for struct rusage times */
+
+/* Number of online CPUs, and the i-th of them (ascending; i < count). */
+u32 kp_online_cpu_count(void);
+int kp_online_cpu(u32 i);
+
+/*
+ * CPU worker i is bound to: the (i mod bind_cpu_count)-th online CPU, or
+ * -1 when bind_cpu_count is 0.
+ */
+int kp_worker_cpu(const struct kp_config *cfg, u32 i);
+
+/* Kernel release (uname -r), for "kernel" in the JSON. */
+const char *kp_kernel_release(void);
+
+/*
+ * SIGINT sets a flag instead of killing the process, so that a run can be
+ * stopped early and still reported.  kp_stop_requested() reads the flag
+ * (relaxed atomic load, cheap enough for every chunk of work).
+ */
+void kp_install_stop_handler(void);
+bool kp_stop_requested(void);
+void kp_request_stop(void);
+
+#endif /* KP_BENCH_H */

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kthread_perf: clocks, CPUs, the kernel release and the stop flag, as the
+ * user-space models need them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kp_bench.h"
+
+static u64 ts_ns(const struct timespec *ts)
+{
+	return (u64)ts->tv_sec * 1000000000u + (u64)ts->tv_nsec;
+}
+
+u64 kp_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts_ns(&ts);
+}
+
+u64 kp_thread_cputime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts_ns(&ts);
+}
+
+u64 kp_tick_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &ts) || !ts_ns(&ts))
+		return 4000000;	/* HZ=250, Debian's default */
+	return ts_ns(&ts);
+}
+
+u64 kp_timeval_ns(long sec, long usec)
+{
+	return (u64)sec * 1000000000u + (u64)usec * 1000u;
+}
+
+/*
+ * Online CPUs, ascending, read once from /sys/devices/system/cpu/online
+ * ("0-3,6,8-9"); where that is unreadable, the CPUs this process may run on.
+ */
+static int online_cpus[CPU_SETSIZE];
+static u32 online_nr;
+
+static void read_online_cpus(void)
+{
+	char buf[4096], *p, *end;
+	FILE *f;
+
+	if (online_nr)
+		return;
+	f = fopen("/sys/devices/system/cpu/online", "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f)) {
+			for (p = buf; *p >= '0' && *p <= '9';) {
+				long lo = strtol(p, &end, 10), hi = lo;
+
+				if (*end == '-')
+					hi = strtol(end + 1, &end, 10);
+				for (; lo <= hi && online_nr < CPU_SETSIZE; lo++)
+					online_cpus[online_nr++] = (int)lo;
+				if (*end != ',')
+					break;
+				p = end + 1;
+			}
+		}
+		fclose(f);
+	}
+	if (!online_nr) {
+		cpu_set_t set;
+		int c;
+
+		if (sched_getaffinity(0, sizeof(set), &set))
+			kp_die_errno(errno, "cannot list the online CPUs");
+		for (c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				online_cpus[online_nr++] = c;
+	}
+}
+
+u32 kp_online_cpu_count(void)
+{
+	read_online_cpus();
+	return online_nr;
+}
+
+int kp_online_cpu(u32 i)
+{
+	read_online_cpus();
+	return online_cpus[i % online_nr];
+}
+
+int kp_worker_cpu(const struct kp_config *cfg, u32 i)
+{
+	if (!cfg->bind_cpu_count)
+		return -1;
+	return kp_online_cpu(i % cfg->bind_cpu_count);
+}
+
+const char *kp_kernel_release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u))
+		strcpy(u.release, "unknown");
+	return u.release;
+}
+
+static int stop_flag;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
+}
+
+void kp_install_stop_handler(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL))
+		kp_die_errno(errno, "sigaction(SIGINT)");
+}
+
+bool kp_stop_requested(void)
+{
+	return __atomic_load_n(&stop_flag, __ATOMIC_RELAXED);
+}
+
+void kp_request_stop(void)
+{
+	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
+}
