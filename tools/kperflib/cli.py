@@ -1,0 +1,654 @@
+# SPDX-License-Identifier: GPL-2.0
+"""kperf's command line: run, compare, sweep, report (SPEC.md section 6).
+
+Exit status: 0 on success, 2 on bad usage (one line naming the problem),
+1 on a runtime failure, 130 when interrupted.  A command that needs the
+klt model runs where the module can be loaded: on the host when it can,
+else the whole command re-runs itself inside one tools/vm guest, so every
+model of a compare, sweep or report is measured on the same kernel.
+"""
+
+import argparse
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from . import env, klt, plot, runner, stats, table
+from .models import (Config, MODELS, PARAMS, PARAM_LABELS, RunError,
+                     UsageError, WORKLOAD_PARAMS, check_config, check_value,
+                     flag, parse_value)
+
+PROG = "kperf"
+DEFAULT_RUN_TIMEOUT = 600
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one line and exit status 2."""
+
+    def error(self, message):
+        raise UsageError("%s: %s (try --help)" % (self.prog, message))
+
+
+def add_workload(p, coro=True):
+    g = p.add_argument_group("workload options (SPEC.md section 2)")
+    g.add_argument("--thread-count", metavar="N",
+                   help="workers (coroutines for coro); default 4")
+    g.add_argument("--work-mode", metavar="M",
+                   help="normal, yield, sleep or pingpong; default normal")
+    g.add_argument("--sync-mode", metavar="S",
+                   help="atomic, spinlock, mutex or percpu; default atomic")
+    g.add_argument("--work-target", metavar="N",
+                   help="operations per worker; default 1e6")
+    g.add_argument("--yield-interval", metavar="N",
+                   help="operations between two waits; default 1000")
+    g.add_argument("--sleep-us", metavar="N",
+                   help="sleep length in sleep mode, 0 = one tick; default 0")
+    g.add_argument("--bind-cpu-count", metavar="N",
+                   help="bind worker i to online CPU i mod N; 0 = unbound "
+                        "(default)")
+    if coro:
+        g.add_argument("--workers", metavar="M",
+                       help="coro only: OS threads under the coroutines; "
+                            "1 = many-to-one (default), M > 1 many-to-many")
+        g.add_argument("--stack-size", metavar="BYTES",
+                       help="coro only: coroutine stack size (64K, 1M ok)")
+
+
+def add_common(p):
+    g = p.add_argument_group("where and how long")
+    w = g.add_mutually_exclusive_group()
+    w.add_argument("--vm", action="store_true",
+                   help="run inside tools/vm even if the host could load "
+                        "the module")
+    w.add_argument("--host", action="store_true",
+                   help="never start a VM; fail if klt is needed and the "
+                        "host cannot load the module")
+    g.add_argument("--run-timeout", metavar="S", type=float,
+                   default=DEFAULT_RUN_TIMEOUT,
+                   help="give up on one run after S seconds (default %d)"
+                        % DEFAULT_RUN_TIMEOUT)
+    g.add_argument("--vm-timeout", metavar="S", type=int,
+                   help="time limit of the whole VM boot (default: scaled "
+                        "to the command)")
+
+
+def build_parser():
+    top = Parser(prog=PROG, description=(
+        "Measure kernel threads (klt), POSIX threads (pthread) and "
+        "coroutines (coro) on the same workload."),
+        epilog="Run `kperf COMMAND --help` for a command's options.  Commands "
+               "that need klt run on the host when it can load "
+               "kthread_perf.ko, else inside one tools/vm guest.")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND",
+                             parser_class=Parser)
+
+    p = sub.add_parser("run", help="run one model once",
+                       description="Run one model once and print its "
+                                   "result (a table, or SPEC.md's JSON).")
+    p.add_argument("model", metavar="MODEL", help="klt, pthread or coro")
+    add_workload(p)
+    p.add_argument("--json", action="store_true",
+                   help="print the result as one JSON object")
+    add_common(p)
+
+    p = sub.add_parser("compare", help="every model on the same workload",
+                       description="Run klt, pthread and coro on identical "
+                                   "options and print one table with the "
+                                   "ratios between them.")
+    add_workload(p)
+    p.add_argument("--repeat", metavar="R", default="1",
+                   help="runs per model; the table shows medians (default 1)")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON array of every result")
+    add_common(p)
+
+    p = sub.add_parser("sweep", help="vary one parameter",
+                       description="Vary one parameter over values, repeat "
+                                   "each point, write CSV, JSON and a PNG "
+                                   "plot (median with min..max bars).",
+                       epilog="PARAM: %s.  Files: DIR/PARAM.csv (one row per "
+                              "value x model x repeat), DIR/PARAM-summary.csv"
+                              ", DIR/PARAM.json, DIR/PARAM.png."
+                              % ", ".join(PARAMS))
+    p.add_argument("param", metavar="PARAM", help="the parameter to vary")
+    p.add_argument("--values", metavar="a,b,c", required=True,
+                   help="comma-separated values of PARAM")
+    add_workload(p)
+    p.add_argument("--models", metavar="LIST", default=None,
+                   help="comma-separated models (default klt,pthread,coro; "
+                        "coro for workers and stack-size)")
+    p.add_argument("--repeat", metavar="R", default="3",
+                   help="runs per point (default 3)")
+    p.add_argument("--out", metavar="DIR", default="kperf-sweep",
+                   help="output directory (default ./kperf-sweep)")
+    add_common(p)
+
+    p = sub.add_parser("report", help="the reference report's experiments",
+                       description="Run the reference report's experiment "
+                                   "set (its Tables 7-14, Figures 1-6) plus "
+                                   "sync modes, wait latency and "
+                                   "many-to-many coroutines; write "
+                                   "DIR/report.md with tables and PNGs.")
+    p.add_argument("--out", metavar="DIR", default="kperf-report",
+                   help="output directory (default ./kperf-report)")
+    p.add_argument("--quick", action="store_true",
+                   help="scaled-down work, one run per point: minutes "
+                        "under TCG")
+    p.add_argument("--repeat", metavar="R", default=None,
+                   help="runs per point (default 3, 1 with --quick)")
+    add_common(p)
+    return top
+
+
+# ---------------------------------------------------------------- options
+
+def config_from(args, base=None):
+    """The Config the workload options describe (unset: base's values)."""
+    cfg = base or Config()
+    for name in PARAMS:
+        text = getattr(args, name, None)
+        if text is not None:
+            cfg = cfg.with_param(name, parse_value(name, text))
+    return cfg
+
+
+def positive(name, text):
+    v = parse_value("work_target", text) if text is not None else None
+    if v is None or v < 1:
+        raise UsageError("--%s: needs a positive integer, not '%s'"
+                         % (name, text))
+    return v
+
+
+def parse_models(text):
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    if not models:
+        raise UsageError("--models: no model given")
+    for m in models:
+        if m not in MODELS:
+            raise UsageError("unknown model '%s' (one of %s)"
+                             % (m, ", ".join(MODELS)))
+    return models
+
+
+def reject_coro_only(args, model):
+    for name in ("workers", "stack_size"):
+        if getattr(args, name, None) is not None and model != "coro":
+            raise UsageError("--%s applies to the coro model only"
+                             % flag(name))
+
+
+# ------------------------------------------------------------- placement
+
+def needs_klt(args):
+    if args.command == "run":
+        return args.model == "klt"
+    if args.command == "sweep":
+        return "klt" in args.models
+    return True
+
+
+def vm_timeout(args):
+    if args.vm_timeout:
+        return args.vm_timeout
+    if args.command == "report":
+        return 2400 if args.quick else 6 * 3600
+    if args.command == "sweep":
+        points = len(args.values_parsed) * args.repeat_n * len(args.models)
+        return int(300 + points * min(args.run_timeout, 300))
+    return int(300 + 3 * args.run_timeout)
+
+
+def placement(args, argv):
+    """None to run here, or the tools/vm command line to re-run in."""
+    if not needs_klt(args):
+        return None
+    ok, why = klt.host_can_load(runner.ROOT)
+    if args.host:
+        if not ok:
+            raise RunError("--host: klt needs kthread_perf.ko and this kernel "
+                           "cannot load it (%s)" % why)
+        return None
+    if ok and not args.vm:
+        return None
+    vm = os.path.join(runner.ROOT, "tools", "vm")
+    if not os.access(vm, os.X_OK):
+        raise RunError("klt needs a kernel that can load the module (%s), "
+                       "and %s is missing" % (why, vm))
+    cmd = [vm, "--timeout", str(vm_timeout(args))]
+    out = getattr(args, "out", None)
+    if out:
+        os.makedirs(out, exist_ok=True)
+        cmd += ["--rw", os.path.abspath(out)]
+    rest = [a for a in argv if a != "--vm"]
+    cmd += ["--", os.path.join(runner.ROOT, "tools", "kperf")] + rest + \
+        ["--host"]
+    if not args.vm:
+        sys.stderr.write("kperf: %s; running inside tools/vm\n" % why)
+    return cmd
+
+
+def run_in_vm(cmd):
+    environ = dict(os.environ)
+    environ.update(env.vm_environment())
+    proc = subprocess.Popen(cmd, env=environ)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        proc.wait()
+        raise
+
+
+# -------------------------------------------------------------- progress
+
+class Progress:
+    """`[k/N  12.3s] what` lines on stderr for long runs."""
+
+    def __init__(self, total, enabled=True):
+        self.total = total
+        self.k = 0
+        self.t0 = time.monotonic()
+        self.enabled = enabled
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def step(self, what):
+        self.k += 1
+        self.note("%s" % what)
+
+    def note(self, what):
+        if self.enabled:
+            sys.stderr.write("kperf: [%d/%d %6.1fs] %s\n"
+                             % (self.k, self.total, self.elapsed(), what))
+            sys.stderr.flush()
+
+    def live(self, done, total):
+        if self.enabled and total:
+            sys.stderr.write("kperf:   ... %s of %s ops (%.0f%%)\n" % (
+                "{:,}".format(done), "{:,}".format(total),
+                100.0 * done / total))
+
+
+# ------------------------------------------------------------------- run
+
+def run_table(res):
+    h = res.get("latency_hist") or {}
+    rows = [
+        ["model", res["model"]],
+        ["kernel", res.get("kernel", "-")],
+        ["workers (OS threads)", table.fmt_int(res["config"].get("workers"))],
+        ["total ops", table.fmt_int(res["total_ops"])],
+        ["counter", table.fmt_int(res["counter"])],
+        ["elapsed", table.fmt_ns(res["elapsed_ns"])],
+        ["throughput (ops/s)", table.fmt_int(res["throughput"])],
+        ["user time", table.fmt_ns(res.get("user_ns"))],
+        ["system time", table.fmt_ns(res.get("sys_ns"))],
+        ["CPU time", table.fmt_ns(res.get("cputime_ns"))],
+        ["voluntary switches", table.fmt_int(res.get("nvcsw"))],
+        ["involuntary switches", table.fmt_int(res.get("nivcsw"))],
+        ["waits", table.fmt_int(res.get("waits"))],
+    ]
+    if h.get("samples"):
+        rows += [["wait latency min/mean/max", "%s / %s / %s" % (
+            table.fmt_ns(h["min_ns"]), table.fmt_ns(h["mean_ns"]),
+            table.fmt_ns(h["max_ns"]))]]
+    return table.text(["metric", "value"], rows)
+
+
+def with_module(models, fn):
+    """Call fn() with kthread_perf loaded when klt is among models."""
+    if "klt" in models:
+        with klt.Module(runner.ROOT):
+            return fn()
+    return fn()
+
+
+def cmd_run(args):
+    model = args.model
+    cfg = args.cfg
+    res = with_module([model], lambda: runner.run(
+        model, cfg, args.run_timeout,
+        progress=None if args.json else Progress(1).live))
+    if args.json:
+        print(json.dumps(res))
+    else:
+        print("kperf run %s: %s" % (model, cfg.describe()))
+        print(run_table(res), end="")
+    return 0
+
+
+# --------------------------------------------------------------- compare
+
+COMPARE_METRICS = ("throughput", "elapsed_ns", "total_ops", "cputime_ns",
+                   "user_ns", "sys_ns", "nvcsw", "nivcsw", "waits",
+                   "mean_wait_ns", "max_wait_ns")
+RATIOS = (("coro", "pthread"), ("coro", "klt"), ("klt", "pthread"))
+
+
+def measure(models, cfg, repeat, run_timeout, progress, label="", sink=None):
+    """{model: [result, ...]} of repeat runs of cfg on each model.
+
+    Models alternate within a repeat (klt, pthread, coro, klt, ...) so a
+    slow drift of the machine hits all of them alike.  sink(model, i, res)
+    is called after every run (incremental output).
+    """
+    out = {m: [] for m in models}
+    for i in range(repeat):
+        for m in models:
+            progress.step("%s%s%s" % (label, m, " repeat %d/%d" % (
+                i + 1, repeat) if repeat > 1 else ""))
+            res = runner.run(m, cfg, run_timeout, progress=progress.live)
+            out[m].append(res)
+            if sink:
+                sink(m, i, res)
+    return out
+
+
+def compare_rows(results, metrics=COMPARE_METRICS):
+    rows = []
+    for metric in metrics:
+        fn, unit, label = stats.METRICS[metric]
+        row = ["%s%s" % (label, " (%s)" % unit if unit == "ops/s" else "")]
+        for m in results:
+            row.append(table.fmt_spread(metric, stats.summarize(results[m],
+                                                                metric)))
+        rows.append(row)
+    return rows
+
+
+def ratio_rows(results):
+    rows = []
+    med = {m: stats.median(results[m], "throughput") for m in results}
+    for a, b in RATIOS:
+        if a in med and b in med:
+            rows.append(["%s/%s" % (a, b),
+                         table.fmt_ratio(stats.ratio(med[a], med[b]))])
+    return rows
+
+
+def cmd_compare(args):
+    cfg = args.cfg
+    progress = Progress(len(MODELS) * args.repeat_n, enabled=not args.json)
+    results = with_module(MODELS, lambda: measure(
+        MODELS, cfg, args.repeat_n, args.run_timeout, progress))
+    if args.json:
+        print(json.dumps([r for m in MODELS for r in results[m]]))
+        return 0
+    where = env.describe()
+    print("kperf compare: %s%s" % (cfg.describe(), "; coro on %d worker%s" % (
+        cfg.workers, "s" if cfg.workers > 1 else "")))
+    print("measured on %s" % env.sentence(where))
+    if args.repeat_n > 1:
+        print("median of %d runs per model (min..max)" % args.repeat_n)
+    print()
+    print(table.text(["metric"] + list(MODELS), compare_rows(results)), end="")
+    print()
+    print(table.text(["throughput ratio", "value"], ratio_rows(results)),
+          end="")
+    return 0
+
+
+# ----------------------------------------------------------------- sweep
+
+CSV_FIELDS = (["param", "value", "model", "repeat"] + list(WORKLOAD_PARAMS) +
+              ["workers", "total_ops", "counter", "elapsed_ns", "throughput",
+               "user_ns", "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits",
+               "mean_wait_ns", "max_wait_ns", "cpu_eff"])
+SUMMARY_METRICS = ("throughput", "elapsed_ns", "nvcsw", "nivcsw", "waits",
+                   "mean_wait_ns", "cpu_eff")
+
+
+def csv_row(param, value, model, i, res):
+    row = {"param": param, "value": value, "model": model, "repeat": i + 1}
+    row.update({k: res["config"].get(k) for k in WORKLOAD_PARAMS})
+    row["workers"] = res["config"].get("workers")
+    for k in ("total_ops", "counter", "elapsed_ns", "throughput", "user_ns",
+              "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits"):
+        row[k] = res.get(k)
+    for k in ("mean_wait_ns", "max_wait_ns"):
+        row[k] = stats.value(res, k)
+    eff = stats.value(res, "cpu_eff")
+    row["cpu_eff"] = None if eff is None else round(eff, 2)
+    return row
+
+
+class SweepWriter:
+    """PARAM.csv grows a row per run; PARAM.json is rewritten per run."""
+
+    def __init__(self, out, param, meta):
+        self.out, self.param, self.meta = out, param, meta
+        os.makedirs(out, exist_ok=True)
+        self.csv_path = os.path.join(out, param + ".csv")
+        self.json_path = os.path.join(out, param + ".json")
+        self.csv_file = open(self.csv_path, "w", newline="")
+        self.csv = csv.DictWriter(self.csv_file, CSV_FIELDS)
+        self.csv.writeheader()
+        self.csv_file.flush()
+        self.runs = []
+
+    def add(self, value, model, i, res):
+        self.csv.writerow(csv_row(self.param, value, model, i, res))
+        self.csv_file.flush()
+        self.runs.append({"value": value, "model": model, "repeat": i + 1,
+                          "result": res})
+        self.dump()
+
+    def dump(self, summary=None):
+        doc = dict(self.meta)
+        doc["runs"] = self.runs
+        if summary is not None:
+            doc["summary"] = summary
+        tmp = self.json_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(doc, f, indent=1)
+        os.replace(tmp, self.json_path)
+
+    def close(self):
+        self.csv_file.close()
+
+
+def sweep_summary(param, values, models, by_point):
+    """Rows of {value, model, metric: {median, min, max, n}}."""
+    rows = []
+    for v in values:
+        for m in models:
+            runs = by_point.get((v, m), [])
+            if not runs:
+                continue
+            row = {"value": v, "model": m}
+            for metric in SUMMARY_METRICS:
+                row[metric] = stats.summarize(runs, metric)
+            rows.append(row)
+    return rows
+
+
+def write_summary_csv(path, param, rows):
+    fields = ["param", "value", "model", "n"]
+    for metric in SUMMARY_METRICS:
+        fields += [metric + "_median", metric + "_min", metric + "_max"]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fields)
+        w.writeheader()
+        for r in rows:
+            d = {"param": param, "value": r["value"], "model": r["model"],
+                 "n": r["throughput"]["n"]}
+            for metric in SUMMARY_METRICS:
+                s = r[metric]
+                for k in ("median", "min", "max"):
+                    d[metric + "_" + k] = None if s is None else s[k]
+            w.writerow(d)
+
+
+def sweep_plot(png, param, values, models, by_point, title):
+    series = {}
+    categorical = param in ("work_mode", "sync_mode")
+    for m in models:
+        pts = []
+        for v in values:
+            s = stats.summarize(by_point.get((v, m), []), "throughput")
+            if s:
+                pts.append((v, s["median"], s["min"], s["max"]))
+        series[m] = pts
+    plot.lines(png, title, PARAM_LABELS[param], "throughput (ops/s)",
+               series, categorical=categorical)
+
+
+def sweep_points(args):
+    """Configurations of a sweep, checked before anything runs."""
+    pts = []
+    for v in args.values_parsed:
+        cfg = args.cfg.with_param(args.param, v)
+        check_config(cfg)
+        pts.append((v, cfg))
+    return pts
+
+
+def cmd_sweep(args):
+    param, models, repeat = args.param, args.models, args.repeat_n
+    points = sweep_points(args)
+    where = env.describe()
+    meta = {"param": param, "values": args.values_parsed, "models": models,
+            "repeat": repeat, "base_config": args.cfg.workload(),
+            "environment": where}
+    meta["base_config"].update(workers=args.cfg.workers)
+    writer = SweepWriter(args.out, param, meta)
+    by_point = {}
+    progress = Progress(len(points) * len(models) * repeat)
+    interrupted = False
+
+    def body():
+        for v, cfg in points:
+            def sink(m, i, res, v=v):
+                by_point.setdefault((v, m), []).append(res)
+                writer.add(v, m, i, res)
+            measure(models, cfg, repeat, args.run_timeout, progress,
+                    label="%s=%s " % (param, v), sink=sink)
+
+    try:
+        with_module(models, body)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        writer.close()
+    summary = sweep_summary(param, args.values_parsed, models, by_point)
+    writer.dump(summary)
+    sum_path = os.path.join(args.out, param + "-summary.csv")
+    write_summary_csv(sum_path, param, summary)
+    if interrupted:
+        sys.stderr.write("kperf: interrupted; %d runs kept in %s and %s\n"
+                         % (len(writer.runs), writer.csv_path,
+                            writer.json_path))
+        return 130
+    png = os.path.join(args.out, param + ".png")
+    sweep_plot(png, param, args.values_parsed, models, by_point,
+               "Throughput by %s (%s)" % (
+                   param.replace("_", " "), args.cfg.describe(param)))
+    header = [param] + models
+    rows = []
+    for v in args.values_parsed:
+        row = [str(v)]
+        for m in models:
+            row.append(table.fmt_spread("throughput", stats.summarize(
+                by_point.get((v, m), []), "throughput")))
+        rows.append(row)
+    print("kperf sweep %s: %s; throughput in ops/s%s" % (
+        param, args.cfg.describe(param),
+        ", median of %d (min..max)" % repeat if repeat > 1 else ""))
+    print("measured on %s" % env.sentence(where))
+    print()
+    print(table.text(header, rows), end="")
+    print()
+    for p in (writer.csv_path, sum_path, writer.json_path, png):
+        print("wrote %s" % p)
+    return 0
+
+
+# ------------------------------------------------------------------ main
+
+def prepare(args):
+    """Parse and check every option before anything runs (exit 2 early)."""
+    if args.command == "run":
+        if args.model not in MODELS:
+            raise UsageError("unknown model '%s' (one of %s)"
+                             % (args.model, ", ".join(MODELS)))
+        reject_coro_only(args, args.model)
+    if args.command == "sweep":
+        args.param = args.param.replace("-", "_")
+        if args.param not in PARAMS:
+            raise UsageError("unknown parameter '%s' (one of %s)"
+                             % (args.param, ", ".join(PARAMS)))
+        if getattr(args, args.param) is not None:
+            raise UsageError("--%s is the swept parameter; give its values "
+                             "with --values" % flag(args.param))
+        vals = [v.strip() for v in args.values.split(",") if v.strip()]
+        if not vals:
+            raise UsageError("--values: no values given")
+        args.values_parsed = []
+        for v in vals:
+            try:
+                pv = parse_value(args.param, v)
+            except UsageError as e:
+                raise UsageError("--values: %s" % e)
+            check_value(args.param, pv)
+            args.values_parsed.append(pv)
+        if args.models is None:
+            args.models = "coro" if args.param in ("workers", "stack_size") \
+                else ",".join(MODELS)
+        args.models = parse_models(args.models)
+    if hasattr(args, "repeat"):
+        if args.repeat is None:
+            args.repeat = "1" if args.quick else "3"
+        args.repeat_n = positive("repeat", args.repeat)
+    if args.run_timeout <= 0:
+        raise UsageError("--run-timeout: needs a positive number of seconds")
+    if args.command != "report":
+        args.cfg = config_from(args)
+        if args.command != "sweep":
+            check_config(args.cfg)
+        else:
+            sweep_points(args)
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep}
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv):
+    signal.signal(signal.SIGTERM, _sigterm)
+    parser = build_parser()
+    try:
+        if not argv:
+            parser.print_help(sys.stderr)
+            return 2
+        args = parser.parse_args(argv)
+        if args.command is None:
+            raise UsageError("no command given (run, compare, sweep, report)")
+        prepare(args)
+        cmd = placement(args, argv)
+        if cmd:
+            return run_in_vm(cmd)
+        if args.command == "report":
+            from . import report
+            return report.main(args)
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        sys.stderr.write("%s: %s\n" % (PROG, e) if not str(e).startswith(
+            PROG) else "%s\n" % e)
+        return 2
+    except RunError as e:
+        sys.stderr.write("%s: %s\n" % (PROG, e))
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("%s: interrupted\n" % PROG)
+        return 130
+    except BrokenPipeError:
+        return 1

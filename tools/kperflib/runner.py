@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Run one configuration on one model and check what came back.
+
+pthread and coro run their binaries with --json and pass the object
+through; klt goes through klt.run().  Every result is checked the same way:
+a run that was not stopped must have counter == total_ops ==
+thread_count * work_target, or kperf fails loudly.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from . import klt
+from .models import RunError, UsageError, WORKLOAD_PARAMS, flag
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.realpath(__file__))))
+
+BINARIES = {
+    "pthread": os.path.join("userspace", "pthread_bench"),
+    "coro": os.path.join("coro", "coro_bench"),
+}
+
+
+def binary(model):
+    """The model's binary; KPERF_PTHREAD_BENCH / KPERF_CORO_BENCH override."""
+    env = os.environ.get("KPERF_%s_BENCH" % model.upper())
+    path = env or os.path.join(ROOT, BINARIES[model])
+    if not os.access(path, os.X_OK):
+        raise RunError("%s: %s is not built (run make)" % (model, path))
+    return path
+
+
+def binary_args(model, cfg):
+    args = [binary(model)]
+    for name in WORKLOAD_PARAMS:
+        args += ["--" + flag(name), str(getattr(cfg, name))]
+    if model == "coro":
+        args += ["--workers", str(cfg.workers)]
+        if cfg.stack_size:
+            args += ["--stack-size", str(cfg.stack_size)]
+    return args + ["--json"]
+
+
+def run_binary(model, cfg, timeout):
+    """Run pthread_bench or coro_bench; a Ctrl-C ends the child too."""
+    args = binary_args(model, cfg)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except (KeyboardInterrupt, subprocess.TimeoutExpired) as e:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        raise RunError("%s: the run did not finish within %g s; killed it "
+                       "(raise --run-timeout)" % (model, timeout))
+    if err:
+        sys.stderr.write(err)
+    if proc.returncode == 2:
+        raise UsageError("%s: %s rejected the options: %s" % (
+            model, os.path.basename(args[0]),
+            (err.strip().splitlines() or ["exit status 2"])[-1]))
+    if proc.returncode != 0:
+        raise RunError("%s: %s failed with exit status %d" % (
+            model, " ".join(args), proc.returncode))
+    try:
+        res = json.loads(out)
+    except ValueError as e:
+        raise RunError("%s: %s printed no valid JSON (%s)"
+                       % (model, os.path.basename(args[0]), e))
+    if not isinstance(res, dict):
+        raise RunError("%s: the JSON output is not an object" % model)
+    return res
+
+
+def check(model, cfg, res):
+    """Fail loudly on a result that cannot be right."""
+    for key in ("total_ops", "counter", "elapsed_ns", "throughput", "waits"):
+        if not isinstance(res.get(key), int):
+            raise RunError("%s: result has no integer '%s'" % (model, key))
+    if res.get("state") == "stopped" or res.get("stopped"):
+        return
+    expect = cfg.total_ops()
+    if res["counter"] != res["total_ops"] or res["total_ops"] != expect:
+        raise RunError(
+            "%s: COUNTER MISMATCH: counter %d, total_ops %d, expected "
+            "thread_count * work_target = %d * %d = %d" % (
+                model, res["counter"], res["total_ops"], cfg.thread_count,
+                cfg.work_target, expect))
+    hist = res.get("latency_hist")
+    if hist and hist.get("samples") != res["waits"]:
+        raise RunError("%s: latency histogram has %s samples but waits is %d"
+                       % (model, hist.get("samples"), res["waits"]))
+    got = res.get("config", {})
+    for name in WORKLOAD_PARAMS:
+        if name in got and got[name] != getattr(cfg, name):
+            raise RunError("%s: ran with %s = %s, asked for %s" % (
+                model, name, got[name], getattr(cfg, name)))
+
+
+def run(model, cfg, timeout=600.0, progress=None):
+    """Run cfg on model; return the checked result object."""
+    if model == "klt":
+        res = klt.run(cfg, timeout=timeout, progress=progress)
+    else:
+        res = run_binary(model, cfg, timeout)
+    check(model, cfg, res)
+    res.setdefault("model", model)
+    return res
