@@ -1,0 +1,336 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# pthread_bench on the host: the workload's invariants (SPEC.md section 2) in
+# every work_mode x sync_mode, binding, the JSON of section 5, the command
+# line's errors, and the same matrix under ASan+UBSan and TSan.
+
+bats_require_minimum_version 1.5.0
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+setup_file() {
+	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	export REPO
+	export BENCH="$REPO/userspace/pthread_bench"
+	[ -x "$BENCH" ] || make -C "$REPO/userspace" >&2
+	# CPUs listed as online, ascending: "0-1,4" -> "0 1 4".
+	ONLINE_CPUS="$(tr ',' '\n' </sys/devices/system/cpu/online |
+		awk -F- '{ hi = NF > 1 ? $2 : $1; for (c = $1; c <= hi; c++) print c }' |
+		tr '\n' ' ')"
+	export ONLINE_CPUS
+}
+
+# run_json BINARY ARGS...: run with --json, fail on a non-zero status, leave
+# the JSON in $json.
+run_json() {
+	local bin="$1"
+	shift
+	run --separate-stderr "$bin" --json "$@"
+	if [ "$status" -ne 0 ]; then
+		echo "$bin $* exited $status: $stderr $output" >&2
+		return 1
+	fi
+	json="$output"
+}
+
+# check_counts TC WT YI MODE: the invariants of SPEC.md section 2 on $json,
+# with the expected values computed from the inputs.
+check_counts() {
+	local tc="$1" wt="$2" yi="$3" mode="$4" waits=0
+
+	[ "$mode" = normal ] || waits=$((tc * (wt / yi)))
+	jq -e --argjson ops $((tc * wt)) --argjson waits "$waits" \
+		--argjson tc "$tc" --argjson per $((wt)) '
+		.counter == $ops and .total_ops == $ops
+		and (.threads | length) == $tc
+		and ([.threads[].ops] | add) == $ops
+		and all(.threads[]; .ops == $per)
+		and .waits == $waits
+		and ([.threads[].waits] | add) == $waits
+		and .latency_hist.samples == $waits
+		and ([.latency_hist.buckets[].count] | add) == .latency_hist.samples
+		and .elapsed_ns > 0
+		and .config.workers == $tc' <<<"$json" >/dev/null || {
+		echo "invariants fail for tc=$tc wt=$wt yi=$yi mode=$mode:" >&2
+		jq -c 'del(.latency_hist.buckets)' <<<"$json" >&2
+		return 1
+	}
+}
+
+# matrix BINARY TC WT YI SLEEP_US WORK_MODES...: every sync mode in each
+# given work mode.
+matrix() {
+	local bin="$1" tc="$2" wt="$3" yi="$4" us="$5" wm sm
+	shift 5
+	for wm in "$@"; do
+		for sm in atomic spinlock mutex percpu; do
+			run_json "$bin" --thread-count "$tc" --work-mode "$wm" \
+				--sync-mode "$sm" --work-target "$wt" \
+				--yield-interval "$yi" --sleep-us "$us"
+			check_counts "$tc" "$wt" "$yi" "$wm"
+			jq -e --arg wm "$wm" --arg sm "$sm" \
+				'.config.work_mode == $wm and .config.sync_mode == $sm' \
+				<<<"$json" >/dev/null
+		done
+	done
+}
+
+@test "normal mode counts exactly in every sync mode" {
+	matrix "$BENCH" 4 200000 1000 0 normal
+}
+
+@test "yield mode counts exactly and samples every wait in every sync mode" {
+	matrix "$BENCH" 4 50500 1000 0 yield
+}
+
+@test "sleep mode counts exactly and samples every wait in every sync mode" {
+	matrix "$BENCH" 3 10000 1000 50 sleep
+}
+
+@test "one-tick sleep (sleep_us 0) counts exactly" {
+	run_json "$BENCH" --thread-count 2 --work-mode sleep --work-target 5000 \
+		--yield-interval 1000
+	check_counts 2 5000 1000 sleep
+}
+
+@test "pingpong mode counts exactly and samples every wait in every sync mode" {
+	matrix "$BENCH" 4 50500 500 0 pingpong
+}
+
+@test "pingpong with one wait per operation and odd work_target counts exactly" {
+	run_json "$BENCH" --thread-count 6 --work-mode pingpong --work-target 2001 \
+		--yield-interval 1
+	check_counts 6 2001 1 pingpong
+}
+
+@test "a yield_interval above work_target means no waits" {
+	run_json "$BENCH" --thread-count 2 --work-mode yield --work-target 999 \
+		--yield-interval 1000
+	check_counts 2 999 1000 yield
+}
+
+@test "bind-cpu-count 1 keeps every thread on the first online CPU" {
+	local first="${ONLINE_CPUS%% *}"
+
+	for wm in normal yield sleep pingpong; do
+		run_json "$BENCH" --thread-count 4 --work-mode "$wm" \
+			--work-target 20000 --yield-interval 1000 --sleep-us 100 \
+			--bind-cpu-count 1
+		jq -e --argjson c "$first" \
+			'.config.bind_cpu_count == 1 and
+			 all(.threads[]; .cpu == $c and .last_cpu == $c)' \
+			<<<"$json" >/dev/null
+	done
+}
+
+@test "bind-cpu-count N binds thread i to the (i mod N)-th online CPU" {
+	local cpus=($ONLINE_CPUS) n=${#cpus[@]} i
+
+	run_json "$BENCH" --thread-count 5 --work-mode yield --work-target 20000 \
+		--bind-cpu-count "$n"
+	for ((i = 0; i < 5; i++)); do
+		jq -e --argjson i "$i" --argjson c "${cpus[i % n]}" \
+			'.threads[$i].cpu == $c and .threads[$i].last_cpu == $c' \
+			<<<"$json" >/dev/null
+	done
+}
+
+@test "unbound threads report cpu -1 and a real last_cpu" {
+	run_json "$BENCH" --thread-count 3 --work-target 1000
+	jq -e 'all(.threads[]; .cpu == -1 and .last_cpu >= 0 and .pid > 0)' \
+		<<<"$json" >/dev/null
+}
+
+@test "every sleep is a voluntary context switch" {
+	run_json "$BENCH" --thread-count 2 --work-mode sleep --work-target 20000 \
+		--yield-interval 1000 --sleep-us 200
+	check_counts 2 20000 1000 sleep
+	jq -e '.nvcsw >= .waits and all(.threads[]; .nvcsw >= .waits)' \
+		<<<"$json" >/dev/null
+}
+
+@test "the JSON has exactly the keys of SPEC.md section 5" {
+	run_json "$BENCH" --thread-count 2 --work-mode yield --work-target 10000
+	jq -e '
+		(keys_unsorted == ["model", "config", "total_ops", "counter",
+			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
+			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist",
+			"kernel"])
+		and (.config | keys_unsorted == ["thread_count", "work_mode",
+			"sync_mode", "work_target", "yield_interval", "sleep_us",
+			"bind_cpu_count", "workers"])
+		and all(.threads[]; keys_unsorted == ["id", "pid", "cpu",
+			"last_cpu", "ops", "nvcsw", "nivcsw", "cputime_ns",
+			"runtime_ns", "waits"])
+		and (.latency_hist | keys_unsorted == ["buckets", "samples",
+			"min_ns", "max_ns", "mean_ns"])
+		and all(.latency_hist.buckets[]; keys_unsorted == ["lo_ns",
+			"hi_ns", "count"])' <<<"$json" >/dev/null
+	jq -e --arg k "$(uname -r)" '
+		.model == "pthread" and .kernel == $k
+		and ([.threads[].id] == [range(0; .config.thread_count)])
+		and .throughput > 0
+		and .cputime_ns == ([.threads[].cputime_ns] | add)
+		and .nvcsw == ([.threads[].nvcsw] | add)
+		and .nivcsw == ([.threads[].nivcsw] | add)
+		and (.elapsed_ns as $e |
+			all(.threads[]; .runtime_ns > 0 and .runtime_ns <= $e))
+		and .latency_hist.min_ns <= .latency_hist.mean_ns
+		and .latency_hist.mean_ns <= .latency_hist.max_ns' \
+		<<<"$json" >/dev/null
+}
+
+@test "histogram buckets are the log2 ranges of SPEC.md section 2" {
+	run_json "$BENCH" --thread-count 2 --work-mode yield --work-target 10000
+	jq -e '.latency_hist.buckets | to_entries | all(
+		.value.hi_ns == pow(2; .key + 1)
+		and .value.lo_ns == (if .key == 0 then 0 else pow(2; .key) end))' \
+		<<<"$json" >/dev/null
+	# Every sample lies in its bucket: min is in the first non-empty one,
+	# max in the last.
+	jq -e '.latency_hist as $h | [$h.buckets[] | select(.count > 0)] |
+		(.[0].lo_ns <= $h.min_ns and $h.min_ns < .[0].hi_ns)
+		and (.[-1].lo_ns <= $h.max_ns and $h.max_ns < .[-1].hi_ns)' \
+		<<<"$json" >/dev/null
+}
+
+@test "the human-readable summary shows totals, threads and the histogram" {
+	run --separate-stderr "$BENCH" --thread-count 2 --work-mode yield \
+		--work-target 10000
+	assert_success
+	assert_output --partial "total_ops 20000, counter 20000"
+	assert_output --partial "# samples 20"
+	assert_output --partial "last_cpu"
+}
+
+@test "SIGINT stops a run early and still reports it" {
+	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
+
+	"$BENCH" --json --thread-count 2 --work-mode pingpong \
+		--work-target 1000000000000 --yield-interval 100 \
+		>"$out" 2>"$err" &
+	pid=$!
+	sleep 0.5
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q "stopped early" "$err"
+	jq -e '.total_ops > 0 and .total_ops < 2000000000000
+		and .total_ops == .counter' "$out" >/dev/null
+}
+
+@test "--help prints usage and exits 0" {
+	run --separate-stderr "$BENCH" --help
+	assert_success
+	for opt in --thread-count --work-mode --sync-mode --work-target \
+		--yield-interval --sleep-us --bind-cpu-count --json --help; do
+		assert_output --partial -- "$opt"
+	done
+}
+
+# bad_usage OPTION ARGS...: exit 2 and one line on stderr naming OPTION,
+# nothing on stdout.
+bad_usage() {
+	local opt="$1"
+	shift
+	run --separate-stderr "$BENCH" "$@"
+	if [ "$status" -ne 2 ] || [ -n "$output" ] ||
+	   [ "$(printf '%s\n' "$stderr" | wc -l)" -ne 1 ] ||
+	   [[ "$stderr" != *"$opt"* ]]; then
+		echo "args: $*; status $status; stderr: $stderr; stdout: $output" >&2
+		return 1
+	fi
+}
+
+@test "unknown options and stray arguments exit 2 naming them" {
+	bad_usage --frobnicate --frobnicate
+	bad_usage --threads --threads 4
+	bad_usage stray stray
+	bad_usage --json --json=yes
+}
+
+@test "a missing value exits 2 naming the option" {
+	for opt in --thread-count --work-mode --sync-mode --work-target \
+		--yield-interval --sleep-us --bind-cpu-count; do
+		bad_usage "$opt" "$opt"
+		bad_usage "$opt" "$opt" --json
+	done
+}
+
+@test "a non-number exits 2 naming the option" {
+	for opt in --thread-count --work-target --yield-interval --sleep-us \
+		--bind-cpu-count; do
+		for v in abc 4x 0x10 "" 1.5 " 4" +4; do
+			bad_usage "$opt" "$opt" "$v"
+		done
+	done
+}
+
+@test "a negative value exits 2 naming the option" {
+	for opt in --thread-count --work-target --yield-interval --sleep-us \
+		--bind-cpu-count; do
+		bad_usage "$opt" "$opt" -1
+		bad_usage "$opt" "$opt=-5"
+	done
+}
+
+@test "out-of-range values exit 2 naming the option" {
+	local ncpu
+	ncpu=$(wc -w <<<"$ONLINE_CPUS")
+
+	bad_usage --thread-count --thread-count 0
+	bad_usage --thread-count --thread-count 1025
+	bad_usage --thread-count --thread-count 99999999999999999999999
+	bad_usage --work-target --work-target 0
+	bad_usage --work-target --work-target 1000000000001
+	bad_usage --yield-interval --yield-interval 0
+	bad_usage --yield-interval --yield-interval 1000000000001
+	bad_usage --sleep-us --sleep-us 1000001
+	bad_usage --bind-cpu-count --bind-cpu-count $((ncpu + 1))
+}
+
+@test "the range limits themselves are accepted" {
+	run_json "$BENCH" --thread-count 1 --work-target 1 --yield-interval 1 \
+		--sleep-us 0 --bind-cpu-count 0
+	check_counts 1 1 1 normal
+	run_json "$BENCH" --thread-count 1 --work-target 3 --work-mode sleep \
+		--sleep-us 1 --yield-interval 1000000000000 \
+		--bind-cpu-count "$(wc -w <<<"$ONLINE_CPUS")"
+	check_counts 1 3 1000000000000 sleep
+}
+
+@test "an unknown mode exits 2 naming the option" {
+	bad_usage --work-mode --work-mode fast
+	bad_usage --work-mode --work-mode Normal
+	bad_usage --sync-mode --sync-mode rwlock
+	bad_usage --sync-mode --sync-mode ""
+}
+
+@test "pingpong with an odd thread_count exits 2 naming --thread-count" {
+	bad_usage --thread-count --thread-count 3 --work-mode pingpong
+	bad_usage --thread-count --work-mode pingpong --thread-count 1
+}
+
+@test "ASan+UBSan build counts exactly in every mode" {
+	local bin="$REPO/build/asan/pthread_bench"
+	[ -x "$bin" ] || make -C "$REPO/userspace" sanitize >&2
+	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong
+}
+
+@test "TSan build counts exactly in every mode without a report" {
+	local bin="$REPO/build/tsan/pthread_bench"
+	[ -x "$bin" ] || make -C "$REPO/userspace" sanitize >&2
+	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong
+}
+
+@test "sanitizer builds stop with a non-zero status on a report" {
+	# A sanitizer report must not scroll past as a warning: the binaries
+	# carry halt_on_error, so a clean run above really means no report.
+	local v
+	for v in asan tsan; do
+		run strings "$REPO/build/$v/pthread_bench"
+		assert_output --partial "halt_on_error=1"
+	done
+}
