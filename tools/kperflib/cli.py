@@ -140,6 +140,12 @@ def build_parser():
                         "under TCG")
     p.add_argument("--repeat", metavar="R", default=None,
                    help="runs per point (default 3, 1 with --quick)")
+    p.add_argument("--work-target", metavar="N", default=None,
+                   help="base work target per thread (default 1e6, 1e5 "
+                        "with --quick); scaled tables use 5x and 10x")
+    p.add_argument("--models", metavar="LIST", default=None,
+                   help="measure only these models (default all three; "
+                        "without klt the report stays on the host)")
     add_common(p)
     return top
 
@@ -187,7 +193,7 @@ def reject_coro_only(args, model):
 def needs_klt(args):
     if args.command == "run":
         return args.model == "klt"
-    if args.command == "sweep":
+    if args.command in ("sweep", "report"):
         return "klt" in args.models
     return True
 
@@ -605,6 +611,11 @@ def prepare(args):
         if args.repeat is None:
             args.repeat = "1" if args.quick else "3"
         args.repeat_n = positive("repeat", args.repeat)
+    if args.command == "report":
+        args.models = parse_models(args.models or ",".join(MODELS))
+        if args.work_target is not None:
+            args.work_target_n = positive("work-target", args.work_target)
+            check_value("work_target", args.work_target_n)
     if args.run_timeout <= 0:
         raise UsageError("--run-timeout: needs a positive number of seconds")
     if args.command != "report":

@@ -59,6 +59,8 @@ def lines(png, title, xlabel, ylabel, series, categorical=False):
     """series: {name: [(x, median, lo, hi), ...]}; x numeric or a label."""
     dat = os.path.splitext(png)[0] + ".dat"
     names = [n for n in series if series[n]]
+    if not names:
+        raise RunError("nothing measured")
     with open(dat, "w") as f:
         for name in names:
             f.write("# %s: x median min max\n" % name)
@@ -97,6 +99,8 @@ def lines(png, title, xlabel, ylabel, series, categorical=False):
 
 def bars(png, title, ylabel, categories, names, values):
     """Clustered bars: values[category][name] -> number or None."""
+    if all(values[c].get(n) is None for c in categories for n in names):
+        raise RunError("nothing measured")
     dat = os.path.splitext(png)[0] + ".dat"
     with open(dat, "w") as f:
         f.write("# scenario %s\n" % " ".join(names))

@@ -1,0 +1,601 @@
+# SPDX-License-Identifier: GPL-2.0
+"""kperf report: the reference report's experiment set, measured here.
+
+The reference report (shared/seeds/000_*) has Tables 7-14 and Figures 1-6;
+this adds the sync modes, wait latency by work mode and many-to-many
+coroutines.  Every section is a function of a Context: a first pass with
+ctx.planning set only collects the (model, configuration) pairs it asks
+for, the pairs are measured once each (a configuration two tables share
+runs once), and a second pass renders Markdown and PNGs from the results.
+
+Everything measured is written as it comes (DIR/runs.csv, DIR/results.json),
+so an interrupted or failed report keeps its data, and report.md is then
+rendered from what there is, saying so.
+"""
+
+import datetime
+import json
+import os
+import sys
+import time
+
+from . import env, klt, plot, runner, stats, table
+from .cli import CSV_FIELDS, Progress, csv_row, measure
+from .models import MODELS, Config, RunError, fmt_count, online_cpus
+
+import csv
+
+# The reference report's own numbers, quoted beside ours.
+REFERENCE = {
+    "normal_klt_ult": "13.5%",
+    "yield_klt_ult": "11.8%",
+    "aligned": "normal: coro/ULT 45.9x, coro/KLT 70.1x, KLT/ULT 0.65x; "
+               "yield 1000: coro/ULT 89.5x, coro/KLT 459x, KLT/ULT 0.19x",
+}
+
+
+class Context:
+    """What sections see: the scale of the run, results, figure output."""
+
+    def __init__(self, out, quick, work_target, repeat, models):
+        self.out = out
+        self.models = models
+        self.quick = quick
+        self.w = work_target
+        self.repeat = repeat
+        self.planning = True
+        self.wanted = []            # [(model, cfg)] in first-asked order
+        self.results = {}           # (model, cfg) -> [result]
+        self.figures = 0
+        self.tables = 0
+
+    def get(self, model, cfg):
+        key = (model, cfg)
+        if model not in self.models:
+            return []
+        if self.planning:
+            if key not in self.wanted:
+                self.wanted.append(key)
+            return []
+        return self.results.get(key, [])
+
+    def s(self, model, cfg, metric):
+        return stats.summarize(self.get(model, cfg), metric)
+
+    def med(self, model, cfg, metric="throughput"):
+        return stats.median(self.get(model, cfg), metric)
+
+    def table(self, title, header, rows):
+        self.tables += 1
+        return "Table %d: %s\n\n%s\n" % (self.tables, title,
+                                         table.markdown(header, rows))
+
+    def figure(self, name, title, draw):
+        """Draw a PNG with draw(path); return the Markdown that shows it."""
+        self.figures += 1
+        if self.planning:
+            return ""
+        path = os.path.join(self.out, "fig%d-%s.png" % (self.figures, name))
+        try:
+            draw(path)
+        except (RunError, ValueError, ZeroDivisionError) as e:
+            return "Figure %d: %s (not drawn: %s)\n\n" % (self.figures,
+                                                          title, e)
+        return "![Figure %d: %s](%s)\n\nFigure %d: %s\n\n" % (
+            self.figures, title, os.path.basename(path), self.figures, title)
+
+
+# Helpers for cells ------------------------------------------------------
+
+def thr(ctx, model, cfg):
+    return table.fmt_spread("throughput", ctx.s(model, cfg, "throughput"))
+
+
+def cell(ctx, model, cfg, metric):
+    return table.fmt_spread(metric, ctx.s(model, cfg, metric))
+
+
+def ratio(ctx, a, b, cfg):
+    return table.fmt_ratio(stats.ratio(ctx.med(a, cfg), ctx.med(b, cfg)))
+
+
+def mode_label(cfg):
+    if cfg.work_mode == "normal":
+        return "normal"
+    if cfg.work_mode == "sleep":
+        return "sleep %s/%d" % ("1 tick" if not cfg.sleep_us else
+                                "%d us" % cfg.sleep_us, cfg.yield_interval)
+    return "%s %d" % (cfg.work_mode, cfg.yield_interval)
+
+
+def series_points(ctx, model, cfgs, xs, metric="throughput"):
+    pts = []
+    for x, cfg in zip(xs, cfgs):
+        s = ctx.s(model, cfg, metric)
+        if s:
+            pts.append((x, s["median"], s["min"], s["max"]))
+    return pts
+
+
+def bind_values():
+    """Unbound, then 1, 2, 4, ... up to every online CPU."""
+    n = online_cpus()
+    vals, v = [0], 1
+    while v < n:
+        vals.append(v)
+        v *= 2
+    return vals + [n] if n not in vals else vals
+
+
+# Sections ---------------------------------------------------------------
+
+def base(ctx):
+    return Config(thread_count=4, work_target=ctx.w)
+
+
+def yield_cfg(cfg, interval=1000):
+    return cfg.with_param("work_mode", "yield").with_param(
+        "yield_interval", interval)
+
+
+def metric_rows(ctx, cfg, metrics):
+    rows = []
+    for metric in metrics:
+        fn, unit, label = stats.METRICS[metric]
+        rows.append([label + (" (ops/s)" if metric == "throughput" else "")] +
+                    [cell(ctx, m, cfg, metric) for m in ctx.models])
+    return rows
+
+
+SCENARIO_METRICS = ("throughput", "elapsed_ns", "user_ns", "sys_ns",
+                    "cputime_ns", "cpu_eff", "nvcsw", "nivcsw", "waits",
+                    "mean_wait_ns")
+
+
+def sec_scenarios(ctx):
+    a = base(ctx)
+    b = yield_cfg(a)
+    out = ["## 1. Scenarios A and B: normal and yield workloads\n\n"
+           "The reference report's Tables 7 and 8: %s, and the same with a "
+           "yield every 1000 operations (kernel `yield()`, `sched_yield()`, "
+           "`coro_yield`).  KLT user time is 0 by construction: kernel "
+           "threads never run in user mode, so all their CPU time is system "
+           "time.\n\n" % a.describe()]
+    for cfg, title, ref in ((a, "Scenario A, normal workload (reference "
+                             "Table 7)", REFERENCE["normal_klt_ult"]),
+                            (b, "Scenario B, yield every 1000 operations "
+                             "(reference Table 8)",
+                             REFERENCE["yield_klt_ult"])):
+        rows = metric_rows(ctx, cfg, SCENARIO_METRICS)
+        rows.append(["KLT/pthread throughput", ratio(ctx, "klt", "pthread",
+                                                     cfg), "", ""])
+        rows.append(["coro/pthread throughput", "", "",
+                     ratio(ctx, "coro", "pthread", cfg)])
+        out.append(ctx.table(title, ["metric"] + list(ctx.models), rows))
+        out.append("KLT/pthread here: %s; in the reference report: %s.\n\n"
+                   % (ratio(ctx, "klt", "pthread", cfg), ref))
+    cats = ["A: normal", "B: yield 1000"]
+    vals = {cats[0]: {m: ctx.med(m, a) for m in ctx.models},
+            cats[1]: {m: ctx.med(m, b) for m in ctx.models}}
+    out.append(ctx.figure("scenarios", "Throughput of scenarios A and B "
+                          "by model", lambda p: plot.bars(
+                              p, "Scenarios A and B (%s)" % a.describe(),
+                              "throughput (ops/s)", cats, list(ctx.models),
+                              vals)))
+    return "".join(out)
+
+
+def sec_yield_sweep(ctx):
+    a = base(ctx)
+    intervals = [100, 1000, 10000]
+    cfgs = [a] + [yield_cfg(a, i) for i in intervals]
+    rows = []
+    for cfg in cfgs:
+        for m in ctx.models:
+            rows.append([mode_label(cfg), m, thr(ctx, m, cfg),
+                         cell(ctx, m, cfg, "cpu_eff"),
+                         cell(ctx, m, cfg, "nvcsw"),
+                         cell(ctx, m, cfg, "nivcsw"),
+                         cell(ctx, m, cfg, "waits"),
+                         cell(ctx, m, cfg, "mean_wait_ns")])
+    out = ["## 2. Yield-interval sweep\n\n"
+           "Reference Table 9 and Figure 2: %s, yielding every 100, 1000 "
+           "and 10000 operations.  CPU efficiency is CPU time over elapsed "
+           "time times the CPUs the run could use (workers, capped by the "
+           "binding and the online CPUs).  Waits are the yields themselves "
+           "(expected: threads x work target / interval); the kernel counts "
+           "a `yield()` that switches as an involuntary switch.\n\n"
+           % a.describe("yield_interval"),
+           ctx.table("Yield-interval sweep", [
+               "scenario", "model", "throughput (ops/s)", "CPU efficiency",
+               "vol. switches", "invol. switches", "waits",
+               "mean wait latency"], rows)]
+    series = {m: series_points(ctx, m, cfgs[1:], intervals) for m in ctx.models}
+    out.append(ctx.figure("yield-interval", "Throughput by yield interval",
+                          lambda p: plot.lines(
+                              p, "Yield-interval sweep (%s)"
+                              % yield_cfg(a).describe("yield_interval"),
+                              "yield interval (operations between yields)",
+                              "throughput (ops/s)", series)))
+    return "".join(out)
+
+
+def sec_binding(ctx):
+    a = base(ctx)
+    binds = bind_values()
+    rows, series = [], {}
+    for mode_cfg in (a, yield_cfg(a)):
+        cfgs = [mode_cfg.with_param("bind_cpu_count", n) for n in binds]
+        for n, cfg in zip(binds, cfgs):
+            rows.append([str(n) if n else "unbound", mode_label(cfg)] +
+                        [thr(ctx, m, cfg) for m in ctx.models] +
+                        [ratio(ctx, "klt", "pthread", cfg)])
+        for m in ctx.models:
+            series["%s %s" % (m, mode_label(mode_cfg))] = series_points(
+                ctx, m, cfgs, [str(n) if n else "unbound" for n in binds])
+    out = ["## 3. CPU binding\n\n"
+           "Reference Table 10 and Figure 3: four threads bound round-robin "
+           "to 1, 2, ... online CPUs (thread i to CPU i mod n), normal and "
+           "yield 1000.  This machine has %d online CPU%s, so the "
+           "reference's 4-CPU row becomes %s.  Coroutines run on one OS "
+           "thread here, so binding only moves that thread.\n\n"
+           % (online_cpus(), "s" if online_cpus() > 1 else "",
+              "the all-CPUs row" if online_cpus() < 4 else "a 4-CPU row"),
+           ctx.table("CPU binding (throughput, ops/s)",
+                     ["bound CPUs", "mode"] + list(ctx.models) + ["KLT/pthread"],
+                     rows)]
+    out.append(ctx.figure("binding", "Throughput by CPU binding",
+                          lambda p: plot.lines(
+                              p, "CPU binding (%s)" % a.describe(
+                                  "bind_cpu_count"), "bound CPUs",
+                              "throughput (ops/s)", series,
+                              categorical=True)))
+    return "".join(out)
+
+
+def sec_work_target(ctx):
+    one = base(ctx).with_param("bind_cpu_count", 1)
+    targets = [ctx.w, 5 * ctx.w, 10 * ctx.w]
+    rows, series = [], {}
+    for mode_cfg in (one, yield_cfg(one)):
+        cfgs = [mode_cfg.with_param("work_target", t) for t in targets]
+        for t, cfg in zip(targets, cfgs):
+            rows.append([fmt_count(t), mode_label(cfg)] +
+                        [thr(ctx, m, cfg) for m in ctx.models] +
+                        [ratio(ctx, "klt", "pthread", cfg)])
+        for m in ctx.models:
+            series["%s %s" % (m, mode_label(mode_cfg))] = series_points(
+                ctx, m, cfgs, targets)
+    out = ["## 4. Work-target scaling\n\n"
+           "Reference Table 11 and Figure 4: four threads bound to one CPU, "
+           "1x, 5x and 10x the base work target.  Flat lines mean the runs "
+           "measure the steady state, not start-up.\n\n",
+           ctx.table("Work-target scaling (throughput, ops/s)",
+                     ["work target", "mode"] + list(ctx.models) +
+                     ["KLT/pthread"], rows)]
+    out.append(ctx.figure("work-target", "Throughput by work target",
+                          lambda p: plot.lines(
+                              p, "Work-target scaling (4 threads, 1 CPU)",
+                              "work target (operations per thread)",
+                              "throughput (ops/s)", series)))
+    return "".join(out)
+
+
+def sec_thread_count(ctx):
+    one = base(ctx).with_param("bind_cpu_count", 1)
+    counts = [4, 16, 32]
+    cfgs = [one.with_param("thread_count", n) for n in counts]
+    rows = [[str(n), fmt_count(ctx.w)] + [thr(ctx, m, cfg) for m in ctx.models] +
+            [ratio(ctx, "klt", "pthread", cfg)]
+            for n, cfg in zip(counts, cfgs)]
+    series = {m: series_points(ctx, m, cfgs, counts) for m in ctx.models}
+    out = ["## 5. Thread count\n\n"
+           "Reference Table 12 and Figure 5: 4, 16 and 32 threads (coroutines"
+           " for coro) bound to one CPU, normal mode.  On one CPU more "
+           "threads add scheduling pressure, not capacity.\n\n",
+           ctx.table("Thread count (throughput, ops/s)",
+                     ["threads", "work target"] + list(ctx.models) +
+                     ["KLT/pthread"], rows)]
+    out.append(ctx.figure("thread-count", "Throughput by thread count",
+                          lambda p: plot.lines(
+                              p, "Thread count (%s)" % one.describe(
+                                  "thread_count"),
+                              "threads (coroutines for coro)",
+                              "throughput (ops/s)", series)))
+    return "".join(out)
+
+
+def coro_workers():
+    n = online_cpus()
+    return [1, 2] + ([n] if n > 2 else [])
+
+
+def sec_coro(ctx):
+    aligned = base(ctx).with_param("thread_count", 32).with_param(
+        "bind_cpu_count", 1)
+    rows = []
+    for cfg in (aligned, yield_cfg(aligned)):
+        rows.append([mode_label(cfg), "1 (bound)", thr(ctx, "coro", cfg),
+                     cell(ctx, "coro", cfg, "user_ns"),
+                     cell(ctx, "coro", cfg, "sys_ns"),
+                     os_switches(ctx, cfg),
+                     cell(ctx, "coro", cfg, "waits")])
+    mn = base(ctx).with_param("thread_count", 32)
+    cats, vals = [], {}
+    workers = coro_workers()
+    for cfg0 in (mn, yield_cfg(mn)):
+        cats.append(mode_label(cfg0))
+        vals[mode_label(cfg0)] = {}
+        for w in workers:
+            cfg = cfg0.with_param("workers", w)
+            rows.append([mode_label(cfg), "%d (unbound)" % w,
+                         thr(ctx, "coro", cfg),
+                         cell(ctx, "coro", cfg, "user_ns"),
+                         cell(ctx, "coro", cfg, "sys_ns"),
+                         os_switches(ctx, cfg),
+                         cell(ctx, "coro", cfg, "waits")])
+            vals[mode_label(cfg0)]["%d worker%s" % (w, "s" if w > 1 else "")
+                                   ] = ctx.med("coro", cfg)
+    names = ["%d worker%s" % (w, "s" if w > 1 else "") for w in workers]
+    out = ["## 6. Coroutines: many-to-one and many-to-many\n\n"
+           "Reference Table 13 and Figure 6: 32 coroutines, %s operations "
+           "each, on one OS thread bound to one CPU (many-to-one), and "
+           "unbound on 1, 2%s worker threads (many-to-many).  OS switches "
+           "are the kernel's counts for the worker threads; coroutine "
+           "switches are the yields between coroutines, which the kernel "
+           "never sees.\n\n" % (fmt_count(ctx.w), ", %d" % workers[-1]
+                                if len(workers) > 2 else ""),
+           ctx.table("Coroutine modes", [
+               "mode", "worker threads", "throughput (ops/s)", "user time",
+               "system time", "OS switches", "coroutine switches"], rows)]
+    out.append(ctx.figure("coroutines", "Coroutine throughput by mode and "
+                          "worker threads",
+                          lambda p: plot.bars(
+                              p, "Coroutines (32 coroutines x %s ops)"
+                              % fmt_count(ctx.w), "throughput (ops/s)",
+                              cats, names, vals)))
+    return "".join(out)
+
+
+def os_switches(ctx, cfg):
+    res = ctx.get("coro", cfg)
+    if not res:
+        return "-"
+    return table.fmt_int(stats.median(res, "nvcsw") +
+                         stats.median(res, "nivcsw"))
+
+
+def sec_sync(ctx):
+    a = base(ctx)
+    modes = ("atomic", "spinlock", "mutex", "percpu")
+    cfgs = [a.with_param("sync_mode", s) for s in modes]
+    rows = [[s] + [thr(ctx, m, cfg) for m in ctx.models] +
+            [ratio(ctx, "klt", "pthread", cfg),
+             ratio(ctx, "coro", "pthread", cfg)]
+            for s, cfg in zip(modes, cfgs)]
+    series = {m: series_points(ctx, m, cfgs, list(modes)) for m in ctx.models}
+    out = ["## 7. Synchronisation modes\n\n"
+           "Not in the reference report (its future work 3): %s with each "
+           "sync mode: one shared atomic, a spinlock, a sleeping mutex "
+           "(kernel `struct mutex`, `pthread_mutex_t`, the coroutine mutex), "
+           "and per-worker counters summed at the end.\n\n"
+           % a.describe("sync_mode"),
+           ctx.table("Sync modes (throughput, ops/s)",
+                     ["sync mode"] + list(ctx.models) +
+                     ["KLT/pthread", "coro/pthread"], rows)]
+    out.append(ctx.figure("sync-modes", "Throughput by sync mode",
+                          lambda p: plot.lines(
+                              p, "Sync modes (%s)" % a.describe("sync_mode"),
+                              "sync mode", "throughput (ops/s)", series,
+                              categorical=True)))
+    return "".join(out)
+
+
+def sec_latency(ctx):
+    a = base(ctx)
+    cfgs = [yield_cfg(a),
+            a.with_param("work_mode", "sleep").with_param("sleep_us", 100),
+            a.with_param("work_mode", "pingpong")]
+    rows = []
+    cats, vals = [], {}
+    for cfg in cfgs:
+        cats.append(mode_label(cfg))
+        vals[mode_label(cfg)] = {}
+        for m in ctx.models:
+            rows.append([mode_label(cfg), m, thr(ctx, m, cfg),
+                         cell(ctx, m, cfg, "waits"),
+                         cell(ctx, m, cfg, "mean_wait_ns"),
+                         cell(ctx, m, cfg, "max_wait_ns"),
+                         cell(ctx, m, cfg, "nvcsw"),
+                         cell(ctx, m, cfg, "nivcsw")])
+            vals[mode_label(cfg)][m] = ctx.med(m, cfg, "mean_wait_ns")
+    out = ["## 8. Wait latency by work mode\n\n"
+           "Not in the reference report (its future work 4): the "
+           "wait-latency histograms of yield, sleep (100 us every 1000 "
+           "operations) and pingpong (pairs hand a turn back and forth every "
+           "1000 operations), four workers.  Yield latency is the time inside"
+           " the yield call, sleep latency from asking to sleep until running"
+           " again, pingpong latency from the partner's wake-up to running."
+           "\n\n",
+           ctx.table("Wait latency by work mode", [
+               "mode", "model", "throughput (ops/s)", "waits", "mean wait",
+               "max wait", "vol. switches", "invol. switches"], rows)]
+    out.append(ctx.figure("wait-latency", "Mean wait latency by work mode",
+                          lambda p: plot.bars(
+                              p, "Mean wait latency (4 workers)",
+                              "mean wait latency (ns)", cats, list(ctx.models),
+                              vals)))
+    return "".join(out)
+
+
+def sec_aligned(ctx):
+    aligned = base(ctx).with_param("thread_count", 32).with_param(
+        "bind_cpu_count", 1)
+    rows, rows2 = [], []
+    for cfg in (aligned, yield_cfg(aligned)):
+        rows.append([mode_label(cfg)] + [thr(ctx, m, cfg) for m in ctx.models] +
+                    [ratio(ctx, "coro", "pthread", cfg),
+                     ratio(ctx, "coro", "klt", cfg),
+                     ratio(ctx, "klt", "pthread", cfg)])
+        for m in ctx.models:
+            rows2.append([mode_label(cfg), m,
+                          cell(ctx, m, cfg, "nvcsw"),
+                          cell(ctx, m, cfg, "nivcsw"),
+                          cell(ctx, m, cfg, "waits"),
+                          cell(ctx, m, cfg, "mean_wait_ns"),
+                          cell(ctx, m, cfg, "cputime_ns")])
+    return "".join([
+        "## 9. Strict aligned comparison\n\n"
+        "Reference Table 14: %s, normal and yield 1000, the three models "
+        "alternating run by run.  The reference report measured: %s.\n\n"
+        % (aligned.describe(), REFERENCE["aligned"]),
+        ctx.table("Strict aligned KLT vs pthread vs coroutine (throughput, "
+                  "ops/s)", ["scenario"] + list(ctx.models) +
+                  ["coro/pthread", "coro/klt", "klt/pthread"], rows),
+        ctx.table("Strict aligned comparison: switches and waits",
+                  ["scenario", "model", "vol. switches", "invol. switches",
+                   "waits", "mean wait latency", "CPU time"], rows2)])
+
+
+SECTIONS = (sec_scenarios, sec_yield_sweep, sec_binding, sec_work_target,
+            sec_thread_count, sec_coro, sec_sync, sec_latency, sec_aligned)
+
+
+def render(ctx):
+    ctx.tables = ctx.figures = 0
+    return [s(ctx) for s in SECTIONS]
+
+
+# Output -----------------------------------------------------------------
+
+class RunLog:
+    """DIR/runs.csv and DIR/results.json, written run by run."""
+
+    def __init__(self, out):
+        self.csv_path = os.path.join(out, "runs.csv")
+        self.json_path = os.path.join(out, "results.json")
+        self.f = open(self.csv_path, "w", newline="")
+        self.w = csv.DictWriter(self.f, ["key"] + CSV_FIELDS[1:])
+        self.w.writeheader()
+        self.runs = []
+
+    def add(self, key, model, i, res):
+        row = csv_row("", "", model, i, res)
+        del row["param"], row["value"]
+        row["key"] = key
+        self.w.writerow(row)
+        self.f.flush()
+        self.runs.append(res)
+        tmp = self.json_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(self.runs, f)
+        os.replace(tmp, self.json_path)
+
+    def close(self):
+        self.f.close()
+
+
+def header(ctx, args, where, wall, status):
+    cfg = "quick (--quick)" if ctx.quick else "full"
+    lines = [
+        "# kthread_perf: kernel threads, pthreads and coroutines\n",
+        "Generated by `tools/kperf report%s` on %s UTC in %.0f s (%s "
+        "set, base work target %s operations per thread, %d run%s per "
+        "point; cells are medians with min..max when runs differ)."
+        % (" --quick" if ctx.quick else "",
+           datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M"), wall, cfg,
+           fmt_count(ctx.w), ctx.repeat, "s" if ctx.repeat > 1 else ""),
+        "",
+        "## Where these numbers come from\n",
+        "| | |",
+        "|:---|:---|",
+        "| kernel | %s |" % where["kernel"],
+        "| CPU | %s (%d online) |" % (where["cpu"], where["cpus"]),
+        "| machine | %s |" % {
+            "TCG": "QEMU guest, TCG (instruction emulation, no KVM)",
+            "KVM": "KVM guest" if not where["guest"] else "QEMU guest, KVM",
+            "bare metal": "bare metal"}.get(where["accel"], where["accel"]),
+        "| detected by | %s |" % where["detected_by"],
+    ]
+    if where.get("host_cpu"):
+        lines.append("| host CPU | %s |" % where["host_cpu"])
+    lines.append("")
+    if where["accel"] == "TCG":
+        lines.append("Under TCG every guest instruction is translated, so "
+                     "absolute throughputs are far below bare metal and the "
+                     "kernel's timing differs; compare models by their "
+                     "ratios, which all come from the same guest.\n")
+    lines.append("The models ran in the same %s on the same kernel, "
+                 "alternating run by run.  Every run's shared counter was "
+                 "checked: counter == total_ops == threads x work target.\n"
+                 % ("guest" if where["guest"] else "machine"))
+    if status:
+        lines.append("**%s**\n" % status)
+    return "\n".join(lines) + "\n"
+
+
+def main(args):
+    quick = args.quick
+    w = Config().work_target // (10 if quick else 1)
+    if args.work_target is not None:
+        w = args.work_target_n
+    out = args.out
+    os.makedirs(out, exist_ok=True)
+    ctx = Context(out, quick, w, args.repeat_n, args.models)
+    render(ctx)                          # planning pass
+    ctx.planning = False
+    keys = {k: i for i, k in enumerate(ctx.wanted)}
+    configs = []
+    for model, cfg in ctx.wanted:
+        if cfg not in configs:
+            configs.append(cfg)
+    models_of = {cfg: [m for m in MODELS if (m, cfg) in keys]
+                 for cfg in configs}
+    progress = Progress(len(ctx.wanted) * ctx.repeat)
+    progress.note("report: %d configurations, %d runs, into %s"
+                  % (len(configs), len(ctx.wanted) * ctx.repeat, out))
+    log = RunLog(out)
+    status = None
+    t0 = time.monotonic()
+    failure = None
+
+    def body():
+        for cfg in configs:
+            def sink(m, i, res, cfg=cfg):
+                ctx.results.setdefault((m, cfg), []).append(res)
+                log.add(keys[(m, cfg)], m, i, res)
+            measure(models_of[cfg], cfg, ctx.repeat, args.run_timeout,
+                    progress, label="%s: " % cfg.describe(), sink=sink)
+
+    try:
+        with_module = "klt" in {m for m, _ in ctx.wanted}
+        if with_module:
+            with klt.Module(runner.ROOT):
+                body()
+        else:
+            body()
+    except KeyboardInterrupt:
+        status = "Interrupted: this report is partial (- marks what was " \
+                 "not measured)."
+        failure = KeyboardInterrupt
+    except RunError as e:
+        status = "FAILED: %s.  The report is partial." % e
+        failure = e
+    finally:
+        log.close()
+    where = env.describe()
+    progress.note("report: rendering tables and plots")
+    sections = render(ctx)
+    text = header(ctx, args, where, time.monotonic() - t0, status) + \
+        "\n".join(sections)
+    path = os.path.join(out, "report.md")
+    with open(path, "w") as f:
+        f.write(text)
+    progress.note("report: wrote %s (%d tables, %d figures)"
+                  % (path, ctx.tables, ctx.figures))
+    if failure is KeyboardInterrupt:
+        raise KeyboardInterrupt
+    if failure:
+        raise failure
+    print(path)
+    return 0
