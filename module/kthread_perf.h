@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kthread_perf: what the files of the module share.
+ *
+ * One run at a time: kp.run is the current run, or the last one until the
+ * next start or the unload.  kp.lock serialises the writers (configuration,
+ * start, stop) and the readers of the run totals.  The per-thread files do
+ * not take it: start removes them while holding it.
+ */
+#ifndef KTHREAD_PERF_H
+#define KTHREAD_PERF_H
+
+#include <linux/atomic.h>
+#include <linux/cache.h>
+#include <linux/completion.h>
+#include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "kp_defs.h"
+
+enum kp_state {
+	KP_STATE_IDLE,
+	KP_STATE_RUNNING,
+	KP_STATE_DONE,
+	KP_STATE_STOPPED,
+	KP_STATE_FAILED,
+};
+
+/* Where a worker is; published with smp_store_release(). */
+enum kp_phase {
+	KP_PHASE_NEW,		/* not past the start barrier */
+	KP_PHASE_WORKING,	/* start_* snapshots valid */
+	KP_PHASE_FINISHED,	/* end_* snapshots valid too */
+};
+
+struct kp_run;
+
+/*
+ * One worker kthread.  The first three members are those kp_loop.h needs.
+ * Freed by the release of its kobject, which also drops the task reference.
+ */
+struct kp_worker {
+	unsigned int id;
+	const struct kp_config *cfg;
+	struct kp_stats st;
+
+	struct kp_run *run;
+	struct task_struct *task;	/* referenced for the run's life */
+	pid_t pid;
+	int cpu;			/* bound CPU or -1 */
+
+	/* Ping-pong: the partner sets our token and wakes us. */
+	struct kp_worker *partner;
+	wait_queue_head_t pp_wq;
+	int pp_token;
+	u64 pp_wake_ns;
+
+	/* Written by the worker itself; valid according to phase. */
+	int phase;
+	u64 start_ns;
+	u64 end_ns;
+	unsigned long start_nvcsw;
+	unsigned long start_nivcsw;
+	unsigned long end_nvcsw;
+	unsigned long end_nivcsw;
+	int last_cpu;
+
+	/* Written by the controller once the kthread has exited. */
+	bool reaped;
+	u64 cputime_ns;
+
+	struct kobject kobj;		/* threads/<id>/ */
+};
+
+/* One run: its configuration copy, shared objects and workers. */
+struct kp_run {
+	struct kp_config cfg;
+
+	/* What the workers update in the hot loop, on its own cache line. */
+	atomic64_t counter ____cacheline_aligned_in_smp;
+	spinlock_t lock;		/* sync_mode spinlock: locked_counter */
+	struct mutex mutex;		/* sync_mode mutex: locked_counter */
+	u64 locked_counter;
+
+	bool stop ____cacheline_aligned_in_smp;
+	bool go;			/* start barrier open */
+	bool ended;			/* end_ns valid */
+	atomic_t arriving;		/* workers not yet at the barrier */
+	atomic_t active;		/* workers not yet finished */
+	wait_queue_head_t start_wq;
+	wait_queue_head_t ctl_wq;
+	u64 start_ns;
+	u64 end_ns;
+	struct completion finished;	/* controller has set done/stopped */
+	struct task_struct *controller;
+
+	unsigned int nr_workers;	/* allocated entries of workers[] */
+	struct kp_worker *workers[];
+};
+
+/* Sums over the workers of a run, live or final. */
+struct kp_totals {
+	u64 total_ops;
+	u64 counter;
+	u64 elapsed_ns;
+	u64 throughput;
+	u64 nvcsw;
+	u64 nivcsw;
+	u64 cputime_ns;
+	u64 waits;
+};
+
+struct kp_module {
+	struct mutex lock;		/* see the top of this file */
+	struct kp_config cfg;		/* the next run's configuration */
+	int state;			/* enum kp_state */
+	u64 run_id;
+	struct kp_run *run;
+	struct kobject *root;		/* /sys/kernel/kthread_perf */
+	struct kobject *threads;	/* .../threads */
+	bool files_added;
+	struct dentry *debugfs;
+};
+
+extern struct kp_module kp;
+extern unsigned int kp_max_threads;
+extern int kp_inject_fail_worker;
+
+extern const char * const kp_work_mode_names[KP_WORK_NR];
+extern const char * const kp_sync_mode_names[KP_SYNC_NR];
+
+/* config.c */
+extern const struct attribute_group kp_config_group;
+int kp_config_check(const struct kp_config *cfg);
+
+/* sysfs.c */
+int kp_sysfs_init(void);
+void kp_sysfs_remove_files(void);
+void kp_sysfs_exit(void);
+void kp_set_state(int state);
+int kp_get_state(void);
+
+/* threads.c */
+int kp_thread_dir_add(struct kp_worker *w);
+void kp_worker_init_kobj(struct kp_worker *w);
+
+/* worker.c */
+int kp_worker_fn(void *arg);
+u64 kp_worker_nvcsw(struct kp_worker *w);
+u64 kp_worker_nivcsw(struct kp_worker *w);
+u64 kp_worker_cputime_ns(struct kp_worker *w);
+u64 kp_worker_runtime_ns(struct kp_worker *w);
+int kp_worker_last_cpu(struct kp_worker *w);
+
+/* run.c */
+int kp_run_start(void);
+void kp_run_stop(struct kp_run *run);
+void kp_run_destroy(struct kp_run *run);
+void kp_run_totals(struct kp_run *run, struct kp_totals *t);
+void kp_run_hist(struct kp_run *run, struct kp_hist *h);
+
+/* debugfs.c */
+void kp_debugfs_init(void);
+void kp_debugfs_exit(void);
+
+#endif /* KTHREAD_PERF_H */

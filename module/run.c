@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kthread_perf: the life of a run.  start creates the workers and a
+ * controller kthread; the controller waits for the workers to finish (or
+ * for a stop), stops them, takes the final statistics and sets the state.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpumask.h>
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/math64.h>
+#include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+
+#include "kthread_perf.h"
+
+/* The n-th online CPU, counting from 0. */
+static int kp_nth_online_cpu(unsigned int n)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu)
+		if (!n--)
+			return cpu;
+	return -1;
+}
+
+/*
+ * Allocate worker i and create its kthread, bound before it ever runs.
+ * The worker is stored in run->workers[i] even on failure, so that the
+ * run's teardown frees it.
+ */
+static int kp_worker_create(struct kp_run *run, unsigned int i)
+{
+	struct task_struct *task;
+	struct kp_worker *w;
+
+	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	if (!w)
+		return -ENOMEM;
+	w->id = i;
+	w->cfg = &run->cfg;
+	w->run = run;
+	w->cpu = -1;
+	w->last_cpu = -1;
+	init_waitqueue_head(&w->pp_wq);
+	kp_worker_init_kobj(w);
+	run->workers[i] = w;
+
+	if (run->cfg.bind_cpu_count) {
+		w->cpu = kp_nth_online_cpu(i % run->cfg.bind_cpu_count);
+		if (w->cpu < 0)
+			return -EINVAL;	/* CPUs went offline since the check */
+	}
+	if (i == READ_ONCE(kp_inject_fail_worker))
+		return -ENOMEM;
+
+	task = kthread_create(kp_worker_fn, w, "kp_worker/%u", i);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	get_task_struct(task);
+	w->task = task;
+	w->pid = task_pid_nr(task);
+	if (w->cpu >= 0)
+		kthread_bind(task, w->cpu);
+	return 0;
+}
+
+/*
+ * Stop the kthreads of a run that never started, or whose workers have
+ * all finished.  kthread_stop() on a never-woken kthread is safe: its
+ * thread function is then never called.
+ */
+static void kp_reap_workers(struct kp_run *run)
+{
+	struct kp_worker *w;
+	unsigned int i;
+
+	for (i = 0; i < run->nr_workers; i++) {
+		w = run->workers[i];
+		if (!w || !w->task || w->reaped)
+			continue;
+		kthread_stop(w->task);
+		/* The task is dead: its runtime is final now. */
+		w->cputime_ns = w->task->se.sum_exec_runtime;
+		/* Publishes cputime_ns to kp_worker_cputime_ns(). */
+		smp_store_release(&w->reaped, true);
+	}
+}
+
+/* Total operations of a run, live. */
+static u64 kp_run_ops(struct kp_run *run)
+{
+	u64 ops = 0;
+	unsigned int i;
+
+	for (i = 0; i < run->nr_workers; i++)
+		ops += READ_ONCE(run->workers[i]->st.ops);
+	return ops;
+}
+
+/* Take the end of the run: the end of the last worker to finish. */
+static void kp_run_end(struct kp_run *run)
+{
+	u64 end = READ_ONCE(run->start_ns);
+	struct kp_worker *w;
+	unsigned int i;
+
+	for (i = 0; i < run->nr_workers; i++) {
+		w = run->workers[i];
+		if (w->phase == KP_PHASE_FINISHED && w->end_ns > end)
+			end = w->end_ns;
+	}
+	run->end_ns = end;
+	/* Publishes end_ns to kp_run_elapsed(). */
+	smp_store_release(&run->ended, true);
+}
+
+/*
+ * The controller kthread of a run.  It stays until the run is destroyed,
+ * so that its code is never running when the module is gone.
+ */
+static int kp_controller_fn(void *arg)
+{
+	struct kp_run *run = arg;
+	u64 expected = (u64)run->cfg.thread_count * run->cfg.work_target;
+	bool stopped;
+
+	wait_event_idle(run->ctl_wq, !atomic_read(&run->active) ||
+			READ_ONCE(run->stop));
+	kp_reap_workers(run);
+	kp_run_end(run);
+	stopped = READ_ONCE(run->stop) && kp_run_ops(run) < expected;
+	kp_set_state(stopped ? KP_STATE_STOPPED : KP_STATE_DONE);
+	complete_all(&run->finished);
+
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
+/*
+ * Free a run in any state start may leave it in: its kthreads are
+ * stopped first, then each worker is put (its release frees it).
+ */
+void kp_run_destroy(struct kp_run *run)
+{
+	unsigned int i;
+
+	if (!run)
+		return;
+	if (run->controller) {
+		wait_for_completion(&run->finished);
+		kthread_stop(run->controller);
+		put_task_struct(run->controller);
+	}
+	kp_reap_workers(run);
+	for (i = 0; i < run->nr_workers; i++)
+		if (run->workers[i])
+			kobject_put(&run->workers[i]->kobj);
+	kfree(run);
+}
+
+/*
+ * Ask the workers of a running run to stop and wait until the controller
+ * has stopped them.  Called with kp.lock held, which keeps the run alive;
+ * the controller does not take kp.lock.
+ */
+void kp_run_stop(struct kp_run *run)
+{
+	struct kp_worker *w;
+	unsigned int i;
+
+	if (!run || !run->controller)
+		return;
+	WRITE_ONCE(run->stop, true);
+	smp_mb();	/* the flag before the wake-ups; pairs with the waits */
+	wake_up_all(&run->start_wq);
+	for (i = 0; i < run->nr_workers; i++) {
+		w = run->workers[i];
+		wake_up(&w->pp_wq);
+		wake_up_process(w->task);	/* an hrtimer or tick sleep */
+	}
+	wake_up(&run->ctl_wq);
+	wait_for_completion(&run->finished);
+}
+
+static struct kp_run *kp_run_alloc(const struct kp_config *cfg)
+{
+	struct kp_run *run;
+
+	run = kzalloc(struct_size(run, workers, cfg->thread_count),
+		      GFP_KERNEL);
+	if (!run)
+		return NULL;
+	run->cfg = *cfg;
+	run->nr_workers = cfg->thread_count;
+	atomic64_set(&run->counter, 0);
+	spin_lock_init(&run->lock);
+	mutex_init(&run->mutex);
+	atomic_set(&run->arriving, cfg->thread_count);
+	atomic_set(&run->active, cfg->thread_count);
+	init_waitqueue_head(&run->start_wq);
+	init_waitqueue_head(&run->ctl_wq);
+	init_completion(&run->finished);
+	return run;
+}
+
+/* Create every worker, its directory, and the controller. */
+static int kp_run_build(struct kp_run *run, const char **what,
+			unsigned int *which)
+{
+	struct task_struct *task;
+	unsigned int i;
+	int err;
+
+	*what = "worker";
+	for (i = 0; i < run->nr_workers; i++) {
+		*which = i;
+		err = kp_worker_create(run, i);
+		if (err)
+			return err;
+	}
+	if (run->cfg.work_mode == KP_WORK_PINGPONG)
+		for (i = 0; i < run->nr_workers; i++)
+			run->workers[i]->partner = run->workers[i ^ 1];
+
+	*what = "directory of worker";
+	for (i = 0; i < run->nr_workers; i++) {
+		*which = i;
+		err = kp_thread_dir_add(run->workers[i]);
+		if (err)
+			return err;
+	}
+
+	*what = "controller";
+	task = kthread_create(kp_controller_fn, run, "kp_control");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	get_task_struct(task);
+	run->controller = task;
+	return 0;
+}
+
+/*
+ * Start a run with the current configuration; kp.lock is held and no run
+ * is in progress.  The previous run and its directories go first.  On
+ * failure nothing is left running, the state is failed and the error is
+ * returned to the writer of start.
+ */
+int kp_run_start(void)
+{
+	const char *what = "run";
+	unsigned int which = 0, i;
+	struct kp_run *run;
+	int err;
+
+	err = kp_config_check(&kp.cfg);
+	if (err)
+		return err;
+
+	kp_run_destroy(kp.run);
+	kp.run = NULL;
+	kp.run_id++;
+
+	run = kp_run_alloc(&kp.cfg);
+	err = run ? kp_run_build(run, &what, &which) : -ENOMEM;
+	if (err) {
+		pr_err("run %llu: cannot create %s %u: %pe\n",
+		       kp.run_id, what, which, ERR_PTR(err));
+		kp_run_destroy(run);	/* the controller is created last */
+		kp_set_state(KP_STATE_FAILED);
+		return err;
+	}
+
+	kp.run = run;
+	kp_set_state(KP_STATE_RUNNING);
+	for (i = 0; i < run->nr_workers; i++)
+		wake_up_process(run->workers[i]->task);
+	wake_up_process(run->controller);
+	return 0;
+}
+
+/* Elapsed time: from the start barrier to the last worker's end, or now. */
+static u64 kp_run_elapsed(struct kp_run *run)
+{
+	/* Acquire start_ns (from the start barrier) and end_ns. */
+	if (!smp_load_acquire(&run->go))
+		return 0;
+	/* Acquire end_ns from kp_run_end(). */
+	if (smp_load_acquire(&run->ended))
+		return run->end_ns - run->start_ns;
+	return ktime_get_ns() - READ_ONCE(run->start_ns);
+}
+
+/* The run's totals; live while it runs, final afterwards. */
+void kp_run_totals(struct kp_run *run, struct kp_totals *t)
+{
+	struct kp_worker *w;
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	if (!run)
+		return;
+	t->counter = atomic64_read(&run->counter) +
+		     READ_ONCE(run->locked_counter);
+	for (i = 0; i < run->nr_workers; i++) {
+		w = run->workers[i];
+		t->total_ops += READ_ONCE(w->st.ops);
+		t->counter += READ_ONCE(w->st.private_count);
+		t->waits += READ_ONCE(w->st.waits);
+		t->nvcsw += kp_worker_nvcsw(w);
+		t->nivcsw += kp_worker_nivcsw(w);
+		t->cputime_ns += kp_worker_cputime_ns(w);
+	}
+	t->elapsed_ns = kp_run_elapsed(run);
+	if (t->elapsed_ns)
+		t->throughput = mul_u64_u64_div_u64(t->total_ops, NSEC_PER_SEC,
+						    t->elapsed_ns);
+}
+
+/* The workers' histograms merged; racy (but untorn) while running. */
+void kp_run_hist(struct kp_run *run, struct kp_hist *h)
+{
+	unsigned int i;
+
+	memset(h, 0, sizeof(*h));
+	if (!run)
+		return;
+	for (i = 0; i < run->nr_workers; i++)
+		kp_hist_merge(h, &run->workers[i]->st.hist);
+}

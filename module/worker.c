@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kthread_perf: the worker kthread, the kernel's hooks for the shared
+ * worker loop (workload/kp_loop.h), and what a worker counts about itself.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/sched.h>
+#include <linux/smp.h>
+
+#include "kthread_perf.h"
+
+static inline void kp_op_atomic(struct kp_worker *w)
+{
+	atomic64_inc(&w->run->counter);
+}
+
+/* Macros, so that sparse sees the lock and unlock in kp_do_ops(). */
+#define kp_spin_lock(w)		spin_lock(&(w)->run->lock)
+#define kp_spin_unlock(w)	spin_unlock(&(w)->run->lock)
+#define kp_mutex_lock(w)	mutex_lock(&(w)->run->mutex)
+#define kp_mutex_unlock(w)	mutex_unlock(&(w)->run->mutex)
+
+static inline u64 *kp_locked_counter(struct kp_worker *w)
+{
+	return &w->run->locked_counter;
+}
+
+static inline u64 kp_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+static inline void kp_wait_yield(struct kp_worker *w)
+{
+	/* yield() is deliberate: it is the scheduling event being measured. */
+	yield();
+}
+
+/*
+ * Sleep sleep_us in TASK_IDLE (no load, no hung-task report), or one tick
+ * when it is 0.  A stop wakes the hrtimer sleep early.
+ */
+static void kp_wait_sleep(struct kp_worker *w)
+{
+	ktime_t expires;
+
+	if (!w->cfg->sleep_us) {
+		schedule_timeout_idle(1);
+		return;
+	}
+	expires = ktime_add_us(ktime_get(), w->cfg->sleep_us);
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		if (READ_ONCE(w->run->stop))
+			break;
+		if (!schedule_hrtimeout_range(&expires, 0, HRTIMER_MODE_ABS))
+			return;
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/*
+ * Hand the turn to the partner: its wake time first, then the token that
+ * publishes it, then the wake-up.
+ */
+static inline void kp_pp_give(struct kp_worker *w, u64 now)
+{
+	struct kp_worker *p = w->partner;
+
+	WRITE_ONCE(p->pp_wake_ns, now);
+	/* Publishes pp_wake_ns to the partner's acquire in kp_pp_take(). */
+	smp_store_release(&p->pp_token, 1);
+	wake_up(&p->pp_wq);
+}
+
+/* Wait for the turn (or a stop); return when the partner handed it over. */
+static inline u64 kp_pp_take(struct kp_worker *w)
+{
+	/* Acquire: pp_wake_ns, written before the token, is read below. */
+	wait_event_idle(w->pp_wq, smp_load_acquire(&w->pp_token) ||
+			READ_ONCE(w->run->stop));
+	WRITE_ONCE(w->pp_token, 0);
+	return READ_ONCE(w->pp_wake_ns);
+}
+
+static inline bool kp_should_stop(struct kp_worker *w)
+{
+	return READ_ONCE(w->run->stop);
+}
+
+/* Chunk boundary: the voluntary-preemption kernel needs this to share. */
+static inline void kp_relax(struct kp_worker *w)
+{
+	cond_resched();
+}
+
+#include "kp_loop.h"
+
+/*
+ * Wait until every worker has reached this point, so that they start the
+ * workload together.  The last one to arrive takes the start time.
+ */
+static void kp_start_barrier(struct kp_run *run)
+{
+	if (atomic_dec_and_test(&run->arriving)) {
+		WRITE_ONCE(run->start_ns, ktime_get_ns());
+		/* Publishes start_ns to kp_run_elapsed(). */
+		smp_store_release(&run->go, true);
+		wake_up_all(&run->start_wq);
+		return;
+	}
+	/* Pairs with the release above (nothing read after it, though). */
+	wait_event_idle(run->start_wq, smp_load_acquire(&run->go) ||
+			READ_ONCE(run->stop));
+}
+
+/* A finished worker idles until the controller kthread_stop()s it. */
+static void kp_wait_for_kthread_stop(void)
+{
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		if (kthread_should_stop())
+			break;
+		schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/*
+ * The worker kthread: start barrier, the workload, then report being
+ * finished and wait to be stopped.  It snapshots its own context-switch
+ * counts around the work.
+ */
+int kp_worker_fn(void *arg)
+{
+	struct kp_worker *w = arg;
+	struct kp_run *run = w->run;
+
+	kp_start_barrier(run);
+	if (!READ_ONCE(run->stop)) {
+		w->start_nvcsw = current->nvcsw;
+		w->start_nivcsw = current->nivcsw;
+		w->start_ns = ktime_get_ns();
+		/* Publishes the start_* snapshots to kp_phase(). */
+		smp_store_release(&w->phase, KP_PHASE_WORKING);
+
+		kp_run_workload(w);
+
+		w->end_nvcsw = current->nvcsw;
+		w->end_nivcsw = current->nivcsw;
+		w->last_cpu = raw_smp_processor_id();
+		w->end_ns = ktime_get_ns();
+		/* Publishes the end_* snapshots to kp_phase(). */
+		smp_store_release(&w->phase, KP_PHASE_FINISHED);
+	}
+	if (atomic_dec_and_test(&run->active))
+		wake_up(&run->ctl_wq);
+	kp_wait_for_kthread_stop();
+	return 0;
+}
+
+/*
+ * The statistics below are read while the worker runs, so they read its
+ * snapshots according to its published phase and the task's live
+ * counters with READ_ONCE().
+ */
+static int kp_phase(struct kp_worker *w)
+{
+	/* Pairs with the worker's releases: the snapshots are valid. */
+	return smp_load_acquire(&w->phase);
+}
+
+u64 kp_worker_nvcsw(struct kp_worker *w)
+{
+	switch (kp_phase(w)) {
+	case KP_PHASE_WORKING:
+		return READ_ONCE(w->task->nvcsw) - w->start_nvcsw;
+	case KP_PHASE_FINISHED:
+		return w->end_nvcsw - w->start_nvcsw;
+	default:
+		return 0;
+	}
+}
+
+u64 kp_worker_nivcsw(struct kp_worker *w)
+{
+	switch (kp_phase(w)) {
+	case KP_PHASE_WORKING:
+		return READ_ONCE(w->task->nivcsw) - w->start_nivcsw;
+	case KP_PHASE_FINISHED:
+		return w->end_nivcsw - w->start_nivcsw;
+	default:
+		return 0;
+	}
+}
+
+/* Wall-clock time of the worker's own workload. */
+u64 kp_worker_runtime_ns(struct kp_worker *w)
+{
+	switch (kp_phase(w)) {
+	case KP_PHASE_WORKING:
+		return ktime_get_ns() - w->start_ns;
+	case KP_PHASE_FINISHED:
+		return w->end_ns - w->start_ns;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * CPU time of the worker kthread.  sum_exec_runtime lags while the task
+ * is on a CPU, so the exact value is the one the controller takes after
+ * the kthread has exited.
+ */
+u64 kp_worker_cputime_ns(struct kp_worker *w)
+{
+	/* Pairs with kp_reap_workers(): cputime_ns is valid. */
+	if (smp_load_acquire(&w->reaped))
+		return w->cputime_ns;
+	return READ_ONCE(w->task->se.sum_exec_runtime);
+}
+
+/* The CPU the workload ended on, or where the task is now. */
+int kp_worker_last_cpu(struct kp_worker *w)
+{
+	if (kp_phase(w) == KP_PHASE_FINISHED)
+		return w->last_cpu;
+	return task_cpu(w->task);
+}
