@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Context switch for x86-64, System V ABI (ELF).
+ *
+ *   void *coro_ctx_switch(void **save_sp, void *to_sp, void *val);
+ *
+ * Pushes the callee-saved state on the current stack, stores the stack
+ * pointer in *save_sp, loads to_sp, pops the state saved there and
+ * returns val in the resumed context.  Everything caller-saved is dead
+ * across a call, so only this is kept (64 bytes, sp 16-byte aligned):
+ *
+ *   sp+0   MXCSR (4 bytes), x87 control word (2), pad (2)
+ *   sp+8   r15
+ *   sp+16  r14
+ *   sp+24  r13
+ *   sp+32  r12
+ *   sp+40  rbx
+ *   sp+48  rbp
+ *   sp+56  return address
+ *
+ * A new context (coro_ctx_init in src/context.c) has r12 = entry,
+ * r13 = arg, rbp = 0 and returns into coro_ctx_start, which calls
+ * entry(val, arg); entry never returns.
+ */
+	.text
+	.globl	coro_ctx_switch
+	.hidden	coro_ctx_switch
+	.type	coro_ctx_switch, @function
+	.p2align 4
+coro_ctx_switch:
+	.cfi_startproc
+	pushq	%rbp
+	pushq	%rbx
+	pushq	%r12
+	pushq	%r13
+	pushq	%r14
+	pushq	%r15
+	subq	$8, %rsp
+	stmxcsr	(%rsp)
+	fnstcw	4(%rsp)
+	movq	%rsp, (%rdi)
+
+	movq	%rsi, %rsp
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	addq	$8, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%rbx
+	popq	%rbp
+	movq	%rdx, %rax
+	ret
+	.cfi_endproc
+	.size	coro_ctx_switch, .-coro_ctx_switch
+
+	.globl	coro_ctx_start
+	.hidden	coro_ctx_start
+	.type	coro_ctx_start, @function
+	.p2align 4
+coro_ctx_start:
+	.cfi_startproc
+	.cfi_undefined rip	/* the outermost frame of a coroutine */
+	movq	%rax, %rdi
+	movq	%r13, %rsi
+	callq	*%r12
+	ud2
+	.cfi_endproc
+	.size	coro_ctx_start, .-coro_ctx_start
+
+	.section .note.GNU-stack,"",%progbits

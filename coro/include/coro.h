@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coro.h: stackful coroutines on one OS thread (many-to-one) or on M
+ * worker threads (many-to-many), with the synchronisation a thread
+ * library has.  Link with -lcoro -pthread (pkg-config coro).
+ *
+ * Model.  A scheduler owns M virtual processors ("workers"), each with a
+ * run queue.  coro_sched_run() lends the calling thread to worker 0 and
+ * starts M-1 OS threads for the others; idle workers steal from busy
+ * ones.  With M = 1 every coroutine runs on the calling thread.  A
+ * coroutine that makes a blocking system call through
+ * coro_call_blocking() hands its worker to a spare OS thread first, so
+ * its siblings keep running (scheduler activations, in user space).
+ *
+ * Stacks.  mmap'd and lazily committed, with a PROT_NONE guard page below
+ * each one; a coroutine that runs into it is reported by id and entry
+ * function on stderr and the process aborts.  When the kernel refuses
+ * more guard pages (vm.max_map_count), new stacks get a canary word
+ * checked at every switch instead (said once on stderr).  Exited
+ * coroutines keep their stack and control block for the next
+ * coro_create() ("death row"), so create+join is a few hundred ns.
+ *
+ * Errors: functions returning int return 0 or an errno value; those
+ * returning pointers return NULL and set errno.
+ */
+#ifndef CORO_H
+#define CORO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct coro coro_t;
+typedef struct coro_sched coro_sched_t;
+
+/* Default usable stack of a coroutine when neither the scheduler nor
+ * coro_create() name one. */
+#define CORO_STACK_DEFAULT	(64 * 1024)
+/* Smallest stack coro_create() accepts. */
+#define CORO_STACK_MIN		(8 * 1024)
+
+struct coro_sched_attr {
+	unsigned int workers;		/* OS threads; 0 or 1: many-to-one */
+	unsigned int bind_cpu_count;	/* 0: unbound; n: worker i runs on the
+					 * (i mod n)-th online CPU */
+	size_t stack_size;		/* 0: CORO_STACK_DEFAULT */
+};
+
+/* Counters of a scheduler since its creation (coro_sched_stats()). */
+struct coro_stats {
+	uint64_t switches;	/* context switches into coroutines */
+	uint64_t steals;	/* coroutines taken from another worker's queue */
+	uint64_t handoffs;	/* workers handed to a spare OS thread */
+	uint64_t created;	/* coroutines created */
+	uint64_t reused;	/* ... of which on a recycled stack */
+	uint64_t os_threads;	/* OS threads that ever ran a worker */
+};
+
+/* ---- Scheduler -------------------------------------------------------- */
+
+/* A scheduler; attr may be NULL (one worker, default stacks). */
+coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr);
+
+/*
+ * Run every coroutine of s to its end on the calling thread plus
+ * workers-1 new OS threads; return when none is left.  0 or an errno
+ * (EAGAIN: an OS thread could not be started).  Call it again after
+ * creating more coroutines.
+ */
+int coro_sched_run(coro_sched_t *s);
+
+/* Free a scheduler that is not running and has no unjoined coroutine. */
+void coro_sched_destroy(coro_sched_t *s);
+
+void coro_sched_stats(coro_sched_t *s, struct coro_stats *st);
+
+/* ---- Coroutines ------------------------------------------------------- */
+
+/*
+ * A new coroutine running fn(arg), runnable at once.  s NULL: the
+ * scheduler of the calling coroutine.  stack_size 0: the scheduler's
+ * default.  It must be joined or detached.
+ */
+coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
+		    size_t stack_size);
+
+/*
+ * Wait for c to end and release it; *ret (if not NULL) gets fn's return
+ * value.  From a coroutine it parks the caller; from outside it needs the
+ * scheduler to have finished (EBUSY otherwise).  EINVAL for a detached c,
+ * EDEADLK for the caller itself.
+ */
+int coro_join(coro_t *c, void **ret);
+
+/* Let c release itself when it ends. */
+int coro_detach(coro_t *c);
+
+/* The calling coroutine, or NULL outside any. */
+coro_t *coro_self(void);
+
+/* Its id: 1, 2, ... in creation order within the process. */
+uint64_t coro_id(const coro_t *c);
+
+/* Let the next runnable coroutine of this worker run. */
+void coro_yield(void);
+
+/*
+ * Sleep at least ns nanoseconds (a timer min-heap; the worker sleeps in
+ * the kernel when nothing else is runnable).  Outside a coroutine it
+ * sleeps the thread.
+ */
+void coro_sleep_ns(uint64_t ns);
+
+/* Index of the worker running the caller (0..workers-1), -1 outside. */
+int coro_worker_id(void);
+
+/* ---- Blocking calls --------------------------------------------------- */
+
+/*
+ * Run fn(arg), which may block in the kernel, on the current OS thread
+ * after handing this worker's run queue to a spare OS thread; the caller
+ * is queued again when fn returns.  errno is what fn left.
+ */
+void *coro_call_blocking(void *(*fn)(void *), void *arg);
+
+ssize_t coro_blocking_read(int fd, void *buf, size_t count);
+ssize_t coro_blocking_write(int fd, const void *buf, size_t count);
+
+/* ---- Synchronisation -------------------------------------------------- *
+ * Plain structs so they can be embedded and statically initialised;
+ * the members are private.  None needs a destroy call.
+ */
+
+struct coro_waitq {
+	int lock;
+	coro_t *head, *tail;
+};
+
+/*
+ * Adaptive mutex: spins while the owner runs on another worker, parks
+ * otherwise.  Not recursive.
+ */
+typedef struct coro_mutex {
+	int state;		/* 0 free, 1 locked, 2 locked with waiters */
+	coro_t *owner;
+	struct coro_waitq wq;
+} coro_mutex_t;
+
+typedef struct coro_cond {
+	struct coro_waitq wq;
+} coro_cond_t;
+
+/* Counting semaphore; with initial 0 it is an event for hand-offs. */
+typedef struct coro_sem {
+	uint64_t count;
+	struct coro_waitq wq;
+} coro_sem_t;
+
+#define CORO_MUTEX_INITIALIZER	{ 0, 0, { 0, 0, 0 } }
+#define CORO_COND_INITIALIZER	{ { 0, 0, 0 } }
+#define CORO_SEM_INITIALIZER(n)	{ (n), { 0, 0, 0 } }
+
+void coro_mutex_init(coro_mutex_t *m);
+void coro_mutex_lock(coro_mutex_t *m);
+int coro_mutex_trylock(coro_mutex_t *m);	/* 0 or EBUSY */
+void coro_mutex_unlock(coro_mutex_t *m);
+
+void coro_cond_init(coro_cond_t *cv);
+void coro_cond_wait(coro_cond_t *cv, coro_mutex_t *m);
+void coro_cond_signal(coro_cond_t *cv);
+void coro_cond_broadcast(coro_cond_t *cv);
+
+void coro_sem_init(coro_sem_t *s, uint64_t count);
+void coro_sem_wait(coro_sem_t *s);
+void coro_sem_post(coro_sem_t *s);
+
+/* ---- Stacks ----------------------------------------------------------- */
+
+/*
+ * At most n stacks get a guard page (the rest a canary).  The default is
+ * what vm.max_map_count leaves room for; the environment variable
+ * CORO_MAX_GUARDS overrides it.  Takes effect for stacks made later.
+ */
+void coro_set_max_guards(long n);
+
+/* Stacks made so far with a guard page, and with a canary word. */
+void coro_stack_counts(uint64_t *guarded, uint64_t *canary);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CORO_H */

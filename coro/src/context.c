@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The first frame of a new context, in the layout the switch of arch/
+ * pops; or, without one, the swapcontext() fallback.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "context.h"
+
+#ifdef CORO_CTX_ASM
+
+__attribute__((visibility("hidden"))) void coro_ctx_start(void);
+
+#if defined(__x86_64__)
+/* x86-64: MXCSR and x87 control word at power-on values, then r15..rbp,
+ * then the "return address" coro_ctx_start (arch/switch_x86_64.S). */
+void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
+		   coro_ctx_entry_fn entry, void *arg)
+{
+	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
+	uint64_t *f = (uint64_t *)(top - 64);
+	uint32_t mxcsr = 0x1f80;
+	uint16_t fpucw = 0x037f;
+
+	(void)lo;
+	memset(f, 0, 64);
+	memcpy(&f[0], &mxcsr, 4);
+	memcpy((char *)&f[0] + 4, &fpucw, 2);
+	f[3] = (uint64_t)(uintptr_t)arg;	/* r13 */
+	f[4] = (uint64_t)(uintptr_t)entry;	/* r12 */
+	f[7] = (uint64_t)(uintptr_t)coro_ctx_start;
+	ctx->sp = f;
+}
+#elif defined(__aarch64__)
+/* AArch64: d8-d15 zero, x19 = entry, x20 = arg, x29 = 0, x30 =
+ * coro_ctx_start (arch/switch_aarch64.S). */
+void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
+		   coro_ctx_entry_fn entry, void *arg)
+{
+	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
+	uint64_t *f = (uint64_t *)(top - 0xa0);
+
+	(void)lo;
+	memset(f, 0, 0xa0);
+	f[8] = (uint64_t)(uintptr_t)entry;	/* x19 */
+	f[9] = (uint64_t)(uintptr_t)arg;	/* x20 */
+	f[19] = (uint64_t)(uintptr_t)coro_ctx_start;	/* x30 */
+	ctx->sp = f;
+}
+#endif
+
+#else /* swapcontext fallback */
+
+/*
+ * val travels through a thread-local: the resumed context reads it on the
+ * thread it resumed on.  The accessors are opaque to the optimiser so
+ * that it cannot reuse a thread-local address computed before a switch
+ * that moved the coroutine to another thread.
+ */
+static __thread void *switch_val;
+
+__attribute__((noinline, noipa)) static void put_val(void *v)
+{
+	switch_val = v;
+}
+
+__attribute__((noinline, noipa)) static void *get_val(void)
+{
+	return switch_val;
+}
+
+static void uc_start(unsigned int e_lo, unsigned int e_hi,
+		     unsigned int a_lo, unsigned int a_hi)
+{
+	coro_ctx_entry_fn entry = (coro_ctx_entry_fn)(uintptr_t)
+		((uint64_t)e_hi << 32 | e_lo);
+	void *arg = (void *)(uintptr_t)((uint64_t)a_hi << 32 | a_lo);
+
+	entry(get_val(), arg);
+	__builtin_trap();
+}
+
+void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
+		   coro_ctx_entry_fn entry, void *arg)
+{
+	uint64_t e = (uint64_t)(uintptr_t)entry, a = (uint64_t)(uintptr_t)arg;
+
+	getcontext(&ctx->uc);
+	ctx->uc.uc_stack.ss_sp = lo;
+	ctx->uc.uc_stack.ss_size = (size_t)((char *)hi - (char *)lo) - 64;
+	ctx->uc.uc_link = NULL;
+	makecontext(&ctx->uc, (void (*)(void))uc_start, 4,
+		    (unsigned int)e, (unsigned int)(e >> 32),
+		    (unsigned int)a, (unsigned int)(a >> 32));
+}
+
+void *coro_ctx_swap(struct coro_ctx *from, struct coro_ctx *to, void *val)
+{
+	put_val(val);
+	swapcontext(&from->uc, &to->uc);
+	return get_val();
+}
+#endif

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A coroutine's life: creation on a pooled stack, its first frame, its
+ * end, join and detach.
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+HIDDEN void lwp_after_switch(struct lwp *l);
+
+static uint64_t next_id;
+
+/* The first frame of every coroutine (coro_ctx_init's entry). */
+static void coro_main(void *val, void *arg)
+{
+	struct lwp *l = val;
+	struct coro *c = arg;
+
+	tool_finish_switch(&c->tool);
+	lwp_after_switch(l);
+	c->ret = c->fn(c->arg);
+	coro_switch_out(lwp_current(), c, ACT_EXIT, NULL, NULL);
+	__builtin_unreachable();
+}
+
+coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
+		    size_t stack_size)
+{
+	struct lwp *l = lwp_current();
+	struct coro *c;
+	struct vproc *vp;
+	bool reused;
+
+	if (!s) {
+		if (!l || !l->current) {
+			errno = EINVAL;
+			return NULL;
+		}
+		s = l->sched;
+	}
+	if (!fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!stack_size)
+		stack_size = s->stack_size;
+	if (stack_size < CORO_STACK_MIN)
+		stack_size = CORO_STACK_MIN;
+	c = stack_get(stack_size, &reused);
+	if (!c)
+		return NULL;
+	c->next = NULL;
+	c->sched = s;
+	c->fn = fn;
+	c->arg = arg;
+	c->ret = NULL;
+	c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+	c->on_lwp = NULL;
+	c->state = CORO_RUNNABLE;
+	c->lock = 0;
+	c->detached = false;
+	c->joined = false;
+	c->joiner = NULL;
+	tool_ctx_create(&c->tool, c->stack_lo,
+			(size_t)((char *)c - c->stack_lo));
+	coro_ctx_init(&c->ctx, c->stack_lo, c, coro_main, c);
+	__atomic_add_fetch(&s->live, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->created, 1, __ATOMIC_RELAXED);
+	if (reused)
+		__atomic_add_fetch(&s->reused, 1, __ATOMIC_RELAXED);
+	if (l && l->sched == s && l->vp) {
+		vp_push(l->vp, c);
+		if (s->nvp > 1)
+			sched_kick(s);
+	} else {
+		vp = &s->vps[__atomic_fetch_add(&s->next_vp, 1,
+						__ATOMIC_RELAXED) % s->nvp];
+		vp_push(vp, c);
+		sched_kick(s);
+	}
+	return c;
+}
+
+int coro_join(coro_t *c, void **ret)
+{
+	struct lwp *l = lwp_current();
+	struct coro *self = l ? l->current : NULL;
+
+	if (c == self)
+		return EDEADLK;
+	spin_lock(&c->lock);
+	if (c->detached || c->joined || c->joiner) {
+		spin_unlock(&c->lock);
+		return EINVAL;
+	}
+	if (c->state != CORO_EXITED) {
+		if (!self) {
+			spin_unlock(&c->lock);
+			return EBUSY;
+		}
+		c->joiner = self;
+		self->state = CORO_PARKED;
+		coro_switch_out(l, self, ACT_PARK, &c->lock, NULL);
+		/* Woken by coro_ended(): c is off its stack for good. */
+	} else {
+		c->joined = true;
+		spin_unlock(&c->lock);
+	}
+	if (ret)
+		*ret = c->ret;
+	stack_put(c);
+	return 0;
+}
+
+int coro_detach(coro_t *c)
+{
+	spin_lock(&c->lock);
+	if (c->detached || c->joined || c->joiner) {
+		spin_unlock(&c->lock);
+		return EINVAL;
+	}
+	if (c->state == CORO_EXITED) {
+		spin_unlock(&c->lock);
+		stack_put(c);
+		return 0;
+	}
+	c->detached = true;
+	spin_unlock(&c->lock);
+	return 0;
+}
+
+coro_t *coro_self(void)
+{
+	struct lwp *l = lwp_current();
+
+	return l ? l->current : NULL;
+}
+
+uint64_t coro_id(const coro_t *c)
+{
+	return c->id;
+}

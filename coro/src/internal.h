@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The library's own structures.  Names follow Solaris: a worker is a
+ * virtual processor (struct vproc: a run queue and an index) that one OS
+ * thread (struct lwp) holds at a time; spare lwps wait for a vproc that a
+ * coroutine's blocking call left behind.
+ */
+#ifndef CORO_INTERNAL_H
+#define CORO_INTERNAL_H
+
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "coro.h"
+#include "context.h"
+#include "spinlock.h"
+#include "tools.h"
+
+#define HIDDEN __attribute__((visibility("hidden")))
+#define CACHELINE 64
+
+#define CORO_CANARY 0xc0de5eedc0de5eedULL
+
+enum coro_state {
+	CORO_RUNNABLE,		/* in a run queue or about to be */
+	CORO_RUNNING,
+	CORO_PARKED,		/* in a wait queue, the timer heap or a join */
+	CORO_EXITED,
+};
+
+/*
+ * A coroutine's control block.  It lives at the top of its own stack
+ * mapping, so an idle coroutine costs one resident page, and it goes back
+ * to the stack pool with it.
+ */
+struct coro {
+	struct coro_ctx ctx;
+	struct coro *next;		/* run queue, wait queue, pool */
+	struct coro_sched *sched;
+	void *(*fn)(void *);
+	void *arg;
+	void *ret;
+	uint64_t id;
+	struct lwp *on_lwp;		/* lwp running it, else NULL (atomic) */
+	struct vproc *home;		/* vproc it last ran on */
+	int state;			/* enum coro_state, under lock */
+	int lock;			/* join */
+	bool detached;
+	bool joined;
+	struct coro *joiner;
+	uint64_t wake_ns;		/* timer heap */
+	size_t heap_idx;
+	/* The stack: [stack_lo, (char *)this) usable, guard below stack_lo. */
+	char *stack_lo;
+	size_t stack_size;		/* the usable size asked for */
+	char *guard;			/* guard page, or NULL: canary */
+	uint64_t *canary;		/* canary word, or NULL: guard */
+	unsigned int vg_id;
+	struct tool_ctx tool;
+};
+
+/* A worker: a run queue plus the index it is known by. */
+struct vproc {
+	int lock;
+	unsigned int nqueued;		/* read racily by idle lwps */
+	struct coro *head, *tail;
+	struct coro_sched *sched;
+	struct lwp *holder;
+	unsigned int id;
+	int cpu;			/* bound CPU or -1 */
+	unsigned int steal_seed;
+} __attribute__((aligned(CACHELINE)));
+
+enum lwp_action {
+	ACT_NONE,
+	ACT_REQUEUE,	/* put prev on act_vp (or this lwp's vproc) */
+	ACT_PARK,	/* release unlock: prev is in a wait queue */
+	ACT_EXIT,	/* prev has ended */
+};
+
+/* An OS thread running a scheduler. */
+struct lwp {
+	struct coro_ctx ctx;		/* the thread's own context */
+	struct coro_sched *sched;
+	struct vproc *vp;		/* NULL while spare or in a blocking call */
+	struct coro *current;		/* running coroutine, NULL in ctx */
+	/* What the context switched away from left for the next to do. */
+	int act;
+	struct coro *prev;
+	int *unlock;
+	struct vproc *act_vp;
+	unsigned int ticks;
+	pthread_t thread;
+	pid_t tid;
+	bool spawned;			/* a thread of ours, joined at the end */
+	bool wake;			/* spare: a vproc or the end is here */
+	pthread_cond_t cond;		/* spare waits here */
+	struct lwp *next_spare;
+	struct lwp *next_all;
+	void *altstack;
+	size_t altstack_size;
+	uint64_t switches, steals;
+	struct tool_ctx tool;
+} __attribute__((aligned(CACHELINE)));
+
+struct coro_sched {
+	unsigned int nvp;
+	unsigned int bind_cpu_count;
+	size_t stack_size;
+	struct vproc *vps;
+	long live;			/* coroutines created, not yet ended */
+	int nidle;			/* lwps waiting in idle_cond */
+	int running;
+	int done;			/* live reached 0: lwps leave */
+	unsigned int next_vp;		/* round robin for outside creation */
+	pthread_mutex_t idle_mtx;
+	pthread_cond_t idle_cond;
+	/* Sleeping coroutines: a min-heap on wake_ns. */
+	int timer_lock;
+	struct coro **heap;
+	size_t nheap, heap_cap;
+	uint64_t next_wake;		/* heap[0]->wake_ns or UINT64_MAX */
+	/* OS threads. */
+	pthread_mutex_t lwp_mtx;
+	struct lwp *all_lwps;
+	struct lwp *spares;
+	int start_err;
+	uint64_t handoffs, created, reused, os_threads;
+	uint64_t dead_switches, dead_steals;	/* of lwps gone */
+};
+
+/* ---- sched.c ---- */
+HIDDEN struct lwp *lwp_current(void);
+HIDDEN struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int act,
+				   int *unlock, struct vproc *act_vp);
+HIDDEN void coro_wake(struct lwp *l, struct coro *c);
+HIDDEN void vp_push(struct vproc *vp, struct coro *c);
+HIDDEN void sched_kick(struct coro_sched *s);
+HIDDEN struct lwp *lwp_hand_off(struct lwp *l);
+HIDDEN void lwp_set_errno(int e);
+
+/* ---- timer.c ---- */
+HIDDEN void timer_poll(struct lwp *l);
+HIDDEN uint64_t clock_now_ns(void);
+
+/* ---- stack.c ---- */
+HIDDEN struct coro *stack_get(size_t stack_size, bool *reused);
+HIDDEN void stack_put(struct coro *c);
+
+/* ---- overflow.c ---- */
+HIDDEN void overflow_init(void);
+HIDDEN int overflow_altstack_on(struct lwp *l);
+HIDDEN void overflow_altstack_off(struct lwp *l);
+HIDDEN __attribute__((noreturn)) void overflow_canary_report(struct coro *c);
+
+static inline void canary_check(struct coro *c)
+{
+	if (c->canary && __builtin_expect(*c->canary != CORO_CANARY, 0))
+		overflow_canary_report(c);
+}
+
+/* ---- waitq (sync.c) ---- */
+static inline void waitq_push(struct coro_waitq *q, struct coro *c)
+{
+	c->next = NULL;
+	if (q->tail)
+		q->tail->next = c;
+	else
+		q->head = c;
+	q->tail = c;
+}
+
+static inline struct coro *waitq_pop(struct coro_waitq *q)
+{
+	struct coro *c = q->head;
+
+	if (c) {
+		q->head = c->next;
+		if (!q->head)
+			q->tail = NULL;
+		c->next = NULL;
+	}
+	return c;
+}
+
+#endif /* CORO_INTERNAL_H */

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Sleeping coroutines: one min-heap on wake time per scheduler.  Workers
+ * poll it when their queue runs dry (and every 64 yields, so that busy
+ * yielders do not starve sleepers) and sleep in the kernel until its
+ * earliest deadline when nothing else is runnable.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+uint64_t clock_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void heap_set(struct coro_sched *s, size_t i, struct coro *c)
+{
+	s->heap[i] = c;
+	c->heap_idx = i;
+}
+
+static void heap_up(struct coro_sched *s, size_t i)
+{
+	struct coro *c = s->heap[i];
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+
+		if (s->heap[p]->wake_ns <= c->wake_ns)
+			break;
+		heap_set(s, i, s->heap[p]);
+		i = p;
+	}
+	heap_set(s, i, c);
+}
+
+static void heap_down(struct coro_sched *s, size_t i)
+{
+	struct coro *c = s->heap[i];
+
+	for (;;) {
+		size_t k = 2 * i + 1;
+
+		if (k >= s->nheap)
+			break;
+		if (k + 1 < s->nheap &&
+		    s->heap[k + 1]->wake_ns < s->heap[k]->wake_ns)
+			k++;
+		if (c->wake_ns <= s->heap[k]->wake_ns)
+			break;
+		heap_set(s, i, s->heap[k]);
+		i = k;
+	}
+	heap_set(s, i, c);
+}
+
+static struct coro *heap_pop(struct coro_sched *s)
+{
+	struct coro *top = s->heap[0];
+
+	if (--s->nheap) {
+		heap_set(s, 0, s->heap[s->nheap]);
+		heap_down(s, 0);
+	}
+	return top;
+}
+
+static void publish_next_wake(struct coro_sched *s)
+{
+	__atomic_store_n(&s->next_wake,
+			 s->nheap ? s->heap[0]->wake_ns : UINT64_MAX,
+			 __ATOMIC_RELAXED);
+}
+
+/* Queue every sleeper whose time has come on l's worker. */
+void timer_poll(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+	struct coro *list = NULL, *c;
+	uint64_t now = clock_now_ns();
+	bool any = false;
+
+	if (now < __atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) ||
+	    !spin_trylock(&s->timer_lock))
+		return;
+	while (s->nheap && s->heap[0]->wake_ns <= now) {
+		c = heap_pop(s);
+		c->next = list;
+		list = c;
+	}
+	publish_next_wake(s);
+	spin_unlock(&s->timer_lock);
+	while (list) {
+		c = list;
+		list = c->next;
+		vp_push(l->vp, c);
+		any = true;
+	}
+	if (any && s->nvp > 1)
+		sched_kick(s);
+}
+
+void coro_sleep_ns(uint64_t ns)
+{
+	struct lwp *l = lwp_current();
+	struct coro *c = l ? l->current : NULL;
+	struct coro_sched *s;
+	struct timespec ts;
+	bool first;
+
+	if (!c) {
+		ts.tv_sec = (time_t)(ns / 1000000000u);
+		ts.tv_nsec = (long)(ns % 1000000000u);
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+		return;
+	}
+	s = l->sched;
+	c->wake_ns = clock_now_ns() + ns;
+	spin_lock(&s->timer_lock);
+	if (s->nheap == s->heap_cap) {
+		size_t cap = s->heap_cap ? 2 * s->heap_cap : 64;
+		struct coro **h = realloc(s->heap, cap * sizeof(*h));
+
+		if (!h) {
+			/* No memory for the heap: sleep by yielding. */
+			spin_unlock(&s->timer_lock);
+			while (clock_now_ns() < c->wake_ns)
+				coro_yield();
+			return;
+		}
+		s->heap = h;
+		s->heap_cap = cap;
+	}
+	s->heap[s->nheap] = c;
+	heap_up(s, s->nheap++);
+	first = s->heap[0] == c;
+	publish_next_wake(s);
+	c->state = CORO_PARKED;
+	/* An idle worker may be sleeping towards a later deadline. */
+	if (first && s->nvp > 1)
+		sched_kick(s);
+	coro_switch_out(l, c, ACT_PARK, &s->timer_lock, NULL);
+}
