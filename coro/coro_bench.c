@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * coro_bench: the coroutine model.  thread_count coroutines run the shared
+ * worker loop of workload/kp_loop.h on one OS thread (--workers 1,
+ * many-to-one) or on M worker threads with work stealing (--workers M,
+ * many-to-many), with the library's primitives in place of the kernel's:
+ * an atomic add, a pthread spinlock (a real one, across workers), the
+ * adaptive coroutine mutex, coro_yield(), coro_sleep_ns() and a semaphore
+ * hand-off for ping-pong.
+ *
+ * Rows of "threads" are the coroutines; their pid and switch and CPU
+ * counts are those of the OS thread they ended on, over the run.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "kp_bench.h"
+#include "coro.h"
+
+#define CACHELINE 64
+#define MAX_COROUTINES 4000000u
+
+/* What the coroutines share, each on its own cache line. */
+static struct {
+	u64 counter __attribute__((aligned(CACHELINE)));
+	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
+	coro_mutex_t mutex __attribute__((aligned(CACHELINE)));
+	u64 tick_ns;
+} shared;
+
+/* A sample of the OS thread a coroutine runs on. */
+struct thread_sample {
+	long tid;
+	u64 nvcsw, nivcsw, cputime_ns;
+};
+
+/* One coroutine.  The members kp_loop.h uses come first. */
+struct kp_worker {
+	unsigned int id;
+	const struct kp_config *cfg;
+	struct kp_stats st;
+	struct kp_worker *partner;
+	coro_t *co;
+	int worker;			/* worker (OS thread slot) it ended on */
+	int last_cpu;
+	u64 start_ns, end_ns;
+	struct thread_sample first, last;
+	coro_sem_t turn;		/* ping-pong: posted by the partner */
+	u64 wake_ns;			/* partner's hand-over time */
+} __attribute__((aligned(CACHELINE)));
+
+/* ---- Hooks of kp_loop.h ---------------------------------------------- */
+
+static inline void kp_op_atomic(struct kp_worker *w)
+{
+	(void)w;
+	__atomic_fetch_add(&shared.counter, 1, __ATOMIC_RELAXED);
+}
+
+static inline void kp_spin_lock(struct kp_worker *w)
+{
+	(void)w;
+	pthread_spin_lock(&shared.spin);
+}
+
+static inline void kp_spin_unlock(struct kp_worker *w)
+{
+	(void)w;
+	pthread_spin_unlock(&shared.spin);
+}
+
+static inline void kp_mutex_lock(struct kp_worker *w)
+{
+	(void)w;
+	coro_mutex_lock(&shared.mutex);
+}
+
+static inline void kp_mutex_unlock(struct kp_worker *w)
+{
+	(void)w;
+	coro_mutex_unlock(&shared.mutex);
+}
+
+static inline u64 *kp_locked_counter(struct kp_worker *w)
+{
+	(void)w;
+	return &shared.counter;
+}
+
+static inline u64 kp_now_ns(void)
+{
+	return kp_clock_ns();
+}
+
+static inline void kp_wait_yield(struct kp_worker *w)
+{
+	(void)w;
+	coro_yield();
+}
+
+/* sleep_us, or one tick for 0 (the module's schedule_timeout(1)). */
+static inline void kp_wait_sleep(struct kp_worker *w)
+{
+	coro_sleep_ns(w->cfg->sleep_us ? w->cfg->sleep_us * 1000
+				       : shared.tick_ns);
+}
+
+/* The partner's wake time first, then the event that releases it. */
+static inline void kp_pp_give(struct kp_worker *w, u64 now)
+{
+	struct kp_worker *p = w->partner;
+
+	__atomic_store_n(&p->wake_ns, now, __ATOMIC_RELAXED);
+	coro_sem_post(&p->turn);
+}
+
+static inline u64 kp_pp_take(struct kp_worker *w)
+{
+	coro_sem_wait(&w->turn);
+	return __atomic_load_n(&w->wake_ns, __ATOMIC_RELAXED);
+}
+
+static inline bool kp_should_stop(struct kp_worker *w)
+{
+	(void)w;
+	return kp_stop_requested();
+}
+
+/* Between chunks: nothing; a coroutine is switched only where it waits. */
+static inline void kp_relax(struct kp_worker *w)
+{
+	(void)w;
+}
+
+#include "kp_loop.h"
+
+/* ---- The run ---------------------------------------------------------- */
+
+static u64 tv_ns(const struct timeval *tv)
+{
+	return kp_timeval_ns(tv->tv_sec, tv->tv_usec);
+}
+
+static void sample_thread(struct thread_sample *s)
+{
+	struct rusage ru;
+
+	s->tid = gettid();
+	s->cputime_ns = kp_thread_cputime_ns();
+	if (getrusage(RUSAGE_THREAD, &ru))
+		kp_die_errno(errno, "getrusage");
+	s->nvcsw = (u64)ru.ru_nvcsw;
+	s->nivcsw = (u64)ru.ru_nivcsw;
+}
+
+static void *coroutine_main(void *arg)
+{
+	struct kp_worker *w = arg;
+
+	sample_thread(&w->first);
+	w->start_ns = kp_clock_ns();
+
+	kp_run_workload(w);
+
+	w->end_ns = kp_clock_ns();
+	w->worker = coro_worker_id();
+	w->last_cpu = sched_getcpu();
+	sample_thread(&w->last);
+	/* A stopped partner may wait for a turn that will not come. */
+	if (w->cfg->work_mode == KP_WORK_PINGPONG && kp_stop_requested())
+		coro_sem_post(&w->partner->turn);
+	return NULL;
+}
+
+/* What one OS thread did over the run: the spread of its samples. */
+struct os_thread {
+	long tid;
+	struct thread_sample lo, hi;
+};
+
+static struct os_thread *os_thread_of(struct os_thread *t, u32 *n, long tid)
+{
+	u32 i;
+
+	for (i = 0; i < *n; i++)
+		if (t[i].tid == tid)
+			return &t[i];
+	t[*n].tid = tid;
+	t[*n].lo.tid = 0;
+	return &t[(*n)++];
+}
+
+static void os_thread_add(struct os_thread *o, const struct thread_sample *s)
+{
+	if (!o->lo.tid) {
+		o->lo = o->hi = *s;
+		return;
+	}
+	if (s->cputime_ns < o->lo.cputime_ns)
+		o->lo = *s;
+	if (s->cputime_ns > o->hi.cputime_ns)
+		o->hi = *s;
+}
+
+/*
+ * Fill the rows and totals.  Switch and CPU counts belong to OS threads:
+ * each thread's are its latest sample minus its earliest, given to every
+ * coroutine that ended on it and counted once in the totals.
+ */
+static void collect(struct kp_result *r, struct kp_worker *w, u32 n,
+		    u32 workers)
+{
+	struct os_thread *os = calloc(2 * (size_t)n + 2 * workers + 8,
+				      sizeof(*os));
+	u64 first = UINT64_MAX, last = 0;
+	u32 nos = 0, i;
+
+	if (!os)
+		kp_die("out of memory");
+	for (i = 0; i < n; i++) {
+		os_thread_add(os_thread_of(os, &nos, w[i].first.tid), &w[i].first);
+		os_thread_add(os_thread_of(os, &nos, w[i].last.tid), &w[i].last);
+	}
+	for (i = 0; i < n; i++) {
+		struct kp_thread_result *t = &r->threads[i];
+		struct os_thread *o = os_thread_of(os, &nos, w[i].last.tid);
+
+		t->pid = w[i].last.tid;
+		t->cpu = w[i].worker >= 0 ?
+			kp_worker_cpu(&r->cfg, (u32)w[i].worker) : -1;
+		t->last_cpu = w[i].last_cpu;
+		t->ops = w[i].st.ops;
+		t->nvcsw = o->hi.nvcsw - o->lo.nvcsw;
+		t->nivcsw = o->hi.nivcsw - o->lo.nivcsw;
+		t->cputime_ns = o->hi.cputime_ns - o->lo.cputime_ns;
+		t->runtime_ns = w[i].end_ns - w[i].start_ns;
+		t->waits = w[i].st.waits;
+		if (r->cfg.sync_mode == KP_SYNC_PERCPU)
+			r->counter += w[i].st.private_count;
+		kp_hist_merge(&r->hist, &w[i].st.hist);
+		if (w[i].start_ns < first)
+			first = w[i].start_ns;
+		if (w[i].end_ns > last)
+			last = w[i].end_ns;
+	}
+	r->elapsed_ns = last > first ? last - first : 0;
+	kp_result_sum_threads(r);
+	r->nvcsw = r->nivcsw = r->cputime_ns = 0;
+	for (i = 0; i < nos; i++) {
+		r->nvcsw += os[i].hi.nvcsw - os[i].lo.nvcsw;
+		r->nivcsw += os[i].hi.nivcsw - os[i].lo.nivcsw;
+		r->cputime_ns += os[i].hi.cputime_ns - os[i].lo.cputime_ns;
+	}
+	free(os);
+}
+
+int main(int argc, char **argv)
+{
+	static u64 workers = 1, stack_size = CORO_STACK_DEFAULT;
+	static const struct kp_cli_opt extra[] = {
+		{ "workers", "M", "OS threads that run the coroutines (1: "
+		  "many-to-one on the main thread; M > 1: many-to-many)",
+		  1, 1024, 1, &workers },
+		{ "stack-size", "BYTES", "usable stack of each coroutine "
+		  "(lazily committed, plus a guard page)",
+		  CORO_STACK_MIN, 1ULL << 30, CORO_STACK_DEFAULT, &stack_size },
+		{ NULL, NULL, NULL, 0, 0, 0, NULL },
+	};
+	static const struct kp_cli cli = {
+		.prog = "coro_bench",
+		.summary = "Run the kthread_perf workload on coroutines "
+			   "(many-to-one or many-to-many model).",
+		.max_threads = MAX_COROUTINES,
+		.extra = extra,
+	};
+	struct coro_sched_attr attr;
+	struct kp_opts o;
+	struct kp_result r;
+	struct kp_worker *w;
+	struct rusage ru0, ru1;
+	coro_sched_t *s;
+	u32 n, i;
+	int err;
+
+	kp_parse_args(&cli, argc, argv, &o);
+	n = o.cfg.thread_count;
+	kp_install_stop_handler();
+	shared.tick_ns = kp_tick_ns();
+	if ((err = pthread_spin_init(&shared.spin, PTHREAD_PROCESS_PRIVATE)))
+		kp_die_errno(err, "cannot initialise the spinlock");
+	coro_mutex_init(&shared.mutex);
+
+	w = aligned_alloc(CACHELINE, (size_t)n * sizeof(*w));
+	if (!w)
+		kp_die("out of memory for %u coroutines", n);
+	memset(w, 0, (size_t)n * sizeof(*w));
+	kp_result_init(&r, "coro", &o.cfg, (u32)workers);
+
+	memset(&attr, 0, sizeof(attr));
+	attr.workers = (unsigned int)workers;
+	attr.bind_cpu_count = o.cfg.bind_cpu_count;
+	attr.stack_size = (size_t)stack_size;
+	s = coro_sched_create(&attr);
+	if (!s)
+		kp_die_errno(errno, "cannot create the scheduler");
+	for (i = 0; i < n; i++) {
+		w[i].id = i;
+		w[i].cfg = &o.cfg;
+		w[i].partner = &w[(i ^ 1) < n ? (i ^ 1) : i];
+		w[i].worker = -1;
+		w[i].last_cpu = -1;
+		coro_sem_init(&w[i].turn, 0);
+	}
+	for (i = 0; i < n; i++) {
+		w[i].co = coro_create(s, coroutine_main, &w[i], 0);
+		if (!w[i].co)
+			kp_die_errno(errno, "cannot create coroutine %u", i);
+	}
+
+	if (getrusage(RUSAGE_SELF, &ru0))
+		kp_die_errno(errno, "getrusage");
+	if ((err = coro_sched_run(s)))
+		kp_die_errno(err, "cannot run the coroutines");
+	if (getrusage(RUSAGE_SELF, &ru1))
+		kp_die_errno(errno, "getrusage");
+	for (i = 0; i < n; i++)
+		if ((err = coro_join(w[i].co, NULL)))
+			kp_die_errno(err, "coroutine %u", i);
+
+	r.stopped = kp_stop_requested();
+	r.user_ns = tv_ns(&ru1.ru_utime) - tv_ns(&ru0.ru_utime);
+	r.sys_ns = tv_ns(&ru1.ru_stime) - tv_ns(&ru0.ru_stime);
+	r.counter = shared.counter;
+	collect(&r, w, n, (u32)workers);
+
+	kp_result_print(&r, o.json, stdout);
+	kp_result_verify(&r);
+
+	kp_result_free(&r);
+	coro_sched_destroy(s);
+	free(w);
+	pthread_spin_destroy(&shared.spin);
+	return 0;
+}
