@@ -143,9 +143,9 @@ matrix() {
 		<<<"$json" >/dev/null
 }
 
-@test "every sleep is a voluntary context switch" {
+@test "every one-tick sleep is a voluntary context switch" {
 	run_json "$BENCH" --thread-count 2 --work-mode sleep --work-target 20000 \
-		--yield-interval 1000 --sleep-us 200
+		--yield-interval 1000 --sleep-us 0
 	check_counts 2 20000 1000 sleep
 	jq -e '.nvcsw >= .waits and all(.threads[]; .nvcsw >= .waits)' \
 		<<<"$json" >/dev/null

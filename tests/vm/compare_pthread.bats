@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# The design card's comparison, inside the VM where the module loads: the
+# same workload through sysfs (klt) and through pthread_bench --json
+# (pthread) must agree on what SPEC.md section 2 fixes: the operation
+# counts, the number of waits, the histogram samples, sleeps as voluntary
+# switches, and the CPUs the workers were bound to.
+
+bats_require_minimum_version 1.5.0
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+SYS=/sys/kernel/kthread_perf
+HIST=/sys/kernel/debug/kthread_perf/latency_hist
+
+setup_file() {
+	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	export REPO
+	export BENCH="$REPO/userspace/pthread_bench"
+	[ -x "$BENCH" ] || make -C "$REPO/userspace" >&2
+	# Load the module unless it is there already; unload only what we loaded.
+	export LOADED_HERE=0
+	if [ ! -d "$SYS" ]; then
+		insmod "$REPO/module/kthread_perf.ko"
+		LOADED_HERE=1
+	fi
+	ONLINE_CPUS="$(tr ',' '\n' </sys/devices/system/cpu/online |
+		awk -F- '{ hi = NF > 1 ? $2 : $1; for (c = $1; c <= hi; c++) print c }' |
+		tr '\n' ' ')"
+	export ONLINE_CPUS
+}
+
+teardown_file() {
+	if [ -d "$SYS" ]; then
+		echo 1 >"$SYS/stop" || true
+	fi
+	if [ "$LOADED_HERE" = 1 ]; then
+		rmmod kthread_perf
+	fi
+}
+
+# klt_run TC WORK_MODE SYNC_MODE WT YI SLEEP_US BIND: configure the module
+# through sysfs, start, wait for "done", and leave in $klt a JSON object
+# read back with cat: the totals, the per-thread rows and the histogram.
+klt_run() {
+	local tc="$1" i state rows="" buckets samples
+
+	echo "$1" >"$SYS/thread_count"
+	echo "$2" >"$SYS/work_mode"
+	echo "$3" >"$SYS/sync_mode"
+	echo "$4" >"$SYS/work_target"
+	echo "$5" >"$SYS/yield_interval"
+	echo "$6" >"$SYS/sleep_us"
+	echo "$7" >"$SYS/bind_cpu_count"
+	echo 1 >"$SYS/start"
+	for ((i = 0; i < 3000; i++)); do
+		state="$(cat "$SYS/state")"
+		[ "$state" = running ] || break
+		sleep 0.1
+	done
+	if [ "$state" != done ]; then
+		echo "klt run ended in state '$state'" >&2
+		return 1
+	fi
+	for ((i = 0; i < tc; i++)); do
+		local d="$SYS/threads/$i"
+		rows+="${rows:+,}{\"id\": $i, \"pid\": $(cat "$d/pid"),"
+		rows+=" \"cpu\": $(cat "$d/cpu"), \"last_cpu\": $(cat "$d/last_cpu"),"
+		rows+=" \"ops\": $(cat "$d/ops"), \"nvcsw\": $(cat "$d/nvcsw"),"
+		rows+=" \"nivcsw\": $(cat "$d/nivcsw"), \"waits\": $(cat "$d/waits")}"
+	done
+	buckets="$(awk '!/^#/ { s += $3 } END { print s + 0 }' "$HIST")"
+	samples="$(awk '$1 == "#" && $2 == "samples" { print $3 }' "$HIST")"
+	klt="{\"total_ops\": $(cat "$SYS/total_ops"), \"counter\": $(cat "$SYS/counter"),
+		\"waits\": $(cat "$SYS/waits"), \"nvcsw\": $(cat "$SYS/nvcsw"),
+		\"threads\": [$rows],
+		\"latency_hist\": {\"samples\": ${samples:-null}, \"bucket_sum\": $buckets}}"
+	jq -e . <<<"$klt" >/dev/null
+}
+
+# pthread_run: the same arguments as klt_run; leaves --json output in $pth.
+pthread_run() {
+	run --separate-stderr "$BENCH" --json --thread-count "$1" \
+		--work-mode "$2" --sync-mode "$3" --work-target "$4" \
+		--yield-interval "$5" --sleep-us "$6" --bind-cpu-count "$7"
+	if [ "$status" -ne 0 ]; then
+		echo "pthread_bench exited $status: $stderr" >&2
+		return 1
+	fi
+	pth="$output"
+}
+
+# compare TC WORK_MODE SYNC_MODE WT YI SLEEP_US BIND: run both models and
+# check that they agree with the inputs and with each other.  A sleep of one
+# tick (SLEEP_US 0) is always a voluntary switch; a short hrtimer sleep may
+# expire before the task schedules out (do_nanosleep() then skips
+# schedule(), as happens under a slow TCG guest), so nvcsw >= waits is
+# checked for tick sleeps only.
+compare() {
+	local tc="$1" wm="$2" wt="$4" yi="$5" us="$6" bind="$7" waits=0 cpus
+
+	[ "$wm" = normal ] || waits=$((tc * (wt / yi)))
+	klt_run "$@"
+	pthread_run "$@"
+	cpus="[$(
+		set -- $ONLINE_CPUS
+		printf '%s\n' "$@" | head -n "$bind" | paste -sd,
+	)]"
+	for model in klt pth; do
+		jq -e --argjson ops $((tc * wt)) --argjson waits "$waits" \
+			--argjson tc "$tc" --argjson per "$wt" --arg wm "$wm" \
+			--argjson bind "$bind" --argjson cpus "$cpus" \
+			--argjson us "$us" '
+			.total_ops == $ops and .counter == $ops
+			and (.threads | length) == $tc
+			and all(.threads[]; .ops == $per)
+			and .waits == $waits
+			and ([.threads[].waits] | add) == $waits
+			and .latency_hist.samples == $waits
+			and (if .latency_hist.bucket_sum then
+				.latency_hist.bucket_sum == $waits else true end)
+			and (if $wm == "sleep" and $us == 0 then .nvcsw >= .waits
+				and all(.threads[]; .nvcsw >= .waits) else true end)
+			and (if $bind > 0 then all(.threads[];
+				.cpu == $cpus[.id % $bind] and .last_cpu == .cpu)
+			     else all(.threads[]; .cpu == -1) end)' \
+			<<<"${!model}" >/dev/null || {
+			echo "$model disagrees with the inputs: $*" >&2
+			jq -c 'del(.latency_hist.buckets)' <<<"${!model}" >&2
+			return 1
+		}
+	done
+	# And with each other, field by field.
+	jq -e -n --argjson k "$klt" --argjson p "$pth" '
+		$k.total_ops == $p.total_ops and $k.counter == $p.counter
+		and $k.waits == $p.waits
+		and $k.latency_hist.samples == $p.latency_hist.samples
+		and ([$k.threads[] | [.cpu, .last_cpu, .ops, .waits]] ==
+		     [$p.threads[] | [.cpu, .last_cpu, .ops, .waits]]
+		     or ($k.threads[0].cpu == -1))' >/dev/null || {
+		echo "klt and pthread disagree: $*" >&2
+		echo "klt: $klt" >&2
+		jq -c 'del(.latency_hist.buckets)' <<<"$pth" >&2
+		return 1
+	}
+}
+
+@test "the module is loaded and idle or finished" {
+	[ -d "$SYS" ]
+	[ -r "$HIST" ]
+	run cat "$SYS/state"
+	assert_output --regexp '^(idle|done|stopped)$'
+}
+
+@test "klt and pthread agree in normal mode in every sync mode" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 normal "$sm" 50000 1000 0 0
+	done
+}
+
+@test "klt and pthread agree in yield mode in every sync mode" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 yield "$sm" 20500 1000 0 0
+	done
+}
+
+@test "klt and pthread agree in sleep mode, every tick sleep a voluntary switch" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 sleep "$sm" 10000 1000 0 0
+	done
+	compare 2 sleep atomic 5000 1000 200 0
+}
+
+@test "klt and pthread agree in pingpong mode in every sync mode" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 pingpong "$sm" 20500 500 0 0
+	done
+}
+
+@test "klt and pthread keep every worker on one bound CPU" {
+	for wm in normal yield sleep pingpong; do
+		compare 4 "$wm" atomic 20000 1000 0 1
+	done
+}
+
+@test "klt and pthread spread workers over the bound CPUs in order" {
+	local n
+	n=$(wc -w <<<"$ONLINE_CPUS")
+	for wm in normal yield sleep pingpong; do
+		compare 4 "$wm" atomic 20000 1000 0 "$n"
+	done
+}
