@@ -187,6 +187,12 @@ void coro_sem_post(coro_sem_t *s);
  */
 void coro_set_max_guards(long n);
 
+/*
+ * Where c's stack is: usable bytes [*lo, *lo + *size), and whether a
+ * guard page (1) or a canary word at *lo (0) protects its end.
+ */
+void coro_stack_info(const coro_t *c, void **lo, size_t *size, int *guarded);
+
 /* Stacks made so far with a guard page, and with a canary word. */
 void coro_stack_counts(uint64_t *guarded, uint64_t *canary);
 

@@ -13,8 +13,8 @@
  * The guard page is PROT_NONE, which splits the mapping: two VMAs per
  * stack against vm.max_map_count (65530 by default).  Past the guard
  * budget (see default_max_guards()) or when mprotect() fails with ENOMEM
- * the guard page stays unprotected and a canary word at stack_lo,
- * checked at every switch, stands in for it.
+ * a canary word at stack_lo, checked at every switch, stands in for it;
+ * slabs made after that are packed without guard pages (slab_new()).
  *
  * Exited coroutines come back here with their stack (death row) and are
  * handed out again for the same size; stacks are never unmapped.
@@ -81,6 +81,16 @@ void coro_stack_counts(uint64_t *guarded, uint64_t *canary)
 	pthread_mutex_unlock(&pool_lock);
 }
 
+void coro_stack_info(const coro_t *c, void **lo, size_t *size, int *guarded)
+{
+	if (lo)
+		*lo = c->stack_lo;
+	if (size)
+		*size = (size_t)((const char *)c - c->stack_lo);
+	if (guarded)
+		*guarded = c->guard != NULL;
+}
+
 static size_t page_size(void)
 {
 	static size_t page;
@@ -95,11 +105,11 @@ static size_t ctl_size(void)
 	return (sizeof(struct coro) + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
 }
 
+static void slot_canary(struct coro *c);
+
 /* Protect one guard page, or fall back to the canary.  pool_lock held. */
 static void slot_protect(struct coro *c, char *guard)
 {
-	if (max_guards < 0)
-		max_guards = default_max_guards();
 	if ((long)nguarded < max_guards) {
 		if (!mprotect(guard, page_size(), PROT_NONE)) {
 			c->guard = guard;
@@ -110,6 +120,12 @@ static void slot_protect(struct coro *c, char *guard)
 		if (errno == ENOMEM)
 			max_guards = (long)nguarded;
 	}
+	slot_canary(c);
+}
+
+/* A canary word at the stack's end instead of a guard page. */
+static void slot_canary(struct coro *c)
+{
 	if (!canary_said) {
 		canary_said = true;
 		fprintf(stderr, "coro: no more guard pages after %llu stacks "
@@ -123,33 +139,33 @@ static void slot_protect(struct coro *c, char *guard)
 	ncanary++;
 }
 
-/* Map a slab of stacks of one size; return one, pool the others. */
-static struct coro *slab_new(struct stack_class *k)
+/* Map n slots of slot bytes each, lazily committed. */
+static char *slab_map(size_t n, size_t slot)
 {
-	size_t page = page_size();
-	size_t usable = (k->size + ctl_size() + page - 1) & ~(page - 1);
-	size_t slot = page + usable, n, i;
-	bool guarded = max_guards < 0 || (long)nguarded < max_guards;
-	char *mem;
-	struct coro *first = NULL;
+	char *mem = mmap(NULL, n * slot, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+			 MAP_STACK, -1, 0);
 
-	n = (guarded ? SLAB_BYTES_GUARDED : SLAB_BYTES_CANARY) / slot;
-	if (n < 1)
-		n = 1;
-	if (n > 1024)
-		n = 1024;
-	mem = mmap(NULL, n * slot, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-		   -1, 0);
-	if (mem == MAP_FAILED)
-		return NULL;
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
+/* Pool every slot but the first, which is returned. */
+static struct coro *slab_fill(struct stack_class *k, char *mem, size_t n,
+			      size_t slot, size_t gap)
+{
+	struct coro *first = NULL;
+	size_t i;
+
 	for (i = 0; i < n; i++) {
 		char *base = mem + i * slot;
 		struct coro *c = (struct coro *)(base + slot - ctl_size());
 
-		c->stack_lo = base + page;
+		c->stack_lo = base + gap;
 		c->stack_size = k->size;
-		slot_protect(c, base);
+		if (gap)
+			slot_protect(c, base);
+		else
+			slot_canary(c);
 		c->vg_id = tool_stack_register(c->stack_lo, c);
 		if (!first) {
 			first = c;
@@ -159,6 +175,34 @@ static struct coro *slab_new(struct stack_class *k)
 		}
 	}
 	return first;
+}
+
+/*
+ * Map a slab of stacks of one size; return one, pool the others.  While
+ * guard pages last, slots are page-aligned with a guard page each.  After
+ * that they are packed (64-byte aligned, no gap), so that a stack's
+ * canary shares a page with its neighbour's control block and an idle
+ * coroutine still costs about one resident page.
+ */
+static struct coro *slab_new(struct stack_class *k)
+{
+	size_t page = page_size(), slot, n;
+	char *mem;
+
+	if (max_guards < 0)
+		max_guards = default_max_guards();
+	if ((long)nguarded < max_guards) {
+		slot = page + ((k->size + ctl_size() + page - 1) & ~(page - 1));
+		n = SLAB_BYTES_GUARDED / slot;
+		n = n < 1 ? 1 : n > 1024 ? 1024 : n;
+		mem = slab_map(n, slot);
+		return mem ? slab_fill(k, mem, n, slot, page) : NULL;
+	}
+	slot = (k->size + ctl_size() + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
+	n = SLAB_BYTES_CANARY / slot;
+	n = n < 1 ? 1 : n > 4096 ? 4096 : n;
+	mem = slab_map(n, slot);
+	return mem ? slab_fill(k, mem, n, slot, 0) : NULL;
 }
 
 static struct stack_class *class_of(size_t size)
