@@ -128,13 +128,14 @@ static bool work_visible(struct coro_sched *s, struct lwp *l)
 
 /*
  * Wake an idle lwp after making work visible (a queued coroutine, an
- * earlier timer).  Pairs with lwp_idle(): each side writes, fences, then
- * reads the other's variable, so one of them sees the other.
+ * earlier timer).  Pairs with lwp_idle(): both sides read-modify-write
+ * nidle (+0 here, +1 there), so whichever comes second in its order
+ * sees what the other published before it: the idler sees the work, or
+ * we see the idler.  (An RMW rather than a fence, which TSan cannot model.)
  */
 void sched_kick(struct coro_sched *s)
 {
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&s->nidle, __ATOMIC_RELAXED) > 0) {
+	if (__atomic_fetch_add(&s->nidle, 0, __ATOMIC_SEQ_CST) > 0) {
 		pthread_mutex_lock(&s->idle_mtx);
 		pthread_cond_signal(&s->idle_cond);
 		pthread_mutex_unlock(&s->idle_mtx);
