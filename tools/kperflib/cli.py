@@ -595,6 +595,9 @@ def prepare(args):
         vals = [v.strip() for v in args.values.split(",") if v.strip()]
         if not vals:
             raise UsageError("--values: no values given")
+        for v in vals:
+            if vals.count(v) > 1:
+                raise UsageError("--values: '%s' is given twice" % v)
         args.values_parsed = []
         for v in vals:
             try:
@@ -634,6 +637,9 @@ def _sigterm(signum, frame):
 
 
 def main(argv):
+    # Ctrl-C must work even where a shell started us with SIGINT ignored
+    # (a background job); SIGTERM ends a run the same clean way.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _sigterm)
     parser = build_parser()
     try:

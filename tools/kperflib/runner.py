@@ -53,9 +53,9 @@ def run_binary(model, cfg, timeout):
     try:
         out, err = proc.communicate(timeout=timeout)
     except (KeyboardInterrupt, subprocess.TimeoutExpired) as e:
-        proc.send_signal(signal.SIGINT)
+        proc.terminate()
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

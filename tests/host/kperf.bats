@@ -1,0 +1,251 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# tools/kperf on the host: help, bad usage (exit 2, one line), the pthread
+# and coro models through kperf, sweep's CSV/JSON/PNG, a pthread-only report,
+# the counter check and Ctrl-C.  klt needs the module, so its tests are in
+# tests/vm/kperf.bats.
+
+bats_require_minimum_version 1.5.0
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+setup_file() {
+	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	export REPO
+	export KPERF_SCRIPT="$REPO/tools/kperf"
+	export KPERF="$KPERF_SCRIPT"
+	# Debian's python3 straight away: a version manager's shim in PATH can
+	# cost a second per call.  The --help test runs the script itself.
+	if [ -x /usr/bin/python3 ]; then
+		KPERF="$BATS_FILE_TMPDIR/kperf"
+		printf '#!/bin/sh\nexec /usr/bin/python3 "%s" "$@"\n' "$KPERF_SCRIPT" >"$KPERF"
+		chmod +x "$KPERF"
+	fi
+	[ -x "$REPO/userspace/pthread_bench" ] || make -C "$REPO/userspace" >&2
+	NCPU="$(getconf _NPROCESSORS_ONLN)"
+	export NCPU
+}
+
+setup() {
+	TMP="$(mktemp -d)"
+}
+
+teardown() {
+	rm -rf "$TMP"
+}
+
+# usage_error ARGS...: kperf ARGS must exit 2 with one line on stderr.
+usage_error() {
+	run --separate-stderr "$KPERF" "$@"
+	assert_equal "$status" 2
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
+	[[ $stderr == kperf* ]]
+}
+
+need_coro() {
+	[ -x "$REPO/coro/coro_bench" ] || skip "coro/coro_bench is not built"
+}
+
+@test "kperf --help and every subcommand's --help exit 0 and show usage" {
+	for sub in "" run compare sweep report; do
+		run --separate-stderr "$KPERF_SCRIPT" $sub --help
+		assert_success
+		assert_output --partial "usage: kperf"
+	done
+	run --separate-stderr "$KPERF" run --help
+	assert_output --partial "--thread-count"
+	assert_output --partial "--bind-cpu-count"
+	run --separate-stderr "$KPERF" sweep --help
+	assert_output --partial "--values"
+}
+
+@test "kperf without a command exits 2" {
+	run "$KPERF"
+	assert_equal "$status" 2
+}
+
+@test "an unknown model is bad usage naming the model" {
+	usage_error run fibers
+	[[ $stderr == *"unknown model 'fibers'"* ]]
+	usage_error sweep thread_count --values 1,2 --models pthread,fibers
+	[[ $stderr == *fibers* ]]
+}
+
+@test "an unknown option is bad usage naming the option" {
+	usage_error run pthread --frobnicate 3
+	[[ $stderr == *--frobnicate* ]]
+	usage_error compare --thread-cnt 4
+	[[ $stderr == *--thread-cnt* ]]
+}
+
+@test "an unknown sweep parameter is bad usage naming it" {
+	usage_error sweep colour --values 1,2
+	[[ $stderr == *"unknown parameter 'colour'"* ]]
+}
+
+@test "values outside the module's ranges are bad usage" {
+	usage_error run pthread --thread-count 0
+	[[ $stderr == *--thread-count* ]]
+	usage_error run pthread --thread-count 1025
+	usage_error run pthread --work-target 0
+	usage_error run pthread --yield-interval 0
+	usage_error run pthread --sleep-us 1000001
+	usage_error run pthread --bind-cpu-count $((NCPU + 1))
+	[[ $stderr == *--bind-cpu-count* ]]
+	usage_error run pthread --work-mode spin
+	[[ $stderr == *spin* ]]
+	usage_error run pthread --work-target lots
+	usage_error sweep thread_count --values 1,0 --models pthread
+	[[ $stderr == *--thread-count* ]]
+	usage_error sweep bind_cpu_count --values 0,$((NCPU + 1)) --models pthread
+	usage_error sweep yield_interval --values 10,0 --models pthread
+}
+
+@test "an odd thread count in pingpong is bad usage" {
+	usage_error run pthread --work-mode pingpong --thread-count 3
+	[[ $stderr == *pingpong* ]]
+	usage_error sweep thread_count --values 2,3 --work-mode pingpong --models pthread
+}
+
+@test "coro-only options are rejected for the other models" {
+	usage_error run pthread --workers 2
+	[[ $stderr == *--workers* ]]
+	usage_error run pthread --stack-size 65536
+}
+
+@test "run pthread --json gives SPEC's JSON with exact counts" {
+	local tc=3 wt=20000 yi=500
+	run --separate-stderr "$KPERF" run pthread --thread-count $tc \
+		--work-target $wt --work-mode yield --yield-interval $yi --json
+	assert_success
+	jq -e --argjson ops $((tc * wt)) --argjson waits $((tc * (wt / yi))) \
+		--argjson tc $tc '
+		.model == "pthread" and .counter == $ops and .total_ops == $ops
+		and .waits == $waits and .latency_hist.samples == $waits
+		and (.threads | length) == $tc and .config.workers == $tc
+		and .config.work_mode == "yield" and (.kernel | type) == "string"
+		and ([.latency_hist.buckets[].count] | add) == $waits
+		and (has("elapsed_ns") and has("throughput") and has("user_ns")
+		     and has("sys_ns") and has("nvcsw") and has("nivcsw")
+		     and has("cputime_ns"))' <<<"$output"
+}
+
+@test "run coro --json gives SPEC's JSON with exact counts" {
+	need_coro
+	local tc=8 wt=10000 yi=100 w=2
+	run --separate-stderr "$KPERF" run coro --thread-count $tc \
+		--work-target $wt --work-mode yield --yield-interval $yi \
+		--workers $w --json
+	assert_success
+	jq -e --argjson ops $((tc * wt)) --argjson waits $((tc * (wt / yi))) \
+		--argjson tc $tc --argjson w $w '
+		.model == "coro" and .counter == $ops and .total_ops == $ops
+		and .waits == $waits and (.threads | length) == $tc
+		and .config.workers == $w' <<<"$output"
+}
+
+@test "run pthread prints a readable table" {
+	run --separate-stderr "$KPERF" run pthread --work-target 12345
+	assert_success
+	assert_output --partial "kperf run pthread: 4 threads x 12345 ops"
+	assert_line --regexp '^throughput \(ops/s\) +[0-9,]+$'
+	assert_line --regexp '^counter +49,380$'
+}
+
+@test "sweep over pthread writes CSV, JSON and a PNG, one row per value x repeat" {
+	local values=1,2,4 repeat=2 n
+	run --separate-stderr "$KPERF" sweep thread_count --values $values \
+		--models pthread --repeat $repeat --work-target 5000 --out "$TMP/s"
+	assert_success
+	n=$(tr ',' '\n' <<<"$values" | wc -l)
+	# header + one row per value x repeat
+	assert_equal "$(wc -l <"$TMP/s/thread_count.csv")" $((1 + n * repeat))
+	assert_equal "$(jq '.runs | length' "$TMP/s/thread_count.json")" $((n * repeat))
+	assert_equal "$(jq '.summary | length' "$TMP/s/thread_count.json")" "$n"
+	jq -e 'all(.runs[]; .result.counter == .result.config.thread_count * 5000)' \
+		"$TMP/s/thread_count.json"
+	[ -s "$TMP/s/thread_count.png" ]
+	assert_equal "$(head -c 8 "$TMP/s/thread_count.png" | od -An -tx1 | tr -d ' \n')" \
+		89504e470d0a1a0a
+	assert_equal "$(wc -l <"$TMP/s/thread_count-summary.csv")" $((1 + n))
+	# the table on stdout has a row per value
+	for v in 1 2 4; do
+		assert_line --regexp "^$v +[0-9,]+"
+	done
+}
+
+@test "sweep over a mode parameter plots categories" {
+	run --separate-stderr "$KPERF" sweep sync_mode --values atomic,mutex,percpu \
+		--models pthread --repeat 1 --work-target 5000 --out "$TMP/m"
+	assert_success
+	assert_equal "$(wc -l <"$TMP/m/sync_mode.csv")" 4
+	[ -s "$TMP/m/sync_mode.png" ]
+}
+
+@test "report --quick without klt stays on the host and writes report.md" {
+	run --separate-stderr "$KPERF" report --quick --models pthread \
+		--work-target 2000 --out "$TMP/r"
+	assert_success
+	[ -s "$TMP/r/report.md" ]
+	grep -q '^| kernel | ' "$TMP/r/report.md"
+	grep -q '^| CPU | ' "$TMP/r/report.md"
+	# Thread count table: one row per thread count (4, 16, 32).
+	assert_equal "$(grep -cE '^\| (4|16|32) \| 2000 \|' "$TMP/r/report.md")" 3
+	ls "$TMP"/r/fig*.png >/dev/null
+	[ "$(jq length "$TMP/r/results.json")" -gt 10 ]
+}
+
+@test "a counter mismatch fails loudly with exit 1" {
+	cat >"$TMP/liar" <<-'EOF'
+	#!/bin/sh
+	echo '{"model": "pthread", "config": {"thread_count": 4}, "total_ops": 4000, "counter": 3999, "elapsed_ns": 1, "throughput": 1, "waits": 0}'
+	EOF
+	chmod +x "$TMP/liar"
+	KPERF_PTHREAD_BENCH="$TMP/liar" run --separate-stderr "$KPERF" run pthread \
+		--work-target 1000
+	assert_equal "$status" 1
+	[[ $stderr == *"COUNTER MISMATCH"* ]]
+}
+
+@test "a failing model binary is a runtime failure (exit 1)" {
+	printf '#!/bin/sh\necho boom >&2\nexit 1\n' >"$TMP/broken"
+	chmod +x "$TMP/broken"
+	KPERF_PTHREAD_BENCH="$TMP/broken" run --separate-stderr "$KPERF" run pthread
+	assert_equal "$status" 1
+	[[ $stderr == *"exit status 1"* ]]
+}
+
+@test "klt with --host fails with exit 1 where the host cannot load the module" {
+	if [ -d /sys/kernel/kthread_perf ] || { [ -e /proc/modules ] &&
+		[ -d "/lib/modules/$(uname -r)/build" ] && [ "$(id -u)" = 0 ]; }; then
+		skip "this host can run klt"
+	fi
+	run --separate-stderr "$KPERF" run klt --host
+	assert_equal "$status" 1
+	[[ $stderr == *"cannot load"* ]]
+}
+
+@test "Ctrl-C stops a sweep, kills the child and keeps the finished rows" {
+	# Each run sleeps 1 ms per operation: 2000 ops take >= 2 s.
+	"$KPERF" sweep thread_count --values 1,2,3,4,5 --models pthread --repeat 1 \
+		--work-mode sleep --sleep-us 1000 --yield-interval 1 --work-target 2000 \
+		--out "$TMP/c" 2>"$TMP/err" &
+	local pid=$! i
+	for i in $(seq 100); do
+		[ -f "$TMP/c/thread_count.csv" ] &&
+			[ "$(wc -l <"$TMP/c/thread_count.csv")" -ge 2 ] && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	local rc=0
+	wait "$pid" || rc=$?
+	assert_equal "$rc" 130
+	grep -q interrupted "$TMP/err"
+	[ "$(wc -l <"$TMP/c/thread_count.csv")" -ge 2 ]
+	jq -e '.runs | length >= 1' "$TMP/c/thread_count.json"
+	# no pthread_bench of ours is left running
+	sleep 0.2
+	! pgrep -f "pthread_bench.*--sleep-us 1000 --bind-cpu-count 0 --json" >/dev/null
+}
