@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# tools/vm and tools/kernel, from the host: what the guest runs, what comes
+# back (stdout, stderr, exit status, files in --rw directories, the console
+# log), time limits, crashes, bad usage, and that no QEMU is left behind.
+# Each guest boot costs seconds under TCG, so one boot in setup_file serves
+# most tests.
+
+load ../lib/common
+
+VM="$BATS_TEST_DIRNAME/../../tools/vm"
+KERNEL="$BATS_TEST_DIRNAME/../../tools/kernel"
+
+# QEMU processes started by tools/vm runs whose job dir is under DIR.
+qemu_under() {
+	pgrep -f "qemu-system-x86_64 .*kperf_job=$1" || true
+}
+
+setup_file() {
+	export OUT="$BATS_FILE_TMPDIR/out" RW="$BATS_FILE_TMPDIR/rw"
+	mkdir -p "$OUT" "$RW"
+	# One boot: a command that reports on the guest it runs in.
+	local status=0
+	(
+		cd "$KP_REPO/tests"
+		KPERF_TEST_VAR='a b' TMPDIR="$BATS_FILE_TMPDIR" "$VM" --cpus 2 --mem 512 \
+			--rw "$RW" --console "$OUT/console" -- \
+			bash -c 'echo "to stdout"; echo "to stderr" >&2
+				uname -r >"$1/uname"; pwd >"$1/pwd"; nproc >"$1/nproc"
+				echo "$KPERF_TEST_VAR" >"$1/env"; id -u >"$1/uid"
+				cat >"$1/stdin"; [ -t 1 ] && echo tty >"$1/stdout-tty"
+				echo "<2>guest-marker" >/dev/kmsg
+				exit 3' _ "$RW" \
+			>"$OUT/stdout" 2>"$OUT/stderr" 3>&-
+	) || status=$?
+	echo "$status" >"$OUT/status"
+}
+
+@test "tools/vm exits with the command's status" {
+	assert_equal "$(cat "$OUT/status")" 3
+}
+
+@test "tools/vm keeps the command's stdout and stderr apart" {
+	assert_equal "$(cat "$OUT/stdout")" "to stdout"
+	assert_equal "$(cat "$OUT/stderr")" "to stderr"
+}
+
+@test "the guest writes into a --rw directory and the host sees it" {
+	assert_equal "$(cat "$RW/uname")" "$("$KERNEL" --version)"
+}
+
+@test "the guest runs as root in the caller's directory, 2 CPUs, with KPERF_ variables" {
+	assert_equal "$(cat "$RW/pwd")" "$KP_REPO/tests"
+	assert_equal "$(cat "$RW/uid")" 0
+	assert_equal "$(cat "$RW/nproc")" 2
+	assert_equal "$(cat "$RW/env")" "a b"
+}
+
+@test "the command's stdin is empty and its stdout is not a terminal when the host's is not" {
+	assert_equal "$(stat -c %s "$RW/stdin")" 0
+	assert [ ! -e "$RW/stdout-tty" ]
+}
+
+@test "--console keeps the guest's kernel log" {
+	run grep -c guest-marker "$OUT/console"
+	assert_output 1
+}
+
+@test "tools/vm -- false exits 1" {
+	run "$VM" -- false
+	assert_equal "$status" 1
+}
+
+@test "tools/vm --timeout stops a hung guest with status 124 and leaves no qemu" {
+	export TMPDIR="$BATS_TEST_TMPDIR"
+	local start=$SECONDS
+	run --separate-stderr "$VM" --timeout 15 -- sleep 1000
+	assert_equal "$status" 124
+	assert_equal "$stderr" "tools/vm: guest timed out after 15 s"
+	assert [ $((SECONDS - start)) -lt 25 ]
+	assert_equal "$(qemu_under "$BATS_TEST_TMPDIR")" ""
+}
+
+@test "a guest that panics ends tools/vm with status 125 and the console's last lines" {
+	run --separate-stderr "$VM" -- sh -c 'echo c >/proc/sysrq-trigger'
+	assert_equal "$status" 125
+	[[ ${stderr_lines[0]} == "tools/vm: guest failed: Kernel panic - not syncing: sysrq triggered crash"* ]] ||
+		fail "unexpected first line: ${stderr_lines[0]}"
+	[[ $stderr == *"Kernel Offset"* ]] || fail "no console tail in: $stderr"
+}
+
+@test "SIGTERM to tools/vm kills its qemu and exits 143" {
+	export TMPDIR="$BATS_TEST_TMPDIR"
+	"$VM" -- sleep 1000 3>&- &
+	local pid=$! i
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ] || break
+		sleep 0.1
+	done
+	refute [ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ]
+	kill -TERM "$pid"
+	local status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 143
+	assert_equal "$(qemu_under "$BATS_TEST_TMPDIR")" ""
+}
+
+@test "two guests boot at once while the initramfs cache is built" {
+	export XDG_CACHE_HOME="$BATS_TEST_TMPDIR/cache"
+	"$VM" -- echo one >"$BATS_TEST_TMPDIR/one" 3>&- &
+	local pid=$!
+	run "$VM" -- echo two
+	assert_success
+	assert_output two
+	wait "$pid"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/one")" one
+}
+
+@test "tools/vm rejects bad usage with status 2 and one line" {
+	local args
+	for args in "" "--" "--cpus 0 -- true" "--timeout x -- true" "--bogus -- true" \
+		"--rw /nonexistent -- true" "true"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$VM" $args
+		assert_equal "$status $args" "2 $args"
+		assert_equal "${#stderr_lines[@]}" 1
+		assert_output ""
+	done
+}
+
+@test "tools/vm --help describes the options" {
+	run "$VM" --help
+	assert_success
+	assert_output --partial "--timeout S"
+	assert_output --partial "--rw DIR"
+}
+
+@test "tools/kernel picks a kernel with an image and headers" {
+	run "$KERNEL" --version
+	assert_success
+	local v=$output
+	assert_equal "$("$KERNEL" --image)" "/boot/vmlinuz-$v"
+	assert_equal "$("$KERNEL" --build-dir)" "/lib/modules/$v/build"
+	assert [ -d "/lib/modules/$v/build" ]
+	if [ ! -d "/lib/modules/$(uname -r)/build" ]; then
+		assert [ -f "/boot/vmlinuz-$v" ]
+	fi
+}
+
+@test "tools/kernel --kernel with an unknown version fails with a message" {
+	run --separate-stderr "$KERNEL" --kernel 0.0-none --image
+	assert_equal "$status" 1
+	assert_equal "$stderr" "tools/kernel: no kernel image /boot/vmlinuz-0.0-none"
+	run "$VM" --kernel 0.0-none -- true
+	assert_equal "$status" 125
+}
