@@ -31,7 +31,8 @@ setup_file() {
 				echo "$KPERF_TEST_VAR" >"$1/env"; id -u >"$1/uid"
 				cat >"$1/stdin"; [ -t 1 ] && echo tty >"$1/stdout-tty"
 				echo "<2>guest-marker" >/dev/kmsg
-				exit 3' _ "$RW" \
+				echo lost >"$2/not-rw"
+				exit 3' _ "$RW" "$OUT" \
 			>"$OUT/stdout" 2>"$OUT/stderr" 3>&-
 	) || status=$?
 	echo "$status" >"$OUT/status"
@@ -48,6 +49,11 @@ setup_file() {
 
 @test "the guest writes into a --rw directory and the host sees it" {
 	assert_equal "$(cat "$RW/uname")" "$("$KERNEL" --version)"
+}
+
+@test "the guest's writes outside --rw directories do not reach the host" {
+	assert [ -s "$OUT/stdout" ]
+	assert [ ! -e "$OUT/not-rw" ]
 }
 
 @test "the guest runs as root in the caller's directory, 2 CPUs, with KPERF_ variables" {
