@@ -1,0 +1,143 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# coro_bench on the host: exact counts in every work_mode x sync_mode on
+# one worker (many-to-one) and two (many-to-many), rows that are the
+# coroutines with the OS thread under them, idle workers sleeping in the
+# kernel, binding, and the options it adds to the shared command line.
+
+load coro_helpers
+
+setup_file() {
+	coro_build coro_bench
+	ONLINE_CPUS="$(tr ',' '\n' </sys/devices/system/cpu/online |
+		awk -F- '{ hi = NF > 1 ? $2 : $1; for (c = $1; c <= hi; c++) print c }' |
+		tr '\n' ' ')"
+	export ONLINE_CPUS
+}
+
+@test "normal mode counts exactly in every sync mode on 1 and 2 workers" {
+	coro_matrix "$CORO_BENCH" 1 4 100000 1000 0 normal
+	coro_matrix "$CORO_BENCH" 2 4 100000 1000 0 normal
+}
+
+@test "yield mode counts exactly and samples every wait on 1 and 2 workers" {
+	coro_matrix "$CORO_BENCH" 1 6 30500 1000 0 yield
+	coro_matrix "$CORO_BENCH" 2 6 30500 1000 0 yield
+}
+
+@test "sleep mode counts exactly and samples every wait on 1 and 2 workers" {
+	coro_matrix "$CORO_BENCH" 1 3 10000 1000 50 sleep
+	coro_matrix "$CORO_BENCH" 2 3 10000 1000 50 sleep
+}
+
+@test "one-tick sleep (sleep_us 0) counts exactly" {
+	coro_json "$CORO_BENCH" --thread-count 2 --work-mode sleep \
+		--work-target 3000 --yield-interval 1000
+	coro_check_counts 2 3000 1000 sleep 1
+}
+
+@test "pingpong mode counts exactly and samples every wait on 1 and 2 workers" {
+	coro_matrix "$CORO_BENCH" 1 4 30500 500 0 pingpong
+	coro_matrix "$CORO_BENCH" 2 4 30500 500 0 pingpong
+}
+
+@test "pingpong with one wait per operation and an odd work_target counts exactly" {
+	coro_json "$CORO_BENCH" --workers 2 --thread-count 6 --work-mode pingpong \
+		--work-target 2001 --yield-interval 1
+	coro_check_counts 6 2001 1 pingpong 2
+}
+
+@test "thousands of coroutines on 3 workers count exactly" {
+	coro_json "$CORO_BENCH" --workers 3 --thread-count 5000 --work-mode yield \
+		--sync-mode mutex --work-target 2000 --yield-interval 100 \
+		--stack-size 16384
+	coro_check_counts 5000 2000 100 yield 3
+}
+
+@test "rows are the coroutines, with the OS threads of the workers under them" {
+	coro_json "$CORO_BENCH" --thread-count 8 --work-mode yield \
+		--work-target 20000 --yield-interval 100
+	jq -e --argjson pid "$(jq '.threads[0].pid' <<<"$json")" '
+		.config.workers == 1 and (.threads | length) == 8
+		and ([.threads[].id] == [range(0; 8)])
+		and all(.threads[]; .pid == $pid and .last_cpu >= 0
+			and .runtime_ns > 0)' <<<"$json" >/dev/null
+	coro_json "$CORO_BENCH" --workers 2 --thread-count 8 --work-mode yield \
+		--work-target 20000 --yield-interval 100
+	jq -e '.config.workers == 2 and ([.threads[].pid] | unique | length) <= 2
+		and ([.threads[].pid] | unique | length) >= 1' <<<"$json" >/dev/null
+}
+
+@test "the JSON has exactly the keys of SPEC.md section 5" {
+	coro_json "$CORO_BENCH" --thread-count 2 --work-mode yield --work-target 10000
+	jq -e '
+		(keys_unsorted == ["model", "config", "total_ops", "counter",
+			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
+			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist",
+			"kernel"])
+		and (.config | keys_unsorted == ["thread_count", "work_mode",
+			"sync_mode", "work_target", "yield_interval", "sleep_us",
+			"bind_cpu_count", "workers"])
+		and all(.threads[]; keys_unsorted == ["id", "pid", "cpu",
+			"last_cpu", "ops", "nvcsw", "nivcsw", "cputime_ns",
+			"runtime_ns", "waits"])' <<<"$json" >/dev/null
+}
+
+@test "a worker with nothing runnable sleeps in the kernel" {
+	# 4 coroutines sleeping 20 ms 10 times each: ~200 ms of wall time
+	# and almost no CPU.
+	coro_json "$CORO_BENCH" --thread-count 4 --work-mode sleep \
+		--work-target 10 --yield-interval 1 --sleep-us 20000
+	coro_check_counts 4 10 1 sleep 1
+	jq -e '.elapsed_ns >= 200000000 and
+		(.user_ns + .sys_ns) < .elapsed_ns / 4' <<<"$json" >/dev/null
+}
+
+@test "bind-cpu-count 1 keeps every worker on the first online CPU" {
+	local first="${ONLINE_CPUS%% *}"
+
+	coro_json "$CORO_BENCH" --workers 2 --thread-count 4 --work-mode yield \
+		--work-target 20000 --bind-cpu-count 1
+	jq -e --argjson c "$first" \
+		'all(.threads[]; .cpu == $c and .last_cpu == $c)' <<<"$json" >/dev/null
+}
+
+@test "--help names --workers and --stack-size besides the common options" {
+	run --separate-stderr "$CORO_BENCH" --help
+	assert_success
+	for opt in --thread-count --work-mode --sync-mode --work-target \
+		--yield-interval --sleep-us --bind-cpu-count --json --workers \
+		--stack-size; do
+		assert_output --partial -- "$opt"
+	done
+}
+
+@test "bad --workers and --stack-size exit 2 naming the option" {
+	local opt v
+	for opt in --workers --stack-size; do
+		for v in 0 abc -1 ""; do
+			run --separate-stderr "$CORO_BENCH" "$opt" "$v"
+			[ "$status" -eq 2 ] && [ -z "$output" ] && [[ "$stderr" == *"$opt"* ]]
+		done
+	done
+	run --separate-stderr "$CORO_BENCH" --workers 1025
+	[ "$status" -eq 2 ]
+	run --separate-stderr "$CORO_BENCH" --stack-size 4096
+	[ "$status" -eq 2 ]
+}
+
+@test "SIGINT stops a pingpong run early and still reports it" {
+	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
+
+	"$CORO_BENCH" --json --workers 2 --thread-count 4 --work-mode pingpong \
+		--work-target 1000000000000 --yield-interval 100 \
+		>"$out" 2>"$err" &
+	pid=$!
+	sleep 0.5
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q "stopped early" "$err"
+	jq -e '.total_ops > 0 and .total_ops == .counter' "$out" >/dev/null
+}
