@@ -161,3 +161,9 @@ setup_file() {
 	run "$VM" --kernel 0.0-none -- true
 	assert_equal "$status" 125
 }
+
+@test "tools/install-deps has nothing to do once everything is installed" {
+	run "$KP_REPO/tools/install-deps" --dry-run
+	assert_success
+	assert_output ""
+}
