@@ -28,7 +28,7 @@ void coro_cond_wait(coro_cond_t *cv, coro_mutex_t *m)
 	}
 	spin_lock(&cv->wq.lock);
 	waitq_push(&cv->wq, self);
-	self->state = CORO_PARKED;
+	coro_set_state(self, CORO_PARKED);
 	coro_mutex_unlock(m);
 	coro_switch_out(l, self, ACT_PARK, &cv->wq.lock, NULL);
 	coro_mutex_lock(m);

@@ -8,6 +8,16 @@
 
 #include "context.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+/* A stack used before may still carry poisoned redzones of frames that
+ * never returned; a new context starts on clean memory. */
+#define unpoison(lo, hi) \
+	__asan_unpoison_memory_region((lo), (size_t)((char *)(hi) - (char *)(lo)))
+#else
+#define unpoison(lo, hi) ((void)(lo), (void)(hi))
+#endif
+
 #ifdef CORO_CTX_ASM
 
 __attribute__((visibility("hidden"))) void coro_ctx_start(void);
@@ -23,7 +33,7 @@ void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 	uint32_t mxcsr = 0x1f80;
 	uint16_t fpucw = 0x037f;
 
-	(void)lo;
+	unpoison(lo, hi);
 	memset(f, 0, 64);
 	memcpy(&f[0], &mxcsr, 4);
 	memcpy((char *)&f[0] + 4, &fpucw, 2);
@@ -41,7 +51,7 @@ void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
 	uint64_t *f = (uint64_t *)(top - 0xa0);
 
-	(void)lo;
+	unpoison(lo, hi);
 	memset(f, 0, 0xa0);
 	f[8] = (uint64_t)(uintptr_t)entry;	/* x19 */
 	f[9] = (uint64_t)(uintptr_t)arg;	/* x20 */
@@ -86,6 +96,7 @@ void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 {
 	uint64_t e = (uint64_t)(uintptr_t)entry, a = (uint64_t)(uintptr_t)arg;
 
+	unpoison(lo, hi);
 	getcontext(&ctx->uc);
 	ctx->uc.uc_stack.ss_sp = lo;
 	ctx->uc.uc_stack.ss_size = (size_t)((char *)hi - (char *)lo) - 64;

@@ -57,7 +57,7 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->ret = NULL;
 	c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	c->on_lwp = NULL;
-	c->state = CORO_RUNNABLE;
+	coro_set_state(c, CORO_RUNNABLE);
 	c->lock = 0;
 	c->detached = false;
 	c->joined = false;
@@ -94,13 +94,13 @@ int coro_join(coro_t *c, void **ret)
 		spin_unlock(&c->lock);
 		return EINVAL;
 	}
-	if (c->state != CORO_EXITED) {
+	if (coro_get_state(c) != CORO_EXITED) {
 		if (!self) {
 			spin_unlock(&c->lock);
 			return EBUSY;
 		}
 		c->joiner = self;
-		self->state = CORO_PARKED;
+		coro_set_state(self, CORO_PARKED);
 		coro_switch_out(l, self, ACT_PARK, &c->lock, NULL);
 		/* Woken by coro_ended(): c is off its stack for good. */
 	} else {
@@ -120,7 +120,7 @@ int coro_detach(coro_t *c)
 		spin_unlock(&c->lock);
 		return EINVAL;
 	}
-	if (c->state == CORO_EXITED) {
+	if (coro_get_state(c) == CORO_EXITED) {
 		spin_unlock(&c->lock);
 		stack_put(c);
 		return 0;

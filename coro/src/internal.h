@@ -62,6 +62,21 @@ struct coro {
 	struct tool_ctx tool;
 };
 
+/*
+ * The state is written by whoever moves the coroutine (sometimes without
+ * its join lock, e.g. when a worker switches into it) and read under the
+ * lock by a joiner: single untorn accesses.
+ */
+static inline void coro_set_state(struct coro *c, int s)
+{
+	__atomic_store_n(&c->state, s, __ATOMIC_RELAXED);
+}
+
+static inline int coro_get_state(const struct coro *c)
+{
+	return __atomic_load_n(&c->state, __ATOMIC_RELAXED);
+}
+
 /* A worker: a run queue plus the index it is known by. */
 struct vproc {
 	int lock;

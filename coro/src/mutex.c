@@ -73,7 +73,7 @@ void coro_mutex_lock(coro_mutex_t *m)
 			return;
 		}
 		waitq_push(&m->wq, self);
-		self->state = CORO_PARKED;
+		coro_set_state(self, CORO_PARKED);
 		l = coro_switch_out(l, self, ACT_PARK, &m->wq.lock, NULL);
 	}
 }

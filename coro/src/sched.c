@@ -40,7 +40,7 @@ __attribute__((noinline, noipa)) void lwp_set_errno(int e)
 
 void vp_push(struct vproc *vp, struct coro *c)
 {
-	c->state = CORO_RUNNABLE;
+	coro_set_state(c, CORO_RUNNABLE);
 	c->home = vp;
 	c->next = NULL;
 	spin_lock(&vp->lock);
@@ -202,7 +202,7 @@ static void coro_ended(struct lwp *l, struct coro *c)
 
 	tool_ctx_destroy(&c->tool);
 	spin_lock(&c->lock);
-	c->state = CORO_EXITED;
+	coro_set_state(c, CORO_EXITED);
 	joiner = c->joiner;
 	detached = c->detached;
 	spin_unlock(&c->lock);
@@ -269,7 +269,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int act,
 	l->act_vp = act_vp;
 	if (next) {
 		l->current = next;
-		next->state = CORO_RUNNING;
+		coro_set_state(next, CORO_RUNNING);
 		__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
 		l->switches++;
 		tool_start_switch(&c->tool, &next->tool, act == ACT_EXIT);
@@ -374,7 +374,7 @@ static void lwp_loop(struct lwp *l)
 			continue;
 		}
 		l->current = c;
-		c->state = CORO_RUNNING;
+		coro_set_state(c, CORO_RUNNING);
 		__atomic_store_n(&c->on_lwp, l, __ATOMIC_RELAXED);
 		l->switches++;
 		tool_start_switch(&l->tool, &c->tool, 0);

@@ -37,7 +37,7 @@ void coro_sem_wait(coro_sem_t *s)
 		return;
 	}
 	waitq_push(&s->wq, self);
-	self->state = CORO_PARKED;
+	coro_set_state(self, CORO_PARKED);
 	coro_switch_out(l, self, ACT_PARK, &s->wq.lock, NULL);
 }
 

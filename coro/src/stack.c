@@ -243,12 +243,6 @@ struct coro *stack_get(size_t stack_size, bool *reused)
 		errno = ENOMEM;
 		return NULL;
 	}
-#ifdef CORO_ASAN
-	/* Frames of the previous owner may have left poisoned bytes. */
-	if (*reused)
-		__asan_unpoison_memory_region(c->stack_lo,
-					      (size_t)((char *)c - c->stack_lo));
-#endif
 	return c;
 }
 

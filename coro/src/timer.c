@@ -140,7 +140,7 @@ void coro_sleep_ns(uint64_t ns)
 	heap_up(s, s->nheap++);
 	first = s->heap[0] == c;
 	publish_next_wake(s);
-	c->state = CORO_PARKED;
+	coro_set_state(c, CORO_PARKED);
 	/* An idle worker may be sleeping towards a later deadline. */
 	if (first && s->nvp > 1)
 		sched_kick(s);
