@@ -167,3 +167,8 @@ setup_file() {
 	assert_success
 	assert_output ""
 }
+
+@test "tools/vm stops the guest when its stdout reader goes away" {
+	run bash -c '"$1" -- yes | head -n 2; echo "${PIPESTATUS[0]}"' _ "$VM"
+	assert_output $'y\ny\n141'
+}
