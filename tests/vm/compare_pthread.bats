@@ -41,11 +41,19 @@ teardown_file() {
 	fi
 }
 
+# rd VAR FILE: read the one-line FILE into VAR without a fork (under a TCG
+# guest every fork+exec of cat costs tens of milliseconds).
+rd() {
+	local -n _rd_var="$1"
+	read -r _rd_var <"$2"
+}
+
 # klt_run TC WORK_MODE SYNC_MODE WT YI SLEEP_US BIND: configure the module
 # through sysfs, start, wait for "done", and leave in $klt a JSON object
-# read back with cat: the totals, the per-thread rows and the histogram.
+# read back from the files: totals, per-thread rows and the histogram.
 klt_run() {
-	local tc="$1" i state rows="" buckets samples
+	local tc="$1" i state rows="" f v lo hi count buckets=0 samples=null
+	local -A t
 
 	echo "$1" >"$SYS/thread_count"
 	echo "$2" >"$SYS/work_mode"
@@ -56,7 +64,7 @@ klt_run() {
 	echo "$7" >"$SYS/bind_cpu_count"
 	echo 1 >"$SYS/start"
 	for ((i = 0; i < 3000; i++)); do
-		state="$(cat "$SYS/state")"
+		rd state "$SYS/state"
 		[ "$state" = running ] || break
 		sleep 0.1
 	done
@@ -65,19 +73,29 @@ klt_run() {
 		return 1
 	fi
 	for ((i = 0; i < tc; i++)); do
-		local d="$SYS/threads/$i"
-		rows+="${rows:+,}{\"id\": $i, \"pid\": $(cat "$d/pid"),"
-		rows+=" \"cpu\": $(cat "$d/cpu"), \"last_cpu\": $(cat "$d/last_cpu"),"
-		rows+=" \"ops\": $(cat "$d/ops"), \"nvcsw\": $(cat "$d/nvcsw"),"
-		rows+=" \"nivcsw\": $(cat "$d/nivcsw"), \"waits\": $(cat "$d/waits")}"
+		for f in pid cpu last_cpu ops nvcsw nivcsw waits; do
+			rd v "$SYS/threads/$i/$f"
+			t[$f]=$v
+		done
+		rows+="${rows:+, }{\"id\": $i, \"pid\": ${t[pid]}, \"cpu\": ${t[cpu]},"
+		rows+=" \"last_cpu\": ${t[last_cpu]}, \"ops\": ${t[ops]},"
+		rows+=" \"nvcsw\": ${t[nvcsw]}, \"nivcsw\": ${t[nivcsw]},"
+		rows+=" \"waits\": ${t[waits]}}"
 	done
-	buckets="$(awk '!/^#/ { s += $3 } END { print s + 0 }' "$HIST")"
-	samples="$(awk '$1 == "#" && $2 == "samples" { print $3 }' "$HIST")"
-	klt="{\"total_ops\": $(cat "$SYS/total_ops"), \"counter\": $(cat "$SYS/counter"),
-		\"waits\": $(cat "$SYS/waits"), \"nvcsw\": $(cat "$SYS/nvcsw"),
-		\"threads\": [$rows],
-		\"latency_hist\": {\"samples\": ${samples:-null}, \"bucket_sum\": $buckets}}"
-	jq -e . <<<"$klt" >/dev/null
+	while read -r lo hi count; do
+		if [ "$lo" = "#" ]; then
+			[ "$hi" = samples ] && samples=$count
+		else
+			buckets=$((buckets + count))
+		fi
+	done <"$HIST"
+	for f in total_ops counter waits nvcsw; do
+		rd v "$SYS/$f"
+		t[$f]=$v
+	done
+	klt="{\"total_ops\": ${t[total_ops]}, \"counter\": ${t[counter]},
+		\"waits\": ${t[waits]}, \"nvcsw\": ${t[nvcsw]}, \"threads\": [$rows],
+		\"latency_hist\": {\"samples\": $samples, \"bucket_sum\": $buckets}}"
 }
 
 # pthread_run: the same arguments as klt_run; leaves --json output in $pth.
@@ -99,20 +117,22 @@ pthread_run() {
 # schedule(), as happens under a slow TCG guest), so nvcsw >= waits is
 # checked for tick sleeps only.
 compare() {
-	local tc="$1" wm="$2" wt="$4" yi="$5" us="$6" bind="$7" waits=0 cpus
+	local tc="$1" wm="$2" wt="$4" yi="$5" us="$6" bind="$7" waits=0
+	local -a online=($ONLINE_CPUS)
+	local cpus
 
 	[ "$wm" = normal ] || waits=$((tc * (wt / yi)))
+	cpus="[$(IFS=,; echo "${online[*]:0:bind}")]"
 	klt_run "$@"
 	pthread_run "$@"
-	cpus="[$(
-		set -- $ONLINE_CPUS
-		printf '%s\n' "$@" | head -n "$bind" | paste -sd,
-	)]"
-	for model in klt pth; do
-		jq -e --argjson ops $((tc * wt)) --argjson waits "$waits" \
-			--argjson tc "$tc" --argjson per "$wt" --arg wm "$wm" \
-			--argjson bind "$bind" --argjson cpus "$cpus" \
-			--argjson us "$us" '
+	# One jq for everything (each exec is slow in a TCG guest): both models
+	# against the inputs, then against each other.
+	local verdict
+	jq -n -r --argjson k "$klt" --argjson p "$pth" \
+		--argjson ops $((tc * wt)) --argjson waits "$waits" \
+		--argjson tc "$tc" --argjson per "$wt" --arg wm "$wm" \
+		--argjson bind "$bind" --argjson cpus "$cpus" --argjson us "$us" '
+		def sane:
 			.total_ops == $ops and .counter == $ops
 			and (.threads | length) == $tc
 			and all(.threads[]; .ops == $per)
@@ -125,22 +145,20 @@ compare() {
 				and all(.threads[]; .nvcsw >= .waits) else true end)
 			and (if $bind > 0 then all(.threads[];
 				.cpu == $cpus[.id % $bind] and .last_cpu == .cpu)
-			     else all(.threads[]; .cpu == -1) end)' \
-			<<<"${!model}" >/dev/null || {
-			echo "$model disagrees with the inputs: $*" >&2
-			jq -c 'del(.latency_hist.buckets)' <<<"${!model}" >&2
-			return 1
-		}
-	done
-	# And with each other, field by field.
-	jq -e -n --argjson k "$klt" --argjson p "$pth" '
-		$k.total_ops == $p.total_ops and $k.counter == $p.counter
-		and $k.waits == $p.waits
-		and $k.latency_hist.samples == $p.latency_hist.samples
-		and ([$k.threads[] | [.cpu, .last_cpu, .ops, .waits]] ==
-		     [$p.threads[] | [.cpu, .last_cpu, .ops, .waits]]
-		     or ($k.threads[0].cpu == -1))' >/dev/null || {
-		echo "klt and pthread disagree: $*" >&2
+			     else all(.threads[]; .cpu == -1) end);
+		def row: [.threads[] | [.cpu, .ops, .waits] +
+			(if $bind > 0 then [.last_cpu] else [] end)];
+		if ($k | sane) | not then "klt disagrees with the inputs"
+		elif ($p | sane) | not then "pthread disagrees with the inputs"
+		elif $k.total_ops != $p.total_ops or $k.counter != $p.counter
+			or $k.waits != $p.waits
+			or $k.latency_hist.samples != $p.latency_hist.samples
+			or ($k | row) != ($p | row)
+		then "klt and pthread disagree"
+		else "ok" end' >"$BATS_TEST_TMPDIR/verdict"
+	rd verdict "$BATS_TEST_TMPDIR/verdict"
+	[ "$verdict" = ok ] || {
+		echo "$verdict: $*" >&2
 		echo "klt: $klt" >&2
 		jq -c 'del(.latency_hist.buckets)' <<<"$pth" >&2
 		return 1
