@@ -8,17 +8,25 @@ set -eu
 cd "$(dirname "$0")"
 n=${ITERATIONS:-10000000}
 out=$(./bench_coro "$n")
-if [ -x ./bench_boost ]; then
+# The two switch loops alternate three times and each keeps its best, so
+# that neither gets a quieter moment of a shared machine than the other.
+for i in 1 2 3; do
 	out="$out
+$(./bench_coro "$n" switch)"
+	if [ -x ./bench_boost ]; then
+		out="$out
 $(./bench_boost "$n")"
-fi
-get() { printf '%s\n' "$out" | awk -v k="$1" '$1 == k { print $2 }'; }
+	fi
+done
+get() { printf '%s\n' "$out" | awk -v k="$1" '$1 == k && (v == "" || $2 + 0 < v + 0) { v = $2 }
+	$1 == k && k ~ /per_s|rss/ { v = $2 } END { print v }'; }
 
 sw=$(get coro_switch_ns) y=$(get coro_yield_ns) uc=$(get ucontext_switch_ns)
 bo=$(get boost_fcontext_switch_ns)
 cj=$(get coro_create_join_ns) pj=$(get pthread_create_join_ns)
 rss=$(get coro_idle_rss_bytes)
 r1=$(get coro_yields_per_s_1w) r2=$(get coro_yields_per_s_2w)
+c1=$(get coro_yields_per_cpu_s_1w) c2=$(get coro_yields_per_cpu_s_2w)
 
 echo "coro benchmark on $(uname -m), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -36,4 +44,7 @@ printf '%-44s %11s ns\n' "pthread_create + pthread_join" "$pj"
 printf '%-44s %11s B\n' "resident bytes per idle coroutine" "$rss"
 printf '%-44s %11s /s\n' "yields, 16 coroutines on 1 worker" "$r1"
 printf '%-44s %11s /s  %s\n' "yields, 16 coroutines on 2 workers" "$r2" \
-	"$(awk -v a="$r2" -v b="$r1" 'BEGIN { printf "%.2fx of 1 worker", a / b }')"
+	"$(awk -v a="$r2" -v b="$r1" 'BEGIN { printf "%.2fx of 1 worker (wall clock)", a / b }')"
+printf '%-44s %11s /s  %s\n' "yields per CPU-second, 1 worker" "$c1" ""
+printf '%-44s %11s /s  %s\n' "yields per CPU-second, 2 workers" "$c2" \
+	"$(awk -v a="$c2" -v b="$c1" 'BEGIN { printf "%.2fx: 2 idle CPUs would give ~%.2fx", a / b, 2 * a / b }')"
