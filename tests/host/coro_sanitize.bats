@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# The coro suite again under the sanitizers (`make -C coro sanitize`):
+# everything under ASan+UBSan, which the library tells about every stack
+# switch; the many-to-many parts under TSan, which it tells through the
+# fiber API.  A report fails the run (halt_on_error).
+
+load coro_helpers
+
+ASAN="$KP_REPO/build/asan"
+TSAN="$KP_REPO/build/tsan"
+
+setup_file() {
+	coro_build sanitize
+}
+
+@test "ASan+UBSan: context switch, create/join/detach and synchronisation" {
+	coro_run_test "$ASAN/coro/tests/t_switch"
+	coro_run_test "$ASAN/coro/tests/t_basic" 1
+	coro_run_test "$ASAN/coro/tests/t_basic" 2
+	coro_run_test "$ASAN/coro/tests/t_sync" 1
+	coro_run_test "$ASAN/coro/tests/t_sync" 2
+}
+
+@test "ASan+UBSan: blocking hand-off on 1 and 2 workers" {
+	coro_run_test "$ASAN/coro/tests/t_blocking" 1
+	coro_run_test "$ASAN/coro/tests/t_blocking" 2
+}
+
+@test "ASan+UBSan: 30000 live coroutines past the guard budget" {
+	CORO_MAX_GUARDS=1000 coro_run_test "$ASAN/coro/tests/t_million" 30000 16384
+}
+
+@test "ASan+UBSan: guard page and canary overflows are still named" {
+	run --separate-stderr "$ASAN/coro/tests/t_overflow" guard
+	[ "$status" -eq 134 ]
+	[[ "$stderr" == *"<overflow_entry>): guard page hit"* ]]
+	CORO_MAX_GUARDS=0 run --separate-stderr "$ASAN/coro/tests/t_overflow" canary
+	[ "$status" -eq 134 ]
+	[[ "$stderr" == *"<overflow_entry>): canary overwritten"* ]]
+}
+
+@test "ASan+UBSan: coro_bench counts exactly in every mode on 1 and 2 workers" {
+	local w
+	for w in 1 2; do
+		coro_matrix "$ASAN/coro_bench" "$w" 4 4100 1000 20 \
+			normal yield sleep pingpong
+	done
+}
+
+@test "TSan: create/join/detach and synchronisation on 2 and 3 workers" {
+	coro_run_test "$TSAN/coro/tests/t_basic" 2
+	coro_run_test "$TSAN/coro/tests/t_sync" 2
+	coro_run_test "$TSAN/coro/tests/t_sync" 3
+}
+
+@test "TSan: blocking hand-off on 2 workers" {
+	coro_run_test "$TSAN/coro/tests/t_blocking" 2 100
+}
+
+@test "TSan: coro_bench counts exactly in every mode on 2 workers" {
+	coro_matrix "$TSAN/coro_bench" 2 4 4100 1000 20 \
+		normal yield sleep pingpong
+}
