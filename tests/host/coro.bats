@@ -120,3 +120,10 @@ C
 	run "$prog.static"
 	assert_output 42
 }
+
+@test "Valgrind sees no errors on the registered coroutine stacks" {
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+	run --separate-stderr valgrind -q --error-exitcode=9 \
+		"$CORO_TESTS/t_basic" 2
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+}
