@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# The same workload through the module's sysfs files (klt, echo and cat)
+# and through coro_bench --json on one worker (many-to-one) and on two
+# (many-to-many): the counts SPEC.md section 2 fixes must agree: total_ops,
+# counter, waits, histogram samples, and each worker's (coroutine's) ops
+# and waits.  Runs inside tools/vm: `tools/vm -- bats tests/vm/compare_coro.bats`.
+
+bats_require_minimum_version 1.5.0
+
+load ../lib/common
+
+SYS=/sys/kernel/kthread_perf
+HIST=/sys/kernel/debug/kthread_perf/latency_hist
+
+setup_file() {
+	export CORO_BENCH="$KP_REPO/coro/coro_bench"
+	[ -x "$CORO_BENCH" ] || make -C "$KP_REPO/coro" coro_bench >&2
+	# Load the module unless it is there already; unload only what we loaded.
+	export LOADED_HERE=0
+	if [ ! -d "$SYS" ]; then
+		insmod "$KP_REPO/module/kthread_perf.ko"
+		LOADED_HERE=1
+	fi
+}
+
+teardown_file() {
+	if [ -d "$SYS" ]; then
+		echo 1 >"$SYS/stop" || true
+	fi
+	if [ "$LOADED_HERE" = 1 ]; then
+		rmmod kthread_perf
+	fi
+}
+
+# rd VAR FILE: read a one-line sysfs file without forking cat (slow in a
+# TCG guest).
+rd() {
+	local -n _rd_var="$1"
+	read -r _rd_var <"$2"
+}
+
+# klt_run TC WORK_MODE SYNC_MODE WT YI SLEEP_US: configure the module
+# through sysfs, start, wait for "done", and leave in $klt a JSON object of
+# the totals, the per-thread ops and waits, and the histogram's samples.
+klt_run() {
+	local tc="$1" i state rows="" ops waits lo hi count samples=null f v
+	local -A t
+
+	echo "$1" >"$SYS/thread_count"
+	echo "$2" >"$SYS/work_mode"
+	echo "$3" >"$SYS/sync_mode"
+	echo "$4" >"$SYS/work_target"
+	echo "$5" >"$SYS/yield_interval"
+	echo "$6" >"$SYS/sleep_us"
+	echo 0 >"$SYS/bind_cpu_count"
+	echo 1 >"$SYS/start"
+	for ((i = 0; i < 3000; i++)); do
+		rd state "$SYS/state"
+		[ "$state" = running ] || break
+		sleep 0.1
+	done
+	if [ "$state" != done ]; then
+		echo "klt run ended in state '$state'" >&2
+		return 1
+	fi
+	for ((i = 0; i < tc; i++)); do
+		rd ops "$SYS/threads/$i/ops"
+		rd waits "$SYS/threads/$i/waits"
+		rows+="${rows:+, }{\"id\": $i, \"ops\": $ops, \"waits\": $waits}"
+	done
+	while read -r lo hi count; do
+		[ "$lo" = "#" ] && [ "$hi" = samples ] && samples=$count
+	done <"$HIST"
+	for f in total_ops counter waits; do
+		rd v "$SYS/$f"
+		t[$f]=$v
+	done
+	klt="{\"total_ops\": ${t[total_ops]}, \"counter\": ${t[counter]},
+		\"waits\": ${t[waits]}, \"threads\": [$rows],
+		\"latency_hist\": {\"samples\": $samples}}"
+}
+
+# coro_run WORKERS TC WORK_MODE SYNC_MODE WT YI SLEEP_US: coro_bench --json
+# into $coro.
+coro_run() {
+	run --separate-stderr "$CORO_BENCH" --json --workers "$1" \
+		--thread-count "$2" --work-mode "$3" --sync-mode "$4" \
+		--work-target "$5" --yield-interval "$6" --sleep-us "$7"
+	if [ "$status" -ne 0 ]; then
+		echo "coro_bench exited $status: $stderr" >&2
+		return 1
+	fi
+	coro="$output"
+}
+
+# compare TC WORK_MODE SYNC_MODE WT YI SLEEP_US: klt once, coro on 1 and 2
+# workers; all three against the inputs and against each other.
+compare() {
+	local tc="$1" wm="$2" wt="$4" yi="$5" waits=0 w verdict
+
+	[ "$wm" = normal ] || waits=$((tc * (wt / yi)))
+	klt_run "$@"
+	for w in 1 2; do
+		coro_run "$w" "$@"
+		verdict=$(jq -n -r --argjson k "$klt" --argjson c "$coro" \
+			--argjson ops $((tc * wt)) --argjson waits "$waits" \
+			--argjson tc "$tc" --argjson per "$wt" --argjson w "$w" '
+			def sane:
+				.total_ops == $ops and .counter == $ops
+				and .waits == $waits
+				and (.threads | length) == $tc
+				and all(.threads[]; .ops == $per)
+				and .latency_hist.samples == $waits;
+			def rows: [.threads[] | [.id, .ops, .waits]];
+			if ($k | sane) | not then "klt disagrees with the inputs"
+			elif ($c | sane) | not then "coro disagrees with the inputs"
+			elif $c.config.workers != $w then "coro ran on the wrong number of workers"
+			elif $k.total_ops != $c.total_ops or $k.counter != $c.counter
+				or $k.waits != $c.waits or ($k | rows) != ($c | rows)
+			then "klt and coro disagree"
+			else "ok" end')
+		[ "$verdict" = ok ] || {
+			echo "$verdict (coro --workers $w): $*" >&2
+			echo "klt: $klt" >&2
+			jq -c 'del(.latency_hist.buckets)' <<<"$coro" >&2
+			return 1
+		}
+	done
+}
+
+@test "the module is loaded and idle or finished" {
+	[ -d "$SYS" ]
+	[ -r "$HIST" ]
+	run cat "$SYS/state"
+	assert_output --regexp '^(idle|done|stopped)$'
+}
+
+@test "klt and coro agree in normal mode in every sync mode" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 normal "$sm" 50000 1000 0
+	done
+}
+
+@test "klt and coro agree in yield mode in every sync mode" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 yield "$sm" 20500 1000 0
+	done
+}
+
+@test "klt and coro agree in sleep mode in every sync mode" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 sleep "$sm" 5000 1000 0
+	done
+	compare 2 sleep atomic 5000 1000 200
+}
+
+@test "klt and coro agree in pingpong mode in every sync mode" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 pingpong "$sm" 20500 500 0
+	done
+}
+
+@test "klt and coro agree with many workers' worth of coroutines" {
+	compare 64 yield mutex 10000 100 0
+}
