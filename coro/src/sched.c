@@ -74,13 +74,14 @@ static struct coro *vp_pop(struct vproc *vp)
 
 /*
  * Take half of the first non-empty queue of another worker: one to run,
- * the rest onto our own queue.
+ * the rest onto our own queue, after the victim's lock is dropped (two
+ * thieves robbing each other must not hold each other's locks).
  */
 static struct coro *steal(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
 	struct vproc *me = l->vp, *v;
-	struct coro *first = NULL, *c;
+	struct coro *first = NULL, *rest = NULL, *c;
 	unsigned int i, take;
 
 	for (i = 1; i < s->nvp && !first; i++) {
@@ -98,17 +99,25 @@ static struct coro *steal(struct lwp *l)
 				v->tail = NULL;
 			__atomic_store_n(&v->nqueued, v->nqueued - 1,
 					 __ATOMIC_RELAXED);
-			c->next = NULL;
-			if (!first)
+			if (!first) {
 				first = c;
-			else
-				vp_push(me, c);
+			} else {
+				c->next = rest;
+				rest = c;
+			}
 			l->steals++;
 		}
 		spin_unlock(&v->lock);
 	}
-	if (first)
+	while (rest) {
+		c = rest;
+		rest = c->next;
+		vp_push(me, c);
+	}
+	if (first) {
+		first->next = NULL;
 		first->home = me;
+	}
 	return first;
 }
 
