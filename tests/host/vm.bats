@@ -172,3 +172,21 @@ setup_file() {
 	run bash -c '"$1" -- yes | head -n 2; echo "${PIPESTATUS[0]}"' _ "$VM"
 	assert_output $'y\ny\n141'
 }
+
+@test "SIGKILL to tools/vm still takes its qemu down" {
+	export TMPDIR="$BATS_TEST_TMPDIR"
+	"$VM" -- sleep 1000 3>&- &
+	local pid=$! i
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ] || break
+		sleep 0.1
+	done
+	refute [ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ]
+	kill -KILL "$pid"
+	wait "$pid" || true
+	for ((i = 0; i < 50; i++)); do
+		[ -n "$(qemu_under "$BATS_TEST_TMPDIR")" ] || break
+		sleep 0.1
+	done
+	assert_equal "$(qemu_under "$BATS_TEST_TMPDIR")" ""
+}
