@@ -597,7 +597,14 @@ int coro_sched_run(coro_sched_t *s)
 
 	lwp_loop(l);
 
+	/*
+	 * done is set.  Wake every lwp ourselves: the one that set done may
+	 * not have reached the spares list yet, and must not find it empty
+	 * because we took it away.
+	 */
 	pthread_mutex_lock(&s->lwp_mtx);
+	for (x = s->all_lwps; x; x = x->next_all)
+		pthread_cond_signal(&x->cond);
 	x = s->all_lwps;
 	s->all_lwps = NULL;
 	s->spares = NULL;
