@@ -18,9 +18,12 @@ coro_build() {
 	make -s -C "$CORO" "$@" >&2
 }
 
+# A hang must fail its test, not stall the suite.
+CORO_TIMEOUT=${CORO_TIMEOUT:-300}
+
 # coro_run_test BIN ARGS...: run a C test program, fail with its output.
 coro_run_test() {
-	run --separate-stderr "$@"
+	run --separate-stderr timeout "$CORO_TIMEOUT" "$@"
 	if [ "$status" -ne 0 ]; then
 		echo "$* exited $status" >&2
 		echo "stdout: $output" >&2
@@ -33,7 +36,7 @@ coro_run_test() {
 coro_json() {
 	local bin="$1"
 	shift
-	run --separate-stderr "$bin" --json "$@"
+	run --separate-stderr timeout "$CORO_TIMEOUT" "$bin" --json "$@"
 	if [ "$status" -ne 0 ]; then
 		echo "$bin $* exited $status: $stderr $output" >&2
 		return 1
