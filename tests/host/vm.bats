@@ -21,7 +21,11 @@ setup_file() {
 	export OUT="$BATS_FILE_TMPDIR/out" RW="$BATS_FILE_TMPDIR/rw"
 	mkdir -p "$OUT" "$RW"
 	# One boot: a command that reports on the guest it runs in.
+	# Its stdout is a file the caller writes to as well: the guest's output
+	# must land between the caller's lines, not over them.
 	local status=0
+	exec 4>"$OUT/stdout"
+	echo before >&4
 	(
 		cd "$KP_REPO/tests"
 		KPERF_TEST_VAR='a b' TMPDIR="$BATS_FILE_TMPDIR" "$VM" --cpus 2 --mem 512 \
@@ -33,8 +37,10 @@ setup_file() {
 				echo "<2>guest-marker" >/dev/kmsg
 				echo lost >"$2/not-rw"
 				exit 3' _ "$RW" "$OUT" \
-			>"$OUT/stdout" 2>"$OUT/stderr" 3>&-
+			>&4 2>"$OUT/stderr" 3>&-
 	) || status=$?
+	echo after >&4
+	exec 4>&-
 	echo "$status" >"$OUT/status"
 }
 
@@ -43,7 +49,7 @@ setup_file() {
 }
 
 @test "tools/vm keeps the command's stdout and stderr apart" {
-	assert_equal "$(cat "$OUT/stdout")" "to stdout"
+	assert_equal "$(cat "$OUT/stdout")" $'before\nto stdout\nafter'
 	assert_equal "$(cat "$OUT/stderr")" "to stderr"
 }
 
