@@ -4,8 +4,8 @@
  *
  *   void *coro_ctx_switch(void **save_sp, void *to_sp, void *val);
  *
- * Pushes the callee-saved state on the current stack, stores the stack
- * pointer in *save_sp, loads to_sp, pops the state saved there and
+ * Saves the callee-saved state on the current stack, stores the stack
+ * pointer in *save_sp, loads to_sp, restores the state saved there and
  * returns val in the resumed context (by an indirect jump to the saved
  * return address, see below).  Everything caller-saved is dead
  * across a call, so only this is kept (64 bytes, sp 16-byte aligned):
@@ -30,33 +30,33 @@
 	.p2align 4
 coro_ctx_switch:
 	.cfi_startproc
-	pushq	%rbp
-	pushq	%rbx
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
-	subq	$8, %rsp
+	leaq	-0x38(%rsp), %rsp
 	stmxcsr	(%rsp)
 	fnstcw	4(%rsp)
+	movq	%r15, 0x08(%rsp)
+	movq	%r14, 0x10(%rsp)
+	movq	%r13, 0x18(%rsp)
+	movq	%r12, 0x20(%rsp)
+	movq	%rbx, 0x28(%rsp)
+	movq	%rbp, 0x30(%rsp)
 	movq	%rsp, (%rdi)
 
 	movq	%rsi, %rsp
-	ldmxcsr	(%rsp)
-	fldcw	4(%rsp)
-	addq	$8, %rsp
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%rbx
-	popq	%rbp
-	movq	%rdx, %rax
 	/* Not ret: the return-stack predictor would miss on every switch
 	 * (we return to another context's caller).  An indirect jump is
 	 * predicted by the branch target buffer instead (Boost does this). */
-	popq	%rcx
-	jmp	*%rcx
+	movq	0x38(%rsp), %rcx
+	ldmxcsr	(%rsp)
+	fldcw	4(%rsp)
+	movq	0x08(%rsp), %r15
+	movq	0x10(%rsp), %r14
+	movq	0x18(%rsp), %r13
+	movq	0x20(%rsp), %r12
+	movq	0x28(%rsp), %rbx
+	movq	0x30(%rsp), %rbp
+	leaq	0x40(%rsp), %rsp
+	movq	%rdx, %rax
+	jmpq	*%rcx
 	.cfi_endproc
 	.size	coro_ctx_switch, .-coro_ctx_switch
 
