@@ -83,10 +83,9 @@ struct vproc {
 	unsigned int nqueued;		/* read racily by idle lwps */
 	struct coro *head, *tail;
 	struct coro_sched *sched;
-	struct lwp *holder;
+	struct lwp *holder;		/* lwp holding it (for debuggers) */
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */
-	unsigned int steal_seed;
 } __attribute__((aligned(CACHELINE)));
 
 enum lwp_action {
@@ -111,7 +110,6 @@ struct lwp {
 	pthread_t thread;
 	pid_t tid;
 	bool spawned;			/* a thread of ours, joined at the end */
-	bool wake;			/* spare: a vproc or the end is here */
 	pthread_cond_t cond;		/* spare waits here */
 	struct lwp *next_spare;
 	struct lwp *next_all;
@@ -128,7 +126,7 @@ struct coro_sched {
 	struct vproc *vps;
 	long live;			/* coroutines created, not yet ended */
 	int nidle;			/* lwps waiting in idle_cond */
-	int running;
+	int running;			/* in coro_sched_run() */
 	int done;			/* live reached 0: lwps leave */
 	unsigned int next_vp;		/* round robin for outside creation */
 	pthread_mutex_t idle_mtx;
@@ -142,7 +140,6 @@ struct coro_sched {
 	pthread_mutex_t lwp_mtx;
 	struct lwp *all_lwps;
 	struct lwp *spares;
-	int start_err;
 	uint64_t handoffs, created, reused, os_threads;
 	uint64_t dead_switches, dead_steals;	/* of lwps gone */
 };
@@ -177,7 +174,7 @@ static inline void canary_check(struct coro *c)
 		overflow_canary_report(c);
 }
 
-/* ---- waitq (sync.c) ---- */
+/* ---- wait queues of mutex.c, cond.c, sem.c ---- */
 static inline void waitq_push(struct coro_waitq *q, struct coro *c)
 {
 	c->next = NULL;

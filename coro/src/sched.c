@@ -567,20 +567,22 @@ int coro_sched_run(coro_sched_t *s)
 	cpu_set_t saved;
 	bool bound = false;
 	unsigned int i;
-	int err = 0;
 
 	if (lwp_current())
 		return EDEADLK;
 	if (__atomic_load_n(&s->live, __ATOMIC_ACQUIRE) == 0)
 		return 0;
+	if (__atomic_exchange_n(&s->running, 1, __ATOMIC_ACQ_REL))
+		return EBUSY;
 	l = lwp_new(s);
-	if (!l)
+	if (!l) {
+		__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
 		return ENOMEM;
+	}
 	l->tid = gettid();
 	l->vp = &s->vps[0];
 	s->vps[0].holder = l;
 	s->done = 0;
-	s->running = 1;
 	lwp_set_current(l);
 	lwp_tool_init(l);
 	overflow_altstack_on(l);
@@ -592,8 +594,7 @@ int coro_sched_run(coro_sched_t *s)
 	s->os_threads++;
 	/* Workers that cannot get a thread are served by stealing. */
 	for (i = 1; i < s->nvp; i++)
-		if (!lwp_spawn(s, &s->vps[i]) && !err)
-			err = errno;
+		lwp_spawn(s, &s->vps[i]);
 
 	lwp_loop(l);
 
@@ -627,8 +628,7 @@ int coro_sched_run(coro_sched_t *s)
 	free(l);
 	for (i = 0; i < s->nvp; i++)
 		s->vps[i].holder = NULL;
-	s->running = 0;
-	s->start_err = err;
+	__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
 	return 0;
 }
 
