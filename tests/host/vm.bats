@@ -179,7 +179,7 @@ setup_file() {
 	assert_output $'y\ny\n141'
 }
 
-@test "SIGKILL to tools/vm still takes its qemu down" {
+@test "SIGKILL to tools/vm still takes its qemu and helpers down" {
 	export TMPDIR="$BATS_TEST_TMPDIR"
 	"$VM" -- sleep 1000 3>&- &
 	local pid=$! i
@@ -191,8 +191,8 @@ setup_file() {
 	kill -KILL "$pid"
 	wait "$pid" || true
 	for ((i = 0; i < 50; i++)); do
-		[ -n "$(qemu_under "$BATS_TEST_TMPDIR")" ] || break
+		[ -n "$(pgrep -f "$BATS_TEST_TMPDIR/kthread_perf-vm")" ] || break
 		sleep 0.1
 	done
-	assert_equal "$(qemu_under "$BATS_TEST_TMPDIR")" ""
+	assert_equal "$(pgrep -af "$BATS_TEST_TMPDIR/kthread_perf-vm")" ""
 }
