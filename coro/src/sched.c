@@ -293,6 +293,47 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int act,
 	return l;
 }
 
+/*
+ * Many-to-one yield: the queue is popped and the caller appended in one
+ * critical section.  Safe with a single worker only: no other lwp pops
+ * this queue (there is no thief, and the worker moves to a spare only
+ * from a running coroutine), so nobody can resume c before its context
+ * is saved.
+ */
+static void yield_one_worker(struct lwp *l, struct coro *c)
+{
+	struct vproc *vp = l->vp;
+	struct coro *next;
+
+	canary_check(c);
+	spin_lock(&vp->lock);
+	next = vp->head;
+	if (!next) {
+		spin_unlock(&vp->lock);
+		return;
+	}
+	vp->head = next->next;
+	coro_set_state(c, CORO_RUNNABLE);
+	c->home = vp;
+	c->next = NULL;
+	if (vp->head)
+		vp->tail->next = c;
+	else
+		vp->head = c;
+	vp->tail = c;
+	spin_unlock(&vp->lock);
+	l->act = ACT_NONE;
+	l->prev = c;
+	l->current = next;
+	coro_set_state(next, CORO_RUNNING);
+	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
+	l->switches++;
+	tool_start_switch(&c->tool, &next->tool, 0);
+	l = coro_ctx_swap(&c->ctx, &next->ctx, l);
+	tool_finish_switch(&c->tool);
+	lwp_after_switch(l);
+}
+
 void coro_yield(void)
 {
 	struct lwp *l = lwp_current();
@@ -303,6 +344,15 @@ void coro_yield(void)
 	}
 	if (!l->vp)
 		return;
+	if (l->sched->nvp == 1) {
+		if (!(++l->ticks & 63) &&
+		    __atomic_load_n(&l->sched->next_wake, __ATOMIC_RELAXED) !=
+		    UINT64_MAX)
+			timer_poll(l);
+		if (__atomic_load_n(&l->vp->nqueued, __ATOMIC_RELAXED))
+			yield_one_worker(l, l->current);
+		return;
+	}
 	if (!__atomic_load_n(&l->vp->nqueued, __ATOMIC_RELAXED)) {
 		if (!(++l->ticks & 63) &&
 		    __atomic_load_n(&l->sched->next_wake, __ATOMIC_RELAXED) !=
