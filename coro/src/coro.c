@@ -57,6 +57,7 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->ret = NULL;
 	c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	c->on_lwp = NULL;
+	c->switching = 0;
 	coro_set_state(c, CORO_RUNNABLE);
 	c->lock = 0;
 	c->detached = false;

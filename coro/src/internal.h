@@ -45,6 +45,7 @@ struct coro {
 	void *ret;
 	uint64_t id;
 	struct lwp *on_lwp;		/* lwp running it, else NULL (atomic) */
+	int switching;			/* queued by yield, context not yet saved */
 	struct vproc *home;		/* vproc it last ran on */
 	int state;			/* enum coro_state, under lock */
 	int lock;			/* join */

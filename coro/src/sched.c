@@ -187,6 +187,23 @@ void coro_wake(struct lwp *l, struct coro *c)
 
 /* ---- Switching -------------------------------------------------------- */
 
+/*
+ * A yielding coroutine is queued before its switch has saved its context
+ * (yield_queued()); whoever is about to resume it waits the few
+ * instructions until the lwp it left says the save is done.
+ */
+static inline void wait_saved(struct coro *c)
+{
+	unsigned int n = 0;
+
+	while (__atomic_load_n(&c->switching, __ATOMIC_ACQUIRE)) {
+		if (++n < 1000)
+			cpu_relax();
+		else
+			sched_yield();
+	}
+}
+
 /* The end of everything: every lwp leaves its loop. */
 static void sched_finish(struct coro_sched *s)
 {
@@ -236,6 +253,11 @@ HIDDEN void lwp_after_switch(struct lwp *l)
 		return;
 	l->prev = NULL;
 	__atomic_store_n(&prev->on_lwp, NULL, __ATOMIC_RELEASE);
+	if (l->act == ACT_NONE) {
+		/* yield_queued(): prev is already in a queue. */
+		__atomic_store_n(&prev->switching, 0, __ATOMIC_RELEASE);
+		return;
+	}
 	switch (l->act) {
 	case ACT_REQUEUE:
 		vp = l->act_vp ? l->act_vp : l->vp;
@@ -277,6 +299,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int act,
 	l->unlock = unlock;
 	l->act_vp = act_vp;
 	if (next) {
+		wait_saved(next);
 		l->current = next;
 		coro_set_state(next, CORO_RUNNING);
 		__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
@@ -294,13 +317,13 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int act,
 }
 
 /*
- * Many-to-one yield: the queue is popped and the caller appended in one
- * critical section.  Safe with a single worker only: no other lwp pops
- * this queue (there is no thief, and the worker moves to a spare only
- * from a running coroutine), so nobody can resume c before its context
- * is saved.
+ * Yield with one critical section: pop the next coroutine and queue the
+ * caller together.  The caller is then visible to thieves before its
+ * context is saved, so it carries switching = 1 until the context it
+ * switched to clears it (lwp_after_switch()), and every lwp about to
+ * resume a coroutine waits for that (wait_saved()).
  */
-static void yield_one_worker(struct lwp *l, struct coro *c)
+static void yield_queued(struct lwp *l, struct coro *c)
 {
 	struct vproc *vp = l->vp;
 	struct coro *next;
@@ -313,6 +336,7 @@ static void yield_one_worker(struct lwp *l, struct coro *c)
 		return;
 	}
 	vp->head = next->next;
+	__atomic_store_n(&c->switching, 1, __ATOMIC_RELAXED);
 	coro_set_state(c, CORO_RUNNABLE);
 	c->home = vp;
 	c->next = NULL;
@@ -322,6 +346,7 @@ static void yield_one_worker(struct lwp *l, struct coro *c)
 		vp->head = c;
 	vp->tail = c;
 	spin_unlock(&vp->lock);
+	wait_saved(next);
 	l->act = ACT_NONE;
 	l->prev = c;
 	l->current = next;
@@ -344,24 +369,12 @@ void coro_yield(void)
 	}
 	if (!l->vp)
 		return;
-	if (l->sched->nvp == 1) {
-		if (!(++l->ticks & 63) &&
-		    __atomic_load_n(&l->sched->next_wake, __ATOMIC_RELAXED) !=
-		    UINT64_MAX)
-			timer_poll(l);
-		if (__atomic_load_n(&l->vp->nqueued, __ATOMIC_RELAXED))
-			yield_one_worker(l, l->current);
-		return;
-	}
-	if (!__atomic_load_n(&l->vp->nqueued, __ATOMIC_RELAXED)) {
-		if (!(++l->ticks & 63) &&
-		    __atomic_load_n(&l->sched->next_wake, __ATOMIC_RELAXED) !=
-		    UINT64_MAX)
-			timer_poll(l);
-		if (!__atomic_load_n(&l->vp->nqueued, __ATOMIC_RELAXED))
-			return;
-	}
-	coro_switch_out(l, l->current, ACT_REQUEUE, NULL, NULL);
+	if (!(++l->ticks & 63) &&
+	    __atomic_load_n(&l->sched->next_wake, __ATOMIC_RELAXED) !=
+	    UINT64_MAX)
+		timer_poll(l);
+	if (__atomic_load_n(&l->vp->nqueued, __ATOMIC_RELAXED))
+		yield_queued(l, l->current);
 }
 
 int coro_worker_id(void)
@@ -432,6 +445,7 @@ static void lwp_loop(struct lwp *l)
 			lwp_idle(l);
 			continue;
 		}
+		wait_saved(c);
 		l->current = c;
 		coro_set_state(c, CORO_RUNNING);
 		__atomic_store_n(&c->on_lwp, l, __ATOMIC_RELAXED);
