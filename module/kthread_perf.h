@@ -95,7 +95,8 @@ struct kp_run {
 	u64 start_ns;
 	u64 end_ns;
 	struct completion finished;	/* controller has set done/stopped */
-	struct task_struct *controller;
+	struct task_struct *controller;	/* not referenced: exits alone */
+	bool controller_gone;		/* finished seen; under kp.lock */
 
 	unsigned int nr_workers;	/* allocated entries of workers[] */
 	struct kp_worker *workers[];

@@ -120,8 +120,10 @@ static void kp_run_end(struct kp_run *run)
 }
 
 /*
- * The controller kthread of a run.  It stays until the run is destroyed,
- * so that its code is never running when the module is gone.
+ * The controller kthread of a run: wait for the workers to finish or for
+ * a stop, stop them, take the final statistics, set the state.  It exits
+ * through kthread_complete_and_exit(), so no module code runs after the
+ * completion that lets the run be freed.
  */
 static int kp_controller_fn(void *arg)
 {
@@ -135,21 +137,26 @@ static int kp_controller_fn(void *arg)
 	kp_run_end(run);
 	stopped = READ_ONCE(run->stop) && kp_run_ops(run) < expected;
 	kp_set_state(stopped ? KP_STATE_STOPPED : KP_STATE_DONE);
-	complete_all(&run->finished);
+	kthread_complete_and_exit(&run->finished, 0);
+}
 
-	for (;;) {
-		set_current_state(TASK_IDLE);
-		if (kthread_should_stop())
-			break;
-		schedule();
-	}
-	__set_current_state(TASK_RUNNING);
-	return 0;
+/*
+ * Wait until the controller has finished the run.  Its completion counts
+ * once (kthread_complete_and_exit() calls complete()), so the first waiter
+ * notes it; every caller holds kp.lock.
+ */
+static void kp_run_wait(struct kp_run *run)
+{
+	if (!run->controller || run->controller_gone)
+		return;
+	wait_for_completion(&run->finished);
+	run->controller_gone = true;
 }
 
 /*
  * Free a run in any state start may leave it in: its kthreads are
- * stopped first, then each worker is put (its release frees it).
+ * stopped first (by the controller, if it ran), then each worker is put
+ * (its release frees it).
  */
 void kp_run_destroy(struct kp_run *run)
 {
@@ -157,16 +164,12 @@ void kp_run_destroy(struct kp_run *run)
 
 	if (!run)
 		return;
-	if (run->controller) {
-		wait_for_completion(&run->finished);
-		kthread_stop(run->controller);
-		put_task_struct(run->controller);
-	}
+	kp_run_wait(run);
 	kp_reap_workers(run);
 	for (i = 0; i < run->nr_workers; i++)
 		if (run->workers[i])
 			kobject_put(&run->workers[i]->kobj);
-	kfree(run);
+	kvfree(run);
 }
 
 /*
@@ -190,15 +193,15 @@ void kp_run_stop(struct kp_run *run)
 		wake_up_process(w->task);	/* an hrtimer or tick sleep */
 	}
 	wake_up(&run->ctl_wq);
-	wait_for_completion(&run->finished);
+	kp_run_wait(run);
 }
 
 static struct kp_run *kp_run_alloc(const struct kp_config *cfg)
 {
 	struct kp_run *run;
 
-	run = kzalloc(struct_size(run, workers, cfg->thread_count),
-		      GFP_KERNEL);
+	run = kvzalloc(struct_size(run, workers, cfg->thread_count),
+		       GFP_KERNEL);
 	if (!run)
 		return NULL;
 	run->cfg = *cfg;
@@ -245,7 +248,6 @@ static int kp_run_build(struct kp_run *run, const char **what,
 	task = kthread_create(kp_controller_fn, run, "kp_control");
 	if (IS_ERR(task))
 		return PTR_ERR(task);
-	get_task_struct(task);
 	run->controller = task;
 	return 0;
 }
