@@ -40,6 +40,15 @@ teardown() {
 	rm -rf "$TMP"
 }
 
+# table_rows TITLE FILE: data rows of the Markdown table titled "Table N: TITLE...".
+table_rows() {
+	awk -v t="$1" '
+		/^Table [0-9]+: / { on = index($0, t) > 0; n = 0; next }
+		on && /^\|/ { n++; next }
+		on && n { print n - 2; n = 0; exit }
+		END { if (on && n) print n - 2 }' "$2"
+}
+
 # kperf ARGS...: never start another VM from inside this one.
 kperf() {
 	"$KPERF" "$@" --host
@@ -169,15 +178,24 @@ kperf() {
 	[ -s "$md" ]
 	grep -qE '^\| machine \| .*(TCG|KVM|bare metal)' "$md"
 	grep -q "^| kernel | $(uname -r) |" "$md"
-	# Yield-interval sweep: normal + 3 intervals, a row per model each.
-	assert_equal "$(grep -cE '^\| (normal|yield (100|1000|10000)) \| (klt|pthread|coro) \|' "$md")" 12
-	# Thread count: 4, 16, 32.
+	local n=$(nproc) binds=1 v=1 workers=2
+	# bind_cpu_count values: unbound, 1, 2, 4, ... below n, and n.
+	while [ $v -lt "$n" ]; do binds=$((binds + 1)); v=$((v * 2)); done
+	binds=$((binds + 1))
+	[ "$n" -le 2 ] || workers=3
+	assert_equal "$(table_rows 'Scenario A, normal workload' "$md")" 12
+	assert_equal "$(table_rows 'Yield-interval sweep' "$md")" $((4 * 3))
+	assert_equal "$(table_rows 'CPU binding' "$md")" $((2 * binds))
+	assert_equal "$(table_rows 'Work-target scaling' "$md")" $((3 * 2))
+	assert_equal "$(table_rows 'Thread count' "$md")" 3
+	assert_equal "$(table_rows 'Coroutine modes' "$md")" $((2 + 2 * workers))
+	assert_equal "$(table_rows 'Sync modes' "$md")" 4
+	assert_equal "$(table_rows 'Wait latency by work mode' "$md")" $((3 * 3))
+	assert_equal "$(table_rows 'Strict aligned KLT' "$md")" 2
+	# The rows name the configurations asked for.
 	assert_equal "$(grep -cE "^\| (4|16|32) \| 2e4 \|" "$md")" 3
-	# Work target: 1x, 5x, 10x, normal and yield.
 	assert_equal "$(grep -cE '^\| (2e4|1e5|2e5) \| (normal|yield 1000) \|' "$md")" 6
-	# Sync modes: four.
-	assert_equal "$(grep -cE '^\| (atomic|spinlock|mutex|percpu) \|' "$md")" 4
-	# Aligned comparison: normal and yield with three ratios.
+	# Aligned comparison: three throughputs and three ratios per scenario.
 	assert_equal "$(grep -cE '^\| (normal|yield 1000)( \| [0-9,]+){3}( \| [0-9.]+x){3} \|$' "$md")" 2
 	# No cell left unmeasured, every figure drawn and linked.
 	! grep -q 'not drawn' "$md"

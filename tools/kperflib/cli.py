@@ -238,16 +238,27 @@ def placement(args, argv):
     return cmd
 
 
-def run_in_vm(cmd):
+def run_in_vm(cmd, out=None):
+    """Run cmd (tools/vm ...); then draw the plots the guest left in out."""
     environ = dict(os.environ)
     environ.update(env.vm_environment())
+    if out:
+        try:
+            environ["KPERF_PLOT_TERMINAL"] = plot.terminal()
+            environ["KPERF_DEFER_PLOTS"] = "1"
+        except RunError:
+            pass            # no gnuplot here: the guest says so itself
     proc = subprocess.Popen(cmd, env=environ)
     try:
-        return proc.wait()
+        status = proc.wait()
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
         proc.wait()
         raise
+    finally:
+        if out and plot.run_deferred(out):
+            status = 1
+    return status
 
 
 # -------------------------------------------------------------- progress
@@ -652,7 +663,7 @@ def main(argv):
         prepare(args)
         cmd = placement(args, argv)
         if cmd:
-            return run_in_vm(cmd)
+            return run_in_vm(cmd, getattr(args, "out", None))
         if args.command == "report":
             from . import report
             return report.main(args)

@@ -12,15 +12,28 @@ beside it as NAME.dat.
 import os
 import shutil
 import subprocess
+import sys
 
 from .models import RunError
 
 _terminal = None
 
+# Inside a tools/vm guest that kperf started, plots are left to the host
+# kperf (gnuplot under TCG takes seconds a plot): the guest writes NAME.gp
+# and NAME.dat and lists the script in DIR/DEFERRED; the host then runs
+# run_deferred(DIR).  The host hands its terminal down in KPERF_PLOT_TERMINAL.
+DEFERRED = ".kperf-deferred-plots"
+
+
+def deferring():
+    return os.environ.get("KPERF_DEFER_PLOTS") == "1"
+
 
 def terminal():
     """pngcairo when this gnuplot has it, else png (libgd)."""
     global _terminal
+    if _terminal is None and os.environ.get("KPERF_PLOT_TERMINAL"):
+        _terminal = os.environ["KPERF_PLOT_TERMINAL"]
     if _terminal is None:
         if not shutil.which("gnuplot"):
             raise RunError("gnuplot is not installed (apt-get install "
@@ -41,13 +54,38 @@ def quote(s):
 def _gnuplot(png, script):
     full = "set terminal %s\nset output %s\n%s\nunset output\n" % (
         terminal(), quote(png), script)
-    with open(os.path.splitext(png)[0] + ".gp", "w") as f:
+    gp = os.path.splitext(png)[0] + ".gp"
+    with open(gp, "w") as f:
         f.write(full)
+    if deferring():
+        with open(os.path.join(os.path.dirname(png), DEFERRED), "a") as f:
+            f.write(gp + "\n")
+        return
     res = subprocess.run(["gnuplot"], input=full, text=True,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     if res.returncode != 0 or not os.path.getsize(png):
         raise RunError("gnuplot failed on %s: %s"
                        % (png, res.stdout.strip()[-300:]))
+
+
+def run_deferred(out):
+    """Draw the plots a guest left in out; return how many failed."""
+    listing = os.path.join(out, DEFERRED)
+    try:
+        with open(listing) as f:
+            scripts = [line.strip() for line in f if line.strip()]
+    except OSError:
+        return 0
+    failed = 0
+    for gp in scripts:
+        res = subprocess.run(["gnuplot", gp], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        if res.returncode != 0:
+            failed += 1
+            print("kperf: gnuplot %s failed: %s" % (gp, res.stdout.strip()[-300:]),
+                  file=sys.stderr)
+    os.unlink(listing)
+    return failed
 
 
 def _spans(vals, factor):
@@ -57,6 +95,7 @@ def _spans(vals, factor):
 
 def lines(png, title, xlabel, ylabel, series, categorical=False):
     """series: {name: [(x, median, lo, hi), ...]}; x numeric or a label."""
+    png = os.path.abspath(png)
     dat = os.path.splitext(png)[0] + ".dat"
     names = [n for n in series if series[n]]
     if not names:
@@ -101,6 +140,7 @@ def bars(png, title, ylabel, categories, names, values):
     """Clustered bars: values[category][name] -> number or None."""
     if all(values[c].get(n) is None for c in categories for n in names):
         raise RunError("nothing measured")
+    png = os.path.abspath(png)
     dat = os.path.splitext(png)[0] + ".dat"
     with open(dat, "w") as f:
         f.write("# scenario %s\n" % " ".join(names))

@@ -13,17 +13,15 @@ so an interrupted or failed report keeps its data, and report.md is then
 rendered from what there is, saying so.
 """
 
+import csv
 import datetime
 import json
 import os
-import sys
 import time
 
 from . import env, klt, plot, runner, stats, table
 from .cli import CSV_FIELDS, Progress, csv_row, measure
 from .models import MODELS, Config, RunError, fmt_count, online_cpus
-
-import csv
 
 # The reference report's own numbers, quoted beside ours.
 REFERENCE = {
@@ -103,8 +101,9 @@ def mode_label(cfg):
     if cfg.work_mode == "normal":
         return "normal"
     if cfg.work_mode == "sleep":
-        return "sleep %s/%d" % ("1 tick" if not cfg.sleep_us else
-                                "%d us" % cfg.sleep_us, cfg.yield_interval)
+        return "sleep %s every %d" % ("1 tick" if not cfg.sleep_us else
+                                      "%d us" % cfg.sleep_us,
+                                      cfg.yield_interval)
     return "%s %d" % (cfg.work_mode, cfg.yield_interval)
 
 

@@ -9,7 +9,6 @@ thread_count * work_target, or kperf fails loudly.
 
 import json
 import os
-import signal
 import subprocess
 import sys
 
