@@ -1,0 +1,225 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for the bats suites of the kernel module (tests/vm/module_*.bats).
+# They run as root inside tools/vm, where kthread_perf.ko can be loaded.
+# `load ../lib/module` from a suite; the suite's setup loads the module and
+# its teardown unloads it, so every test starts from the defaults.
+#
+# Under QEMU TCG every exec costs most of a second (the binary comes over
+# 9p), so these helpers use bash builtins: read instead of cat, globs
+# instead of ls, kp_sleep instead of sleep.
+
+load ../lib/common
+
+KP_KO="$KP_REPO/module/kthread_perf.ko"
+KP_SYS=/sys/kernel/kthread_perf
+KP_HIST=/sys/kernel/debug/kthread_perf/latency_hist
+KP_PARAMS=/sys/module/kthread_perf/parameters
+
+KP_CONFIG_FILES=(thread_count work_mode sync_mode work_target yield_interval
+	sleep_us bind_cpu_count)
+KP_RESULT_FILES=(total_ops counter elapsed_ns throughput nvcsw nivcsw
+	cputime_ns waits)
+KP_THREAD_FILES=(pid cpu last_cpu ops nvcsw nivcsw cputime_ns runtime_ns waits)
+
+# The online CPUs in order, from /sys/devices/system/cpu/online ("0-1,4").
+KP_CPUS=()
+kp_parse_online_cpus() {
+	local list range lo hi c
+	read -r list </sys/devices/system/cpu/online
+	KP_CPUS=()
+	for range in ${list//,/ }; do
+		lo=${range%-*} hi=${range#*-}
+		for ((c = lo; c <= hi; c++)); do
+			KP_CPUS+=("$c")
+		done
+	done
+}
+kp_parse_online_cpus
+
+# kp_sleep SECONDS: sleep without an exec (read times out on a pipe that
+# this shell holds open for writing, so no data ever comes).
+exec {KP_SLEEP_FD}<> <(:)
+kp_sleep() {
+	read -r -t "$1" -u "$KP_SLEEP_FD" _ || true
+}
+
+# For setup_file: the module must be built; unload a copy someone left
+# loaded (and put it back afterwards), and mark the kernel log so that
+# kp_assert_dmesg_clean reads only what this suite caused.
+kp_setup_file() {
+	if [ ! -f "$KP_KO" ]; then
+		echo "$KP_KO is missing: run 'make module' first" >&2
+		return 1
+	fi
+	export KP_WAS_LOADED=0
+	if [ -d /sys/module/kthread_perf ]; then
+		KP_WAS_LOADED=1
+		rmmod kthread_perf
+	fi
+	export KP_MARK="kthread_perf-test: begin ${BATS_TEST_FILENAME##*/} $$"
+	echo "$KP_MARK" >/dev/kmsg
+}
+
+kp_teardown_file() {
+	kp_unload
+	if [ "${KP_WAS_LOADED:-0}" = 1 ]; then
+		insmod "$KP_KO"
+	fi
+}
+
+kp_load() {
+	insmod "$KP_KO" "$@"
+}
+
+# Unload if loaded; rmmod stops a run in progress itself.
+kp_unload() {
+	if [ -d /sys/module/kthread_perf ]; then
+		rmmod kthread_perf
+	fi
+}
+
+# kp_set FILE VALUE: a write that must succeed.
+kp_set() {
+	printf '%s\n' "$2" >"$KP_SYS/$1"
+}
+
+# kp_get FILE: print the value of a file of the module's directory.
+kp_get() {
+	local v
+	read -r v <"$KP_SYS/$1"
+	printf '%s\n' "$v"
+}
+
+# kp_config TC WORK_MODE SYNC_MODE WORK_TARGET YIELD_INTERVAL [SLEEP_US [BIND]]
+kp_config() {
+	kp_set thread_count "$1" &&
+		kp_set work_mode "$2" &&
+		kp_set sync_mode "$3" &&
+		kp_set work_target "$4" &&
+		kp_set yield_interval "$5" &&
+		kp_set sleep_us "${6:-0}" &&
+		kp_set bind_cpu_count "${7:-0}"
+}
+
+# kp_wait_finished [SECONDS]: wait while the state is running; leaves the
+# state it ended in (still "running" when the time ran out) in KP_STATE.
+kp_wait_finished() {
+	local limit=$((${1:-60} * 20)) i
+	for ((i = 0; i < limit; i++)); do
+		read -r KP_STATE <"$KP_SYS/state"
+		[ "$KP_STATE" = running ] || return 0
+		kp_sleep 0.05
+	done
+}
+
+# kp_run ARGS-OF-kp_config: configure, start, and wait for "done".
+kp_run() {
+	kp_config "$@" || return 1
+	kp_set start 1 || return 1
+	kp_wait_finished 240
+	if [ "$KP_STATE" != done ]; then
+		echo "run ended in state '$KP_STATE'" >&2
+		return 1
+	fi
+}
+
+# kp_assert_write_fails FILE VALUE MESSAGE: writing VALUE and a newline,
+# as a shell user does, fails with MESSAGE (e.g. "Invalid argument").
+kp_assert_write_fails() {
+	local err="$BATS_TEST_TMPDIR/kp_write.err" msg=""
+	if printf '%s\n' "$2" 2>"$err" >"$KP_SYS/$1"; then
+		fail "writing '$2' to $1 succeeded; expected '$3'"
+	fi
+	read -r msg <"$err" || true
+	if [[ $msg != *"$3"* ]]; then
+		fail "writing '$2' to $1 failed with '$msg'; expected '$3'"
+	fi
+}
+
+# Every configuration and state value, one line each, into KP_SNAPSHOT.
+kp_snapshot() {
+	local f v
+	KP_SNAPSHOT=
+	for f in "${KP_CONFIG_FILES[@]}" state run_id; do
+		read -r v <"$KP_SYS/$f"
+		KP_SNAPSHOT+="$f=$v"$'\n'
+	done
+}
+
+# kp_threads_sum FILE: sum of one per-thread file over threads/*/ (one
+# awk reads them all: cheaper than a read per file for many workers).
+kp_threads_sum() {
+	awk '{ s += $1 } END { print s + 0 }' "$KP_SYS"/threads/*/"$1"
+}
+
+# The names of threads/*/ in numeric order, into KP_THREAD_DIRS.
+kp_thread_dirs() {
+	local d
+	local -a seen=()
+	for d in "$KP_SYS"/threads/*/; do
+		[ -d "$d" ] || continue
+		d=${d%/}
+		seen[${d##*/}]=1
+	done
+	KP_THREAD_DIRS=("${!seen[@]}")
+}
+
+# Read latency_hist into KP_HIST_ROWS (bucket rows), KP_HIST_SUM (sum of
+# their counts) and KP_HIST_samples, _min_ns, _max_ns, _mean_ns.
+kp_hist_read() {
+	local a b c
+	KP_HIST_ROWS=0 KP_HIST_SUM=0
+	while read -r a b c; do
+		if [ "$a" = "#" ]; then
+			case $b in
+			samples | min_ns | max_ns | mean_ns) printf -v "KP_HIST_$b" %s "$c" ;;
+			esac
+		else
+			KP_HIST_ROWS=$((KP_HIST_ROWS + 1))
+			KP_HIST_SUM=$((KP_HIST_SUM + c))
+		fi
+	done <"$KP_HIST"
+}
+
+# Number of live tasks whose name starts with PREFIX (default kp_).
+kp_count_kthreads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -c "^${1:-kp_}" || true
+}
+
+# The kernel log since this suite's mark.
+kp_dmesg_since_mark() {
+	dmesg | awk -v mark="$KP_MARK" 'found { print } index($0, mark) { found = 1 }'
+}
+
+# No warning, bug, oops, lockup, stall or hung task since the mark.
+kp_assert_dmesg_clean() {
+	local bad
+	bad="$(kp_dmesg_since_mark | grep -E "$KP_KERNEL_TROUBLE" || true)"
+	if [ -n "$bad" ]; then
+		fail "kernel log since the suite began: $bad"
+	fi
+}
+
+# kp_check_exact_run TC WT YI WORK_MODE: after a finished run, the counts
+# SPEC.md section 2 fixes, from the totals, every thread and the histogram.
+kp_check_exact_run() {
+	local tc="$1" wt="$2" yi="$3" wm="$4" ops waits=0 per_waits=0
+	ops=$((tc * wt))
+	[ "$wm" = normal ] || per_waits=$((wt / yi))
+	waits=$((tc * per_waits))
+	assert_equal "total_ops $(kp_get total_ops)" "total_ops $ops"
+	assert_equal "counter $(kp_get counter)" "counter $ops"
+	assert_equal "waits $(kp_get waits)" "waits $waits"
+	# Every thread: its ops and waits, and how many threads there are.
+	run awk -v ops="$wt" -v waits="$per_waits" '
+		FNR == 1 { n++ }
+		FILENAME ~ /\/ops$/ && $1 != ops { print FILENAME ": " $1 }
+		FILENAME ~ /\/waits$/ && $1 != waits { print FILENAME ": " $1 }
+		END { print n / 2 " threads" }' \
+		"$KP_SYS"/threads/*/ops "$KP_SYS"/threads/*/waits
+	assert_output "$tc threads"
+	kp_hist_read
+	assert_equal "samples $KP_HIST_samples" "samples $waits"
+	assert_equal "bucket sum $KP_HIST_SUM" "bucket sum $waits"
+}

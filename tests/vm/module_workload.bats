@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# The workload of SPEC.md section 2 run by kthread_perf.ko: exact counts in
+# every work mode and sync mode, waits and histogram samples, CPU binding,
+# context switches and the live results.  Work targets are small: the VM
+# runs under TCG.
+
+load ../lib/module
+
+setup_file() { kp_setup_file; }
+teardown_file() { kp_teardown_file; }
+setup() { kp_load; }
+teardown() { kp_unload; }
+
+# exact WORK_MODE: in every sync mode, 4 workers of 20000 operations
+# with a wait every 1000 (20 per worker).
+exact() {
+	local sm
+	for sm in atomic spinlock mutex percpu; do
+		kp_run 4 "$1" "$sm" 20000 1000 0
+		kp_check_exact_run 4 20000 1000 "$1"
+	done
+}
+
+@test "normal mode counts every operation exactly in every sync mode" { exact normal; }
+@test "yield mode counts operations and waits exactly in every sync mode" { exact yield; }
+@test "sleep mode counts operations and waits exactly in every sync mode" { exact sleep; }
+@test "pingpong mode counts operations and waits exactly in every sync mode" { exact pingpong; }
+
+@test "work targets off the yield_interval and chunk boundaries count exactly" {
+	kp_run 2 yield atomic 2500 1000
+	kp_check_exact_run 2 2500 1000 yield
+	assert_equal "$(kp_get waits)" 4
+	kp_run 2 normal spinlock 10001 10001
+	kp_check_exact_run 2 10001 10001 normal
+}
+
+@test "sleep_us above 0 sleeps at least that long per wait" {
+	kp_run 2 sleep atomic 2000 1000 2000
+	kp_check_exact_run 2 2000 1000 sleep
+	kp_hist_read
+	assert [ "$KP_HIST_min_ns" -ge 2000000 ]
+}
+
+@test "a sleep counts as voluntary and a yield to a worker on the same CPU as involuntary" {
+	kp_run 2 sleep atomic 10000 1000
+	for i in 0 1; do
+		assert [ "$(<"$KP_SYS/threads/$i/nvcsw")" -ge 10 ]
+	done
+	assert [ "$(kp_get nvcsw)" -ge "$(kp_get waits)" ]
+	kp_run 4 yield atomic 20000 1000 0 1
+	assert [ "$(kp_get nivcsw)" -gt 0 ]
+}
+
+# bound N TC: run TC workers bound to N CPUs; worker i must report the
+# (i mod N)-th online CPU as cpu and last_cpu.
+bound() {
+	local n="$1" tc="$2" i want
+	kp_run "$tc" yield atomic 4000 1000 0 "$n"
+	for ((i = 0; i < tc; i++)); do
+		want=${KP_CPUS[$((i % n))]}
+		assert_equal "$i cpu $(<"$KP_SYS/threads/$i/cpu")" "$i cpu $want"
+		assert_equal "$i last_cpu $(<"$KP_SYS/threads/$i/last_cpu")" "$i last_cpu $want"
+	done
+}
+
+@test "workers bound to one CPU all stay on the first online CPU" {
+	bound 1 4
+}
+
+@test "worker i bound to n CPUs stays on the (i mod n)-th online CPU" {
+	bound "${#KP_CPUS[@]}" 5
+}
+
+@test "unbound workers report cpu -1 and an online last_cpu" {
+	kp_run 2 normal atomic 1000 1000
+	for i in 0 1; do
+		assert_equal "$(<"$KP_SYS/threads/$i/cpu")" -1
+		last="$(<"$KP_SYS/threads/$i/last_cpu")"
+		[[ " ${KP_CPUS[*]} " == *" $last "* ]] || fail "last_cpu $last is not online"
+	done
+}
+
+@test "each worker's pid is its live kthread while running" {
+	kp_config 2 sleep atomic 1000000 1 10000
+	kp_set start 1
+	for i in 0 1; do
+		pid="$(<"$KP_SYS/threads/$i/pid")"
+		assert_equal "$(<"/proc/$pid/comm")" "kp_worker/$i"
+	done
+	kp_set stop 1
+}
+
+@test "throughput is total_ops * 1e9 / elapsed_ns and stays put after the run" {
+	kp_run 2 normal atomic 50000 1000
+	ops="$(kp_get total_ops)"
+	ns="$(kp_get elapsed_ns)"
+	assert [ "$ns" -gt 0 ]
+	assert_equal "$(kp_get throughput)" "$((ops * 1000000000 / ns))"
+	before="$ops $ns $(kp_get counter) $(kp_get waits)"
+	kp_sleep 0.2
+	assert_equal "$(kp_get total_ops) $(kp_get elapsed_ns) $(kp_get counter) $(kp_get waits)" "$before"
+}
+
+@test "cputime and runtime are positive and the run totals are the per-thread sums" {
+	kp_run 3 sleep atomic 3000 1000
+	for f in nvcsw nivcsw cputime_ns waits; do
+		assert_equal "$f $(kp_get "$f")" "$f $(kp_threads_sum "$f")"
+	done
+	for i in 0 1 2; do
+		assert [ "$(<"$KP_SYS/threads/$i/cputime_ns")" -gt 0 ]
+		assert [ "$(<"$KP_SYS/threads/$i/runtime_ns")" -gt 0 ]
+		assert [ "$(<"$KP_SYS/threads/$i/runtime_ns")" -le "$(kp_get elapsed_ns)" ]
+	done
+}
+
+@test "the results are live while the run is in progress" {
+	kp_config 2 sleep atomic 1000000000 1000 1000
+	kp_set start 1
+	kp_sleep 0.5
+	ops1="$(kp_get total_ops)"
+	ns1="$(kp_get elapsed_ns)"
+	waits1="$(kp_get waits)"
+	kp_sleep 0.5
+	assert_equal "$(kp_get state)" running
+	assert [ "$(kp_get total_ops)" -gt "$ops1" ]
+	assert [ "$(kp_get elapsed_ns)" -gt "$ns1" ]
+	assert [ "$(kp_get waits)" -gt "$waits1" ]
+	assert [ "$(kp_threads_sum ops)" -gt 0 ]
+	kp_hist_read
+	assert [ "$KP_HIST_samples" -gt 0 ]
+	kp_set stop 1
+	assert_equal "$(kp_get state)" stopped
+}
+
+@test "the kernel log shows no warning, bug, lockup, stall or hung task" {
+	kp_assert_dmesg_clean
+}
