@@ -9,7 +9,33 @@
 # 9p), so these helpers use bash builtins: read instead of cat, globs
 # instead of ls, kp_sleep instead of sleep.
 
-load ../lib/common
+bats_require_minimum_version 1.5.0
+
+# The repository root, without a fork: tests/vm/../..
+KP_REPO=${BATS_TEST_DIRNAME%/*}
+KP_REPO=${KP_REPO%/*}
+
+# The kernel log lines that mean something went wrong (as tests/lib/common).
+KP_KERNEL_TROUBLE='WARNING|BUG|Oops|Call Trace|lockup|stall|hung task|blocked for more than'
+
+# bats-support and bats-assert, sourced file by file: their load.bash runs
+# $(dirname ...) once per file, an exec each, which costs seconds per test
+# under TCG.
+kp_source_bats_libs() {
+	local dir f
+	for dir in ${BATS_LIB_PATH//:/ } /usr/lib/bats /usr/local/lib/bats \
+		/usr/lib/node_modules /usr/local/lib/node_modules; do
+		[ -d "$dir/bats-support/src" ] && [ -d "$dir/bats-assert/src" ] || continue
+		for f in "$dir"/bats-support/src/*.bash "$dir"/bats-assert/src/*.bash; do
+			# shellcheck source=/dev/null
+			source "$f"
+		done
+		return 0
+	done
+	echo "bats-support and bats-assert not found: run tools/install-deps" >&2
+	return 1
+}
+kp_source_bats_libs
 
 KP_KO="$KP_REPO/module/kthread_perf.ko"
 KP_SYS=/sys/kernel/kthread_perf
