@@ -66,6 +66,8 @@ struct kp_worker {
 	unsigned long start_nivcsw;
 	unsigned long end_nvcsw;
 	unsigned long end_nivcsw;
+	u64 start_runtime;		/* se.sum_exec_runtime at start */
+	u64 end_runtime;		/* and once blocked after the work */
 	int last_cpu;
 
 	/* Written by the controller once the kthread has exited. */

@@ -84,8 +84,9 @@ static void kp_reap_workers(struct kp_run *run)
 		if (!w || !w->task || w->reaped)
 			continue;
 		kthread_stop(w->task);
-		/* The task is dead: its runtime is final now. */
-		w->cputime_ns = w->task->se.sum_exec_runtime;
+		/* The worker has exited: end_runtime is written. */
+		if (w->phase != KP_PHASE_NEW)
+			w->cputime_ns = w->end_runtime - w->start_runtime;
 		/* Publishes cputime_ns to kp_worker_cputime_ns(). */
 		smp_store_release(&w->reaped, true);
 	}

@@ -118,8 +118,12 @@ static void kp_start_barrier(struct kp_run *run)
 			READ_ONCE(run->stop));
 }
 
-/* A finished worker idles until the controller kthread_stop()s it. */
-static void kp_wait_for_kthread_stop(void)
+/*
+ * A finished worker idles until the controller kthread_stop()s it.  Just
+ * woken, its sum_exec_runtime is exact up to the moment it blocked, so it
+ * is taken here rather than after the exit path has added to it.
+ */
+static void kp_wait_for_kthread_stop(struct kp_worker *w)
 {
 	for (;;) {
 		set_current_state(TASK_IDLE);
@@ -128,6 +132,7 @@ static void kp_wait_for_kthread_stop(void)
 		schedule();
 	}
 	__set_current_state(TASK_RUNNING);
+	w->end_runtime = current->se.sum_exec_runtime;
 }
 
 /*
@@ -144,6 +149,8 @@ int kp_worker_fn(void *arg)
 	if (!READ_ONCE(run->stop)) {
 		w->start_nvcsw = current->nvcsw;
 		w->start_nivcsw = current->nivcsw;
+		/* Exact: the worker has just been woken at the barrier. */
+		w->start_runtime = current->se.sum_exec_runtime;
 		w->start_ns = ktime_get_ns();
 		/* Publishes the start_* snapshots to kp_phase(). */
 		smp_store_release(&w->phase, KP_PHASE_WORKING);
@@ -159,7 +166,7 @@ int kp_worker_fn(void *arg)
 	}
 	if (atomic_dec_and_test(&run->active))
 		wake_up(&run->ctl_wq);
-	kp_wait_for_kthread_stop();
+	kp_wait_for_kthread_stop(w);
 	return 0;
 }
 
@@ -212,16 +219,19 @@ u64 kp_worker_runtime_ns(struct kp_worker *w)
 }
 
 /*
- * CPU time of the worker kthread.  sum_exec_runtime lags while the task
- * is on a CPU, so the exact value is the one the controller takes after
- * the kthread has exited.
+ * CPU time of the worker's workload.  sum_exec_runtime lags while the task
+ * is on a CPU, so the live value is approximate; the exact one is taken by
+ * the worker once it has blocked after the work, and published when the
+ * controller has reaped it.
  */
 u64 kp_worker_cputime_ns(struct kp_worker *w)
 {
 	/* Pairs with kp_reap_workers(): cputime_ns is valid. */
 	if (smp_load_acquire(&w->reaped))
 		return w->cputime_ns;
-	return READ_ONCE(w->task->se.sum_exec_runtime);
+	if (kp_phase(w) == KP_PHASE_NEW)
+		return 0;
+	return READ_ONCE(w->task->se.sum_exec_runtime) - w->start_runtime;
 }
 
 /* The CPU the workload ended on, or where the task is now. */

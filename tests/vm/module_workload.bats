@@ -115,6 +115,24 @@ bound() {
 	done
 }
 
+@test "cputime covers only the workload: on one CPU the workers' sum is at most elapsed_ns" {
+	# Short runs of many workers, where counting thread creation and exit
+	# (as se.sum_exec_runtime read after exit would) doubles the sum.
+	kp_run 16 normal atomic 20000 1000 0 1
+	cpu="$(kp_get cputime_ns)"
+	ns="$(kp_get elapsed_ns)"
+	assert [ "$cpu" -gt 0 ]
+	# 100 us of slack per worker for the path from its last operation to
+	# blocking (about 10 us measured under TCG).
+	assert [ "$cpu" -le "$((ns + 16 * 100000))" ]
+	for ((i = 0; i < 16; i++)); do
+		c="$(<"$KP_SYS/threads/$i/cputime_ns")"
+		r="$(<"$KP_SYS/threads/$i/runtime_ns")"
+		assert [ "$c" -gt 0 ]
+		assert [ "$c" -le "$((r + 200000))" ]
+	done
+}
+
 @test "the results are live while the run is in progress" {
 	kp_config 2 sleep atomic 1000000000 1000 1000
 	kp_set start 1
