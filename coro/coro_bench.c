@@ -57,23 +57,8 @@ struct kp_worker {
 
 /* ---- Hooks of kp_loop.h ---------------------------------------------- */
 
-static inline void kp_op_atomic(struct kp_worker *w)
-{
-	(void)w;
-	__atomic_fetch_add(&shared.counter, 1, __ATOMIC_RELAXED);
-}
-
-static inline void kp_spin_lock(struct kp_worker *w)
-{
-	(void)w;
-	pthread_spin_lock(&shared.spin);
-}
-
-static inline void kp_spin_unlock(struct kp_worker *w)
-{
-	(void)w;
-	pthread_spin_unlock(&shared.spin);
-}
+#define KP_SHARED shared
+#include "kp_user_hooks.h"
 
 static inline void kp_mutex_lock(struct kp_worker *w)
 {
@@ -87,17 +72,6 @@ static inline void kp_mutex_unlock(struct kp_worker *w)
 	coro_mutex_unlock(&shared.mutex);
 }
 
-static inline u64 *kp_locked_counter(struct kp_worker *w)
-{
-	(void)w;
-	return &shared.counter;
-}
-
-static inline u64 kp_now_ns(void)
-{
-	return kp_clock_ns();
-}
-
 static inline void kp_wait_yield(struct kp_worker *w)
 {
 	(void)w;
@@ -107,8 +81,7 @@ static inline void kp_wait_yield(struct kp_worker *w)
 /* sleep_us, or one tick for 0 (the module's schedule_timeout(1)). */
 static inline void kp_wait_sleep(struct kp_worker *w)
 {
-	coro_sleep_ns(w->cfg->sleep_us ? w->cfg->sleep_us * 1000
-				       : shared.tick_ns);
+	coro_sleep_ns(kp_sleep_ns(w));
 }
 
 /* The partner's wake time first, then the event that releases it. */
@@ -124,18 +97,6 @@ static inline u64 kp_pp_take(struct kp_worker *w)
 {
 	coro_sem_wait(&w->turn);
 	return __atomic_load_n(&w->wake_ns, __ATOMIC_RELAXED);
-}
-
-static inline bool kp_should_stop(struct kp_worker *w)
-{
-	(void)w;
-	return kp_stop_requested();
-}
-
-/* Between chunks: nothing; a coroutine is switched only where it waits. */
-static inline void kp_relax(struct kp_worker *w)
-{
-	(void)w;
 }
 
 #include "kp_loop.h"

@@ -54,23 +54,8 @@ struct kp_worker {
 
 /* ---- Hooks of kp_loop.h ---------------------------------------------- */
 
-static inline void kp_op_atomic(struct kp_worker *w)
-{
-	(void)w;
-	__atomic_fetch_add(&shared.counter, 1, __ATOMIC_RELAXED);
-}
-
-static inline void kp_spin_lock(struct kp_worker *w)
-{
-	(void)w;
-	pthread_spin_lock(&shared.spin);
-}
-
-static inline void kp_spin_unlock(struct kp_worker *w)
-{
-	(void)w;
-	pthread_spin_unlock(&shared.spin);
-}
+#define KP_SHARED shared
+#include "kp_user_hooks.h"
 
 static inline void kp_mutex_lock(struct kp_worker *w)
 {
@@ -84,17 +69,6 @@ static inline void kp_mutex_unlock(struct kp_worker *w)
 	pthread_mutex_unlock(&shared.mutex);
 }
 
-static inline u64 *kp_locked_counter(struct kp_worker *w)
-{
-	(void)w;
-	return &shared.counter;
-}
-
-static inline u64 kp_now_ns(void)
-{
-	return kp_clock_ns();
-}
-
 static inline void kp_wait_yield(struct kp_worker *w)
 {
 	(void)w;
@@ -104,7 +78,7 @@ static inline void kp_wait_yield(struct kp_worker *w)
 /* sleep_us, or one scheduler tick for 0 (the module's schedule_timeout(1)). */
 static inline void kp_wait_sleep(struct kp_worker *w)
 {
-	u64 ns = w->cfg->sleep_us ? w->cfg->sleep_us * 1000 : shared.tick_ns;
+	u64 ns = kp_sleep_ns(w);
 	struct timespec ts = {
 		.tv_sec = (time_t)(ns / 1000000000u),
 		.tv_nsec = (long)(ns % 1000000000u),
@@ -147,17 +121,6 @@ static inline u64 kp_pp_take(struct kp_worker *w)
 	}
 	__atomic_store_n(&w->token, 0, __ATOMIC_RELAXED);
 	return __atomic_load_n(&w->wake_ns, __ATOMIC_RELAXED);
-}
-
-static inline bool kp_should_stop(struct kp_worker *w)
-{
-	(void)w;
-	return kp_stop_requested();
-}
-
-static inline void kp_relax(struct kp_worker *w)
-{
-	(void)w;
 }
 
 #include "kp_loop.h"

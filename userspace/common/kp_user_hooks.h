@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kthread_perf: the hooks of workload/kp_loop.h that every user-space model
+ * implements the same way: the shared counter and its spinlock, the clock,
+ * the stop flag (SIGINT), the sleep length and the no-op between chunks.
+ *
+ * The includer defines struct kp_worker and KP_SHARED, an lvalue with the
+ * members `u64 counter`, `pthread_spinlock_t spin` and `u64 tick_ns`, then
+ * includes this file, then defines its own kp_mutex_lock(), kp_mutex_unlock(),
+ * kp_wait_yield(), kp_wait_sleep(), kp_pp_give() and kp_pp_take(), and
+ * includes kp_loop.h.
+ */
+#ifndef KP_USER_HOOKS_H
+#define KP_USER_HOOKS_H
+
+#include <pthread.h>
+
+#include "kp_bench.h"
+
+static inline void kp_op_atomic(struct kp_worker *w)
+{
+	(void)w;
+	__atomic_fetch_add(&KP_SHARED.counter, 1, __ATOMIC_RELAXED);
+}
+
+static inline void kp_spin_lock(struct kp_worker *w)
+{
+	(void)w;
+	pthread_spin_lock(&KP_SHARED.spin);
+}
+
+static inline void kp_spin_unlock(struct kp_worker *w)
+{
+	(void)w;
+	pthread_spin_unlock(&KP_SHARED.spin);
+}
+
+/* Both locks guard the same counter the atomic mode adds to. */
+static inline u64 *kp_locked_counter(struct kp_worker *w)
+{
+	(void)w;
+	return &KP_SHARED.counter;
+}
+
+static inline u64 kp_now_ns(void)
+{
+	return kp_clock_ns();
+}
+
+static inline bool kp_should_stop(struct kp_worker *w)
+{
+	(void)w;
+	return kp_stop_requested();
+}
+
+/* Between chunks: nothing (the kernel's cond_resched() has no peer here). */
+static inline void kp_relax(struct kp_worker *w)
+{
+	(void)w;
+}
+
+/* Length of one wait in sleep mode: sleep_us, or one tick when it is 0. */
+static inline u64 kp_sleep_ns(const struct kp_worker *w)
+{
+	return w->cfg->sleep_us ? w->cfg->sleep_us * 1000 : KP_SHARED.tick_ns;
+}
+
+#endif /* KP_USER_HOOKS_H */
