@@ -27,7 +27,7 @@
 #define MAX_COROUTINES 4000000u
 
 /* What the coroutines share, each on its own cache line. */
-static struct {
+static struct kp_shared {
 	u64 counter __attribute__((aligned(CACHELINE)));
 	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
 	coro_mutex_t mutex __attribute__((aligned(CACHELINE)));
@@ -60,16 +60,14 @@ struct kp_worker {
 #define KP_SHARED shared
 #include "kp_user_hooks.h"
 
-static inline void kp_mutex_lock(struct kp_worker *w)
+static inline void kp_mutex_lock(struct kp_shared *s)
 {
-	(void)w;
-	coro_mutex_lock(&shared.mutex);
+	coro_mutex_lock(&s->mutex);
 }
 
-static inline void kp_mutex_unlock(struct kp_worker *w)
+static inline void kp_mutex_unlock(struct kp_shared *s)
 {
-	(void)w;
-	coro_mutex_unlock(&shared.mutex);
+	coro_mutex_unlock(&s->mutex);
 }
 
 static inline void kp_wait_yield(struct kp_worker *w)

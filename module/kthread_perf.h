@@ -77,15 +77,20 @@ struct kp_worker {
 	struct kobject kobj;		/* threads/<id>/ */
 };
 
+/* What the workers update in the hot loop (kp_loop.h). */
+struct kp_shared {
+	atomic64_t counter;		/* sync_mode atomic */
+	spinlock_t lock;		/* sync_mode spinlock: locked_counter */
+	struct mutex mutex;		/* sync_mode mutex: locked_counter */
+	u64 locked_counter;
+};
+
 /* One run: its configuration copy, shared objects and workers. */
 struct kp_run {
 	struct kp_config cfg;
 
-	/* What the workers update in the hot loop, on its own cache line. */
-	atomic64_t counter ____cacheline_aligned_in_smp;
-	spinlock_t lock;		/* sync_mode spinlock: locked_counter */
-	struct mutex mutex;		/* sync_mode mutex: locked_counter */
-	u64 locked_counter;
+	/* On its own cache line. */
+	struct kp_shared shared ____cacheline_aligned_in_smp;
 
 	bool stop ____cacheline_aligned_in_smp;
 	bool go;			/* start barrier open */

@@ -207,9 +207,9 @@ static struct kp_run *kp_run_alloc(const struct kp_config *cfg)
 		return NULL;
 	run->cfg = *cfg;
 	run->nr_workers = cfg->thread_count;
-	atomic64_set(&run->counter, 0);
-	spin_lock_init(&run->lock);
-	mutex_init(&run->mutex);
+	atomic64_set(&run->shared.counter, 0);
+	spin_lock_init(&run->shared.lock);
+	mutex_init(&run->shared.mutex);
 	atomic_set(&run->arriving, cfg->thread_count);
 	atomic_set(&run->active, cfg->thread_count);
 	init_waitqueue_head(&run->start_wq);
@@ -313,8 +313,8 @@ void kp_run_totals(struct kp_run *run, struct kp_totals *t)
 	memset(t, 0, sizeof(*t));
 	if (!run)
 		return;
-	t->counter = atomic64_read(&run->counter) +
-		     READ_ONCE(run->locked_counter);
+	t->counter = atomic64_read(&run->shared.counter) +
+		     READ_ONCE(run->shared.locked_counter);
 	for (i = 0; i < run->nr_workers; i++) {
 		w = run->workers[i];
 		t->total_ops += READ_ONCE(w->st.ops);

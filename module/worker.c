@@ -13,20 +13,25 @@
 
 #include "kthread_perf.h"
 
-static inline void kp_op_atomic(struct kp_worker *w)
+static inline struct kp_shared *kp_shared(struct kp_worker *w)
 {
-	atomic64_inc(&w->run->counter);
+	return &w->run->shared;
+}
+
+static inline void kp_op_atomic(struct kp_shared *s)
+{
+	atomic64_inc(&s->counter);
 }
 
 /* Macros, so that sparse sees the lock and unlock in kp_do_ops(). */
-#define kp_spin_lock(w)		spin_lock(&(w)->run->lock)
-#define kp_spin_unlock(w)	spin_unlock(&(w)->run->lock)
-#define kp_mutex_lock(w)	mutex_lock(&(w)->run->mutex)
-#define kp_mutex_unlock(w)	mutex_unlock(&(w)->run->mutex)
+#define kp_spin_lock(s)		spin_lock(&(s)->lock)
+#define kp_spin_unlock(s)	spin_unlock(&(s)->lock)
+#define kp_mutex_lock(s)	mutex_lock(&(s)->mutex)
+#define kp_mutex_unlock(s)	mutex_unlock(&(s)->mutex)
 
-static inline u64 *kp_locked_counter(struct kp_worker *w)
+static inline u64 *kp_locked_counter(struct kp_shared *s)
 {
-	return &w->run->locked_counter;
+	return &s->locked_counter;
 }
 
 static inline u64 kp_now_ns(void)
@@ -146,10 +151,15 @@ int kp_worker_fn(void *arg)
 	struct kp_run *run = w->run;
 
 	kp_start_barrier(run);
+	/*
+	 * sum_exec_runtime is brought up to date only when the scheduler
+	 * picks a task; the last worker through the barrier has not slept
+	 * there, so let the scheduler run before the snapshot below.
+	 */
+	schedule();
 	if (!READ_ONCE(run->stop)) {
 		w->start_nvcsw = current->nvcsw;
 		w->start_nivcsw = current->nivcsw;
-		/* Exact: the worker has just been woken at the barrier. */
 		w->start_runtime = current->se.sum_exec_runtime;
 		w->start_ns = ktime_get_ns();
 		/* Publishes the start_* snapshots to kp_phase(). */

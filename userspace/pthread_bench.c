@@ -23,7 +23,7 @@
 #define CACHELINE 64
 
 /* What the workers share, each on its own cache line. */
-static struct {
+static struct kp_shared {
 	u64 counter __attribute__((aligned(CACHELINE)));
 	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
 	pthread_mutex_t mutex __attribute__((aligned(CACHELINE)));
@@ -57,16 +57,14 @@ struct kp_worker {
 #define KP_SHARED shared
 #include "kp_user_hooks.h"
 
-static inline void kp_mutex_lock(struct kp_worker *w)
+static inline void kp_mutex_lock(struct kp_shared *s)
 {
-	(void)w;
-	pthread_mutex_lock(&shared.mutex);
+	pthread_mutex_lock(&s->mutex);
 }
 
-static inline void kp_mutex_unlock(struct kp_worker *w)
+static inline void kp_mutex_unlock(struct kp_shared *s)
 {
-	(void)w;
-	pthread_mutex_unlock(&shared.mutex);
+	pthread_mutex_unlock(&s->mutex);
 }
 
 static inline void kp_wait_yield(struct kp_worker *w)

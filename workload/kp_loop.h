@@ -13,11 +13,13 @@
  *	const struct kp_config *cfg;
  *	struct kp_stats st;
  *
- * and the includer defines (static inline, or macros):
- *	void kp_op_atomic(struct kp_worker *w);	atomic ++ of the shared counter
- *	void kp_spin_lock(struct kp_worker *w);		and kp_spin_unlock()
- *	void kp_mutex_lock(struct kp_worker *w);	and kp_mutex_unlock()
- *	u64 *kp_locked_counter(struct kp_worker *w);	counter under either lock
+ * struct kp_shared holds what the workers share: the counter and the locks.
+ * The includer defines (static inline, or macros):
+ *	struct kp_shared *kp_shared(struct kp_worker *w);
+ *	void kp_op_atomic(struct kp_shared *s);		atomic ++ of the counter
+ *	void kp_spin_lock(struct kp_shared *s);		and kp_spin_unlock()
+ *	void kp_mutex_lock(struct kp_shared *s);	and kp_mutex_unlock()
+ *	u64 *kp_locked_counter(struct kp_shared *s);	counter under either lock
  *	u64 kp_now_ns(void);				monotonic clock
  *	void kp_wait_yield(struct kp_worker *w);	give up the CPU
  *	void kp_wait_sleep(struct kp_worker *w);	sleep cfg->sleep_us (0: a tick)
@@ -35,29 +37,34 @@
 
 #include "kp_defs.h"
 
-/* n operations on the shared counter in the configured sync mode. */
+/*
+ * n operations on the shared counter in the configured sync mode.  The
+ * shared object's address is taken once, in a local: an atomic with a
+ * memory clobber would otherwise make every operation reload it.
+ */
 static __always_inline void kp_do_ops(struct kp_worker *w, u64 n)
 {
-	u64 *locked = kp_locked_counter(w);
+	struct kp_shared *s = kp_shared(w);
+	u64 *locked = kp_locked_counter(s);
 	u64 i;
 
 	switch (w->cfg->sync_mode) {
 	case KP_SYNC_ATOMIC:
 		for (i = 0; i < n; i++)
-			kp_op_atomic(w);
+			kp_op_atomic(s);
 		break;
 	case KP_SYNC_SPINLOCK:
 		for (i = 0; i < n; i++) {
-			kp_spin_lock(w);
+			kp_spin_lock(s);
 			(*locked)++;
-			kp_spin_unlock(w);
+			kp_spin_unlock(s);
 		}
 		break;
 	case KP_SYNC_MUTEX:
 		for (i = 0; i < n; i++) {
-			kp_mutex_lock(w);
+			kp_mutex_lock(s);
 			(*locked)++;
-			kp_mutex_unlock(w);
+			kp_mutex_unlock(s);
 		}
 		break;
 	default: /* KP_SYNC_PERCPU: a real store per operation, never folded */

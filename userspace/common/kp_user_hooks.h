@@ -4,11 +4,11 @@
  * implements the same way: the shared counter and its spinlock, the clock,
  * the stop flag (SIGINT), the sleep length and the no-op between chunks.
  *
- * The includer defines struct kp_worker and KP_SHARED, an lvalue with the
- * members `u64 counter`, `pthread_spinlock_t spin` and `u64 tick_ns`, then
- * includes this file, then defines its own kp_mutex_lock(), kp_mutex_unlock(),
- * kp_wait_yield(), kp_wait_sleep(), kp_pp_give() and kp_pp_take(), and
- * includes kp_loop.h.
+ * The includer defines struct kp_worker and struct kp_shared, with the
+ * members `u64 counter`, `pthread_spinlock_t spin` and `u64 tick_ns`, and
+ * KP_SHARED, the one object of that type; includes this file; then defines
+ * its own kp_mutex_lock(), kp_mutex_unlock(), kp_wait_yield(),
+ * kp_wait_sleep(), kp_pp_give() and kp_pp_take(), and includes kp_loop.h.
  */
 #ifndef KP_USER_HOOKS_H
 #define KP_USER_HOOKS_H
@@ -17,29 +17,31 @@
 
 #include "kp_bench.h"
 
-static inline void kp_op_atomic(struct kp_worker *w)
+static inline struct kp_shared *kp_shared(struct kp_worker *w)
 {
 	(void)w;
-	__atomic_fetch_add(&KP_SHARED.counter, 1, __ATOMIC_RELAXED);
+	return &KP_SHARED;
 }
 
-static inline void kp_spin_lock(struct kp_worker *w)
+static inline void kp_op_atomic(struct kp_shared *s)
 {
-	(void)w;
-	pthread_spin_lock(&KP_SHARED.spin);
+	__atomic_fetch_add(&s->counter, 1, __ATOMIC_RELAXED);
 }
 
-static inline void kp_spin_unlock(struct kp_worker *w)
+static inline void kp_spin_lock(struct kp_shared *s)
 {
-	(void)w;
-	pthread_spin_unlock(&KP_SHARED.spin);
+	pthread_spin_lock(&s->spin);
+}
+
+static inline void kp_spin_unlock(struct kp_shared *s)
+{
+	pthread_spin_unlock(&s->spin);
 }
 
 /* Both locks guard the same counter the atomic mode adds to. */
-static inline u64 *kp_locked_counter(struct kp_worker *w)
+static inline u64 *kp_locked_counter(struct kp_shared *s)
 {
-	(void)w;
-	return &KP_SHARED.counter;
+	return &s->counter;
 }
 
 static inline u64 kp_now_ns(void)
