@@ -10,77 +10,15 @@
 bats_require_minimum_version 1.5.0
 
 load ../lib/common
-
-SYS=/sys/kernel/kthread_perf
-HIST=/sys/kernel/debug/kthread_perf/latency_hist
+load ../lib/compare
 
 setup_file() {
 	export CORO_BENCH="$KP_REPO/coro/coro_bench"
 	[ -x "$CORO_BENCH" ] || make -C "$KP_REPO/coro" coro_bench >&2
-	# Load the module unless it is there already; unload only what we loaded.
-	export LOADED_HERE=0
-	if [ ! -d "$SYS" ]; then
-		insmod "$KP_REPO/module/kthread_perf.ko"
-		LOADED_HERE=1
-	fi
+	kp_compare_setup_file
 }
 
-teardown_file() {
-	if [ -d "$SYS" ]; then
-		echo 1 >"$SYS/stop" || true
-	fi
-	if [ "$LOADED_HERE" = 1 ]; then
-		rmmod kthread_perf
-	fi
-}
-
-# rd VAR FILE: read a one-line sysfs file without forking cat (slow in a
-# TCG guest).
-rd() {
-	local -n _rd_var="$1"
-	read -r _rd_var <"$2"
-}
-
-# klt_run TC WORK_MODE SYNC_MODE WT YI SLEEP_US: configure the module
-# through sysfs, start, wait for "done", and leave in $klt a JSON object of
-# the totals, the per-thread ops and waits, and the histogram's samples.
-klt_run() {
-	local tc="$1" i state rows="" ops waits lo hi count samples=null f v
-	local -A t
-
-	echo "$1" >"$SYS/thread_count"
-	echo "$2" >"$SYS/work_mode"
-	echo "$3" >"$SYS/sync_mode"
-	echo "$4" >"$SYS/work_target"
-	echo "$5" >"$SYS/yield_interval"
-	echo "$6" >"$SYS/sleep_us"
-	echo 0 >"$SYS/bind_cpu_count"
-	echo 1 >"$SYS/start"
-	for ((i = 0; i < 3000; i++)); do
-		rd state "$SYS/state"
-		[ "$state" = running ] || break
-		sleep 0.1
-	done
-	if [ "$state" != done ]; then
-		echo "klt run ended in state '$state'" >&2
-		return 1
-	fi
-	for ((i = 0; i < tc; i++)); do
-		rd ops "$SYS/threads/$i/ops"
-		rd waits "$SYS/threads/$i/waits"
-		rows+="${rows:+, }{\"id\": $i, \"ops\": $ops, \"waits\": $waits}"
-	done
-	while read -r lo hi count; do
-		[ "$lo" = "#" ] && [ "$hi" = samples ] && samples=$count
-	done <"$HIST"
-	for f in total_ops counter waits; do
-		rd v "$SYS/$f"
-		t[$f]=$v
-	done
-	klt="{\"total_ops\": ${t[total_ops]}, \"counter\": ${t[counter]},
-		\"waits\": ${t[waits]}, \"threads\": [$rows],
-		\"latency_hist\": {\"samples\": $samples}}"
-}
+teardown_file() { kp_compare_teardown_file; }
 
 # coro_run WORKERS TC WORK_MODE SYNC_MODE WT YI SLEEP_US: coro_bench --json
 # into $coro.
