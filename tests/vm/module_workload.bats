@@ -122,14 +122,16 @@ bound() {
 	cpu="$(kp_get cputime_ns)"
 	ns="$(kp_get elapsed_ns)"
 	assert [ "$cpu" -gt 0 ]
-	# 100 us of slack per worker for the path from its last operation to
-	# blocking (about 10 us measured under TCG).
-	assert [ "$cpu" -le "$((ns + 16 * 100000))" ]
+	# CPU time comes from sched_clock (the TSC) and elapsed time from the
+	# clocksource, which a TCG guest runs on the HPET after marking its TSC
+	# unstable: allow them a quarter apart, plus 100 us per worker for the
+	# path from its last operation to blocking (about 10 us measured).
+	assert [ "$cpu" -le "$((ns * 5 / 4 + 16 * 100000))" ]
 	for ((i = 0; i < 16; i++)); do
 		c="$(<"$KP_SYS/threads/$i/cputime_ns")"
 		r="$(<"$KP_SYS/threads/$i/runtime_ns")"
 		assert [ "$c" -gt 0 ]
-		assert [ "$c" -le "$((r + 200000))" ]
+		assert [ "$c" -le "$((r * 3 / 2 + 100000))" ]
 	done
 }
 
