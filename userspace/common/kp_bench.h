@@ -199,6 +199,18 @@ int kp_worker_cpu(const struct kp_config *cfg, u32 i);
 const char *kp_kernel_release(void);
 
 /*
+ * Where a result came from (kp_system.c): kp_parse_args() records argv and
+ * the start time; kp_system_print_json() prints the "system", "cmdline",
+ * "start_time" and "version" members of SPEC section 5 (no trailing comma
+ * or brace).  kp_system_accel() is "kvm", "tcg" or "none", from the
+ * hypervisor's CPUID signature.  kp_json_string() prints s as a JSON string.
+ */
+void kp_system_record_start(int argc, char **argv);
+void kp_system_print_json(FILE *f);
+const char *kp_system_accel(void);
+void kp_json_string(FILE *f, const char *s);
+
+/*
  * SIGINT sets a flag instead of killing the process, so that a run can be
  * stopped early and still reported.  kp_stop_requested() reads the flag
  * (relaxed atomic load, cheap enough for every chunk of work).

@@ -183,6 +183,7 @@ void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 	int i, n;
 
 	prog_name = cli->prog;
+	kp_system_record_start(argc, argv);
 	o->cfg = def;
 	o->json = false;
 	for (x = cli->extra; x && x->name; x++)

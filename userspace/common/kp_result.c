@@ -103,7 +103,11 @@ void kp_result_print_json(const struct kp_result *r, FILE *f)
 		"\"max_ns\": %llu, \"mean_ns\": %llu},\n",
 		U(r->hist.samples), U(r->hist.min_ns), U(r->hist.max_ns),
 		U(kp_hist_mean(&r->hist)));
-	fprintf(f, " \"kernel\": \"%s\"}\n", kp_kernel_release());
+	fputs(" \"kernel\": ", f);
+	kp_json_string(f, kp_kernel_release());
+	fputs(",\n", f);
+	kp_system_print_json(f);
+	fputs("}\n", f);
 }
 
 void kp_hist_print(const struct kp_hist *h, FILE *f)
