@@ -1,15 +1,24 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Where the numbers come from: kernel, CPU, and bare metal, KVM or TCG.
+"""Where the numbers come from: the SPEC section 5 `system` block.
 
-tools/vm passes KPERF_* variables into the guest; kperf sets KPERF_ACCEL
-(tcg or kvm) and KPERF_HOST_CPU before it boots one, so the guest knows how
-it is run.  Without them kperf looks for itself: the cpuinfo "hypervisor"
-flag, the DMI vendor, and the kvm-clock clock source (present under KVM,
-absent under TCG).
+accel is how the kernel that runs the work is run: "kvm" or "tcg" in a
+tools/vm guest, which tools/vm tells the guest in KPERF_VM_ACCEL_USED (what
+it actually used, after its probe), and otherwise the machine's own view:
+the kvm-clock clock source means a KVM guest, a QEMU machine without it a
+TCG guest, anything else "none" (bare metal or another hypervisor).  It is
+never guessed from the host's /dev/kvm.  The C binaries read the same thing
+from the hypervisor's CPUID signature (userspace/common/kp_system.c).
 """
 
+import datetime
 import os
 import platform
+import socket
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
 
 
 def _read(path):
@@ -20,33 +29,13 @@ def _read(path):
         return ""
 
 
-def cpuinfo():
-    """(model name, flags) of the first CPU in /proc/cpuinfo."""
-    model, flags = "unknown CPU", set()
+def cpu_model():
+    """The first "model name" of /proc/cpuinfo."""
     for line in _read("/proc/cpuinfo").splitlines():
         key, _, val = line.partition(":")
-        key = key.strip()
-        if key == "model name" and model == "unknown CPU":
-            model = val.strip()
-        elif key == "flags" and not flags:
-            flags = set(val.split())
-    return model, flags
-
-
-def kvm_usable():
-    """What tools/vm checks: /dev/kvm opens read-write."""
-    try:
-        fd = os.open("/dev/kvm", os.O_RDWR)
-    except OSError:
-        return False
-    os.close(fd)
-    return True
-
-
-def vm_environment():
-    """Variables to hand to the guest through tools/vm."""
-    return {"KPERF_ACCEL": "kvm" if kvm_usable() else "tcg",
-            "KPERF_HOST_CPU": cpuinfo()[0]}
+        if key.strip() == "model name":
+            return val.strip()
+    return "unknown"
 
 
 def in_vm():
@@ -54,53 +43,109 @@ def in_vm():
 
 
 def accel():
-    """'bare metal', 'KVM', 'TCG' or 'a virtual machine', and how we know."""
-    model, flags = cpuinfo()
-    given = os.environ.get("KPERF_ACCEL", "").lower()
-    if in_vm() and given in ("tcg", "kvm"):
-        return given.upper(), "tools/vm (KPERF_ACCEL)"
-    vendor = _read("/sys/devices/virtual/dmi/id/sys_vendor")
+    """(accel, how we know): accel is "kvm", "tcg" or "none"."""
+    used = os.environ.get("KPERF_VM_ACCEL_USED", "")
+    if in_vm() and used in ("kvm", "tcg"):
+        return used, "tools/vm ran this guest under %s" % used.upper()
     clocks = _read("/sys/devices/system/clocksource/clocksource0/"
                    "available_clocksource").split()
-    if "hypervisor" not in flags:
-        return "bare metal", "no hypervisor flag in /proc/cpuinfo"
-    if vendor == "QEMU" and "kvm-clock" not in clocks:
-        return "TCG", "QEMU DMI vendor, no kvm-clock"
     if "kvm-clock" in clocks:
-        return "KVM", "kvm-clock clock source%s" % (
-            ", DMI vendor " + vendor if vendor else "")
-    return "a virtual machine", "hypervisor flag%s" % (
-        ", DMI vendor " + vendor if vendor else "")
+        return "kvm", "kvm-clock clock source"
+    if (_read("/sys/devices/virtual/dmi/id/sys_vendor") == "QEMU"
+            or cpu_model().startswith("QEMU TCG")):
+        return "tcg", "a QEMU machine without kvm-clock"
+    return "none", "no KVM or QEMU signs"
+
+
+def preempt():
+    """The preemption model as uname -v names it."""
+    version = platform.version()
+    for name in ("PREEMPT_RT", "PREEMPT_DYNAMIC", "PREEMPT"):
+        if name in version:
+            return name
+    return "none"
+
+
+def system():
+    """The `system` object of SPEC section 5, for this machine."""
+    return {"kernel": platform.release(), "machine": platform.machine(),
+            "cpu_model": cpu_model(), "online_cpus": online_cpus(),
+            "accel": accel()[0], "hostname": socket.gethostname(),
+            "preempt": preempt()}
+
+
+def online_cpus():
+    try:
+        return os.sysconf("SC_NPROCESSORS_ONLN")
+    except (ValueError, OSError):
+        return os.cpu_count() or 1
+
+
+_version = None
+
+
+def version():
+    """git describe of the tree kperf runs from ("unknown" outside git)."""
+    global _version
+    if _version is None:
+        try:
+            _version = subprocess.run(
+                ["git", "-C", ROOT, "describe", "--always", "--dirty"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                universal_newlines=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            _version = ""
+        _version = _version or "unknown"
+    return _version
+
+
+def provenance(start_time=None):
+    """The members every result carries: system, cmdline, start_time,
+    version (SPEC section 5)."""
+    start = start_time or datetime.datetime.utcnow()
+    return {"system": system(), "cmdline": list(sys.argv),
+            "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "version": version()}
+
+
+def vm_environment():
+    """Variables to hand to the guest through tools/vm."""
+    return {"KPERF_HOST_CPU": cpu_model()}
 
 
 def describe():
     """A dict naming kernel, CPU and machine, for reports and tables."""
-    model, _ = cpuinfo()
-    where, how = accel()
-    d = {"kernel": platform.release(), "cpu": model,
-         "cpus": os.cpu_count() or 1, "accel": where, "detected_by": how,
-         "guest": in_vm()}
+    d = system()
+    d["detected_by"] = accel()[1]
+    d["guest"] = in_vm()
     host_cpu = os.environ.get("KPERF_HOST_CPU")
     if in_vm() and host_cpu:
         d["host_cpu"] = host_cpu
     return d
 
 
+MACHINE = {"tcg": "QEMU guest, TCG (instruction emulation, no KVM)",
+           "kvm": "KVM guest",
+           "none": "bare metal or a guest of another hypervisor"}
+
+
+def machine(d):
+    """How the kernel was run, in words, from accel."""
+    if d["guest"] and d["accel"] != "none":
+        return "QEMU guest of tools/vm, %s" % d["accel"].upper()
+    return MACHINE[d["accel"]]
+
+
 def sentence(d):
     """One line: where the numbers came from."""
-    if d["guest"]:
-        s = "a QEMU guest under %s (tools/vm), kernel %s, %d vCPU%s (%s)" % (
-            d["accel"], d["kernel"], d["cpus"], "s" if d["cpus"] > 1 else "",
-            d["cpu"])
-        if d.get("host_cpu"):
-            s += ", host CPU %s" % d["host_cpu"]
-        if d["accel"] == "TCG":
-            s += "; TCG emulates every instruction, so absolute numbers " \
-                 "are far below bare metal and only the ratios carry over"
-        return s
-    what = {"bare metal": "bare metal", "KVM": "this host, a KVM guest",
-            "TCG": "this host, a TCG guest"}.get(d["accel"], "this host, "
-                                                 "a virtual machine")
-    return "%s, kernel %s, %d CPU%s (%s; %s)" % (
-        what, d["kernel"], d["cpus"], "s" if d["cpus"] > 1 else "",
-        d["cpu"], d["detected_by"])
+    cpus = d["online_cpus"]
+    s = "%s [accel %s], kernel %s, %d %sCPU%s (%s)" % (
+        machine(d), d["accel"], d["kernel"], cpus,
+        "v" if d["accel"] != "none" else "", "s" if cpus > 1 else "",
+        d["cpu_model"])
+    if d.get("host_cpu"):
+        s += ", host CPU %s" % d["host_cpu"]
+    if d["accel"] == "tcg":
+        s += "; TCG emulates every instruction, so absolute numbers " \
+             "are far below bare metal and only the ratios carry over"
+    return s

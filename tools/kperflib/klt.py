@@ -7,6 +7,7 @@ assembles the same JSON object the user-space binaries print (SPEC.md
 section 5) from the result files, threads/<i>/ and debugfs latency_hist.
 """
 
+import datetime
 import errno
 import os
 import platform
@@ -14,6 +15,7 @@ import select
 import subprocess
 import time
 
+from . import env
 from .models import RunError, UsageError, WORKLOAD_PARAMS
 
 SYSFS = "/sys/kernel/kthread_perf"
@@ -185,7 +187,7 @@ def configure(cfg):
             write(name, value)
 
 
-def collect(cfg=None):
+def collect(cfg=None, start_time=None):
     """The JSON result object of the last run, from sysfs and debugfs."""
     config = {}
     for name in WORKLOAD_PARAMS:
@@ -215,6 +217,7 @@ def collect(cfg=None):
         raise RunError("klt: cannot read %s: %s (is debugfs mounted?)"
                        % (HIST, e.strerror))
     res["kernel"] = platform.release()
+    res.update(env.provenance(start_time))
     res["state"] = read("state")
     res["run_id"] = read_int("run_id")
     return res
@@ -235,6 +238,7 @@ def run(cfg, timeout=600.0, progress=None):
     try:
         os.read(fd, 64)
         run_id = read_int("run_id") + 1
+        start_time = datetime.datetime.utcnow()
         write("start", 1)
         poller = select.poll()
         poller.register(fd, select.POLLPRI | select.POLLERR)
@@ -266,4 +270,4 @@ def run(cfg, timeout=600.0, progress=None):
         os.close(fd)
     if state == "failed":
         raise RunError("klt: the run failed (state failed; see dmesg)")
-    return collect(cfg)
+    return collect(cfg, start_time)

@@ -509,17 +509,16 @@ def header(ctx, args, where, wall, status):
         "| | |",
         "|:---|:---|",
         "| kernel | %s |" % where["kernel"],
-        "| CPU | %s (%d online) |" % (where["cpu"], where["cpus"]),
-        "| machine | %s |" % {
-            "TCG": "QEMU guest, TCG (instruction emulation, no KVM)",
-            "KVM": "KVM guest" if not where["guest"] else "QEMU guest, KVM",
-            "bare metal": "bare metal"}.get(where["accel"], where["accel"]),
-        "| detected by | %s |" % where["detected_by"],
+        "| CPU | %s (%d online) |" % (where["cpu_model"],
+                                       where["online_cpus"]),
+        "| machine | %s |" % env.machine(where),
+        "| accel | %s (%s) |" % (where["accel"], where["detected_by"]),
+        "| preemption | %s |" % where["preempt"],
     ]
     if where.get("host_cpu"):
         lines.append("| host CPU | %s |" % where["host_cpu"])
     lines.append("")
-    if where["accel"] == "TCG":
+    if where["accel"] == "tcg":
         lines.append("Under TCG every guest instruction is translated, so "
                      "absolute throughputs are far below bare metal and the "
                      "kernel's timing differs; compare models by their "
