@@ -134,7 +134,7 @@ setup_file() {
 		--work-target 1000000000000 --yield-interval 100 \
 		>"$out" 2>"$err" &
 	pid=$!
-	sleep 0.5
+	kp_wait_busy "$pid"
 	kill -INT "$pid"
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ]

@@ -245,7 +245,7 @@ need_coro() {
 	grep -q interrupted "$TMP/err"
 	[ "$(wc -l <"$TMP/c/thread_count.csv")" -ge 2 ]
 	jq -e '.runs | length >= 1' "$TMP/c/thread_count.json"
-	# no pthread_bench of ours is left running
-	sleep 0.2
+	# no pthread_bench of ours is left running: kperf reaps its child
+	# before it exits
 	! pgrep -f "pthread_bench.*--sleep-us 1000 --bind-cpu-count 0 --json" >/dev/null
 }

@@ -7,8 +7,7 @@
 
 bats_require_minimum_version 1.5.0
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load ../lib/common
 
 setup_file() {
 	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
@@ -212,7 +211,7 @@ matrix() {
 		--work-target 1000000000000 --yield-interval 100 \
 		>"$out" 2>"$err" &
 	pid=$!
-	sleep 0.5
+	kp_wait_busy "$pid"
 	kill -INT "$pid"
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ]

@@ -34,3 +34,24 @@ kp_in_vm() {
 
 # The kernel log lines that mean something went wrong in the kernel.
 KP_KERNEL_TROUBLE='WARNING|BUG|Oops|Call Trace|lockup|stall|hung task|blocked for more than'
+
+# kp_wait_busy PID [TICKS]: the handshake before signalling a run: wait until
+# PID catches SIGINT (its handler is in place, so the signal cannot kill it)
+# and has used TICKS clock ticks of CPU time (default 2: its workers are past
+# their start and have done work).  Fails after 120 s or when PID is gone.
+kp_wait_busy() {
+	local pid=$1 want=${2:-2} i caught stat
+	for ((i = 0; i < 1200; i++)); do
+		caught=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null) || return 1
+		[ -n "$caught" ] || return 1
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+		stat=${stat##*) }
+		read -r -a stat <<<"$stat"
+		# SIGINT is signal 2: bit 1 of the mask; utime, stime are fields 14, 15.
+		if (((0x$caught & 2) && stat[11] + stat[12] >= want)); then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}

@@ -139,6 +139,20 @@ kp_wait_finished() {
 	done
 }
 
+# kp_wait_ops N [SECONDS]: the handshake with a running run: wait until its
+# workers have done at least N operations (total_ops is live).  Fails when
+# the time (default 120 s) runs out first.
+kp_wait_ops() {
+	local limit=$((${2:-120} * 20)) i ops
+	for ((i = 0; i < limit; i++)); do
+		read -r ops <"$KP_SYS/total_ops"
+		[ "$ops" -lt "$1" ] || return 0
+		kp_sleep 0.05
+	done
+	echo "total_ops still $ops < $1 after ${2:-120} s" >&2
+	return 1
+}
+
 # kp_run ARGS-OF-kp_config: configure, start, and wait for "done".
 kp_run() {
 	kp_config "$@" || return 1

@@ -28,7 +28,7 @@ stop_mid_run() {
 	before="$(kp_count_kthreads kp_worker)"
 	kp_config 4 "$1" "$2" 1000000000000 1000 "${3:-0}"
 	kp_set start 1
-	kp_sleep 0.5
+	kp_wait_ops 1
 	assert_equal "$m $(kp_get state)" "$m running"
 	kp_set stop 1
 	assert_equal "$m $(kp_get state)" "$m stopped"
@@ -135,8 +135,7 @@ EOF
 	kp_thread_dirs
 	assert_equal "${#KP_THREAD_DIRS[@]}" 1024
 	assert_equal "$(kp_count_kthreads kp_worker)" $((before + 1024))
-	kp_sleep 2
-	assert [ "$(kp_get total_ops)" -gt 0 ]
+	kp_wait_ops 1024
 	kp_set stop 1
 	assert_equal "$(kp_get state)" stopped
 	assert_equal "$(kp_count_kthreads kp_worker)" "$before"
@@ -211,7 +210,7 @@ EOF
 	for wm in normal yield sleep pingpong; do
 		kp_config 8 "$wm" mutex 1000000000000 1000 100000
 		kp_set start 1
-		kp_sleep 0.3
+		kp_wait_ops 1
 		assert_equal "$wm $(kp_get state)" "$wm running"
 		kp_unload
 		assert [ ! -e "$KP_SYS" ]

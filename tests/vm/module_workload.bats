@@ -138,11 +138,13 @@ bound() {
 @test "the results are live while the run is in progress" {
 	kp_config 2 sleep atomic 1000000000 1000 1000
 	kp_set start 1
-	kp_sleep 0.5
+	kp_wait_ops 1
 	ops1="$(kp_get total_ops)"
 	ns1="$(kp_get elapsed_ns)"
 	waits1="$(kp_get waits)"
-	kp_sleep 0.5
+	# Four more chunks of 1000: at least one worker has done two, so the
+	# sleep between them is over and counted.
+	kp_wait_ops $((ops1 + 4000))
 	assert_equal "$(kp_get state)" running
 	assert [ "$(kp_get total_ops)" -gt "$ops1" ]
 	assert [ "$(kp_get elapsed_ns)" -gt "$ns1" ]

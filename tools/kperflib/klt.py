@@ -239,13 +239,15 @@ def run(cfg, timeout=600.0, progress=None):
         os.read(fd, 64)
         run_id = read_int("run_id") + 1
         start_time = datetime.datetime.utcnow()
-        write("start", 1)
         poller = select.poll()
         poller.register(fd, select.POLLPRI | select.POLLERR)
         t0 = time.monotonic()
         last = t0
         state = "running"
         try:
+            # Inside the try: a Ctrl-C from the moment the run exists
+            # stops it.
+            write("start", 1)
             while True:
                 os.lseek(fd, 0, os.SEEK_SET)
                 state = os.read(fd, 64).decode().strip()
