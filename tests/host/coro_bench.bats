@@ -75,7 +75,7 @@ setup_file() {
 		(keys_unsorted == ["model", "config", "total_ops", "counter",
 			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
 			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist",
-			"kernel"])
+			"kernel", "system", "cmdline", "start_time", "version"])
 		and (.config | keys_unsorted == ["thread_count", "work_mode",
 			"sync_mode", "work_target", "yield_interval", "sleep_us",
 			"bind_cpu_count", "workers"])

@@ -150,13 +150,32 @@ matrix() {
 		<<<"$json" >/dev/null
 }
 
+@test "every result says where it came from: system, cmdline, start_time, version" {
+	# A program path with a quote and a backslash: the JSON must escape it.
+	local odd="$BATS_TEST_TMPDIR/pthread \"q\" b\\s"
+	ln -s "$BENCH" "$odd"
+	run_json "$odd" --thread-count 1 --work-target 1000
+	jq -e --arg k "$(uname -r)" --arg m "$(uname -m)" --arg h "$(uname -n)" \
+		--arg odd "$odd" --argjson n "$(getconf _NPROCESSORS_ONLN)" '
+		(.system | keys_unsorted == ["kernel", "machine", "cpu_model",
+			"online_cpus", "accel", "hostname", "preempt"])
+		and .system.kernel == $k and .system.machine == $m
+		and .system.hostname == $h and .system.online_cpus == $n
+		and (.system.cpu_model | type == "string" and length > 0)
+		and (.system.accel | IN("none", "kvm", "tcg"))
+		and (.system.preempt | IN("none", "PREEMPT", "PREEMPT_DYNAMIC", "PREEMPT_RT"))
+		and .cmdline == [$odd, "--json", "--thread-count", "1", "--work-target", "1000"]
+		and (.start_time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"))
+		and (.version | type == "string" and length > 0)' <<<"$json" >/dev/null
+}
+
 @test "the JSON has exactly the keys of SPEC.md section 5" {
 	run_json "$BENCH" --thread-count 2 --work-mode yield --work-target 10000
 	jq -e '
 		(keys_unsorted == ["model", "config", "total_ops", "counter",
 			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
 			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist",
-			"kernel"])
+			"kernel", "system", "cmdline", "start_time", "version"])
 		and (.config | keys_unsorted == ["thread_count", "work_mode",
 			"sync_mode", "work_target", "yield_interval", "sleep_us",
 			"bind_cpu_count", "workers"])

@@ -77,6 +77,26 @@ kperf() {
 		and .latency_hist.mean_ns <= .latency_hist.max_ns' <<<"$output"
 }
 
+@test "every model's JSON names the accelerator tools/vm ran this guest with" {
+	[ -n "${KPERF_VM_ACCEL_USED:-}" ] || fail "tools/vm did not say how it runs this guest"
+	local out=()
+	run --separate-stderr kperf run klt --work-target 1000 --json
+	assert_success
+	out+=("$output")
+	run --separate-stderr "$REPO/userspace/pthread_bench" --work-target 1000 --json
+	assert_success
+	out+=("$output")
+	run --separate-stderr "$REPO/coro/coro_bench" --work-target 1000 --json
+	assert_success
+	out+=("$output")
+	printf '%s\n' "${out[@]}" | jq -se --arg a "$KPERF_VM_ACCEL_USED" --arg k "$(uname -r)" '
+		length == 3 and ([.[].model] == ["klt", "pthread", "coro"])
+		and all(.[]; .system.accel == $a and .system.kernel == $k
+			and .system.hostname == "kperf-vm"
+			and (.start_time | test("Z$")) and (.cmdline | length > 1))
+		and ([.[].system] | unique | length) == 1'
+}
+
 @test "run klt leaves the module as it found it" {
 	run --separate-stderr kperf run klt --work-target 1000 --json
 	assert_success
@@ -127,7 +147,7 @@ kperf() {
 	assert_line --regexp '^coro/pthread +[0-9.]+x$'
 	assert_line --regexp '^coro/klt +[0-9.]+x$'
 	assert_line --regexp '^klt/pthread +[0-9.]+x$'
-	assert_output --regexp 'measured on .*(TCG|KVM|bare metal|virtual machine)'
+	assert_output --partial "measured on QEMU guest of tools/vm, ${KPERF_VM_ACCEL_USED^^} [accel $KPERF_VM_ACCEL_USED]"
 }
 
 @test "sweep with klt writes a row per value x model x repeat" {
@@ -177,7 +197,8 @@ kperf() {
 	assert_success
 	local md="$TMP/r/report.md"
 	[ -s "$md" ]
-	grep -qE '^\| machine \| .*(TCG|KVM|bare metal)' "$md"
+	grep -qx "| machine | QEMU guest of tools/vm, ${KPERF_VM_ACCEL_USED^^} |" "$md"
+	grep -q "^| accel | $KPERF_VM_ACCEL_USED (tools/vm ran this guest under" "$md"
 	grep -q "^| kernel | $(uname -r) |" "$md"
 	local n=$(nproc) binds=1 v=1 workers=2
 	# bind_cpu_count values: unbound, 1, 2, 4, ... below n, and n.

@@ -70,13 +70,26 @@ def wait_change(timeout_ms):
     os.lseek(fd, 0, os.SEEK_SET)
     return bool(ev), os.read(fd, 64).decode().strip(), time.monotonic() - t
 
-def write(name):
-    with open(sysdir + "/" + name, "w") as f:
+# The handshake: the writer waits until the main thread sleeps in poll()
+# (its /proc syscall is poll, 7, or ppoll, 271), then starts the run.  poll()
+# must not return before that write.
+main_tid = threading.get_native_id()
+written = []
+
+def start_when_polling():
+    path = "/proc/self/task/%d/syscall" % main_tid
+    while open(path).read().split()[0] not in ("7", "271"):
+        time.sleep(0.01)
+    written.append(time.monotonic())
+    with open(sysdir + "/start", "w") as f:
         f.write("1\n")
 
-threading.Timer(0.5, write, ["start"]).start()
+t = threading.Thread(target=start_when_polling)
+t.start()
 ev, state, waited = wait_change(30000)
-print("woke", ev, state, "waited", waited >= 0.3)
+woke_at = time.monotonic()
+t.join()
+print("woke", ev, state, "waited", woke_at >= written[0])
 ev, state, waited = wait_change(60000)
 print("woke", ev, state)
 EOF
@@ -103,21 +116,31 @@ def wait_change():
     os.lseek(fd, 0, os.SEEK_SET)
     return bool(ev), os.read(fd, 64).decode().strip()
 
+# The writers run in threads so that the change can come while the main
+# thread is inside poll(); a change that comes before it still wakes poll()
+# (sysfs counts events since the last read), so the delay is no race.
+# Their errors are printed after the join, in a fixed order.
+errors = []
+
 def write(name):
     try:
         with open(sysdir + "/" + name, "w") as f:
             f.write("1\n")
     except OSError as e:
-        print("write", name, e.strerror)
+        errors.append("write %s %s" % (name, e.strerror))
 
-threading.Timer(0.3, write, ["stop"]).start()
+t = threading.Timer(0.3, write, ["stop"])
+t.start()
 print("woke", *wait_change())
+t.join()
 with open(params + "/inject_fail_worker", "w") as f:
     f.write("1\n")
 t = threading.Timer(0.3, write, ["start"])
 t.start()
-print("woke", *wait_change())
+woke = wait_change()
 t.join()
+print("woke", *woke)
+print(*errors, sep="\n")
 EOF
 	assert_success
 	assert_line --index 0 "initial running"
