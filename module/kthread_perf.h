@@ -174,4 +174,8 @@ void kp_run_hist(struct kp_run *run, struct kp_hist *h);
 void kp_debugfs_init(void);
 void kp_debugfs_exit(void);
 
+/* activations.c: /dev/kthread_perf (SPEC section 9) */
+int kp_act_init(void);
+void kp_act_cleanup(void);
+
 #endif /* KTHREAD_PERF_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kthread_perf: kernel threads running the shared workload of SPEC.md,
- * configured and read through /sys/kernel/kthread_perf/.
+ * configured and read through /sys/kernel/kthread_perf/, and scheduler
+ * activations for user-level thread systems on /dev/kthread_perf.
  *
  * This file holds the module parameters, init and the one cleanup
  * function that serves both unload and a failed init.
@@ -40,6 +41,7 @@ struct kp_module kp = {
 static void kp_cleanup(void)
 {
 	kp_debugfs_exit();
+	kp_act_cleanup();
 	kp_sysfs_remove_files();
 	mutex_lock(&kp.lock);
 	if (kp_get_state() == KP_STATE_RUNNING)
@@ -66,6 +68,11 @@ static int __init kp_init(void)
 		return err;
 	}
 	kp_debugfs_init();
+	err = kp_act_init();
+	if (err) {
+		kp_cleanup();
+		return err;
+	}
 	return 0;
 }
 
