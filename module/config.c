@@ -25,7 +25,7 @@ int kp_config_check(const struct kp_config *cfg)
 {
 	if (cfg->thread_count < 1 || cfg->thread_count > kp_max_threads)
 		return -EINVAL;
-	if (cfg->work_mode == KP_WORK_PINGPONG && cfg->thread_count % 2)
+	if (kp_work_paired(cfg->work_mode) && cfg->thread_count % 2)
 		return -EINVAL;
 	if (cfg->bind_cpu_count > num_online_cpus())
 		return -EINVAL;

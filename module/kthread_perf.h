@@ -57,6 +57,8 @@ struct kp_worker {
 	wait_queue_head_t pp_wq;
 	int pp_token;
 	u64 pp_wake_ns;
+	/* Block: our end of the pair's AF_UNIX stream socketpair. */
+	struct socket *blk_sock;
 
 	/* Written by the worker itself; valid according to phase. */
 	int phase;

@@ -11,9 +11,12 @@
 #include <linux/kthread.h>
 #include <linux/ktime.h>
 #include <linux/math64.h>
+#include <linux/net.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/socket.h>
+#include <net/net_namespace.h>
 
 #include "kthread_perf.h"
 
@@ -92,6 +95,39 @@ static void kp_reap_workers(struct kp_run *run)
 	}
 }
 
+/*
+ * Block mode: the two ends of one AF_UNIX stream socketpair, made as
+ * socketpair(2) makes them.  (Debian's 6.1 does not export
+ * create_pipe_files(), so every model uses a socketpair, not a pipe.)
+ */
+static int kp_blk_pair(struct kp_worker *a, struct kp_worker *b)
+{
+	int err;
+
+	err = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &a->blk_sock);
+	if (err)
+		return err;
+	err = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &b->blk_sock);
+	if (err)
+		return err;
+	return a->blk_sock->ops->socketpair(a->blk_sock, b->blk_sock);
+}
+
+/* Close the sockets of a run whose workers are gone. */
+static void kp_blk_release(struct kp_run *run)
+{
+	struct kp_worker *w;
+	unsigned int i;
+
+	for (i = 0; i < run->nr_workers; i++) {
+		w = run->workers[i];
+		if (w && w->blk_sock) {
+			sock_release(w->blk_sock);
+			w->blk_sock = NULL;
+		}
+	}
+}
+
 /* Total operations of a run, live. */
 static u64 kp_run_ops(struct kp_run *run)
 {
@@ -167,6 +203,7 @@ void kp_run_destroy(struct kp_run *run)
 		return;
 	kp_run_wait(run);
 	kp_reap_workers(run);
+	kp_blk_release(run);
 	for (i = 0; i < run->nr_workers; i++)
 		if (run->workers[i])
 			kobject_put(&run->workers[i]->kobj);
@@ -192,6 +229,8 @@ void kp_run_stop(struct kp_run *run)
 		w = run->workers[i];
 		wake_up(&w->pp_wq);
 		wake_up_process(w->task);	/* an hrtimer or tick sleep */
+		if (w->blk_sock)		/* a read() on the socket */
+			kernel_sock_shutdown(w->blk_sock, SHUT_RDWR);
 	}
 	wake_up(&run->ctl_wq);
 	kp_run_wait(run);
@@ -233,9 +272,18 @@ static int kp_run_build(struct kp_run *run, const char **what,
 		if (err)
 			return err;
 	}
-	if (run->cfg.work_mode == KP_WORK_PINGPONG)
+	if (kp_work_paired(run->cfg.work_mode))
 		for (i = 0; i < run->nr_workers; i++)
 			run->workers[i]->partner = run->workers[i ^ 1];
+	if (run->cfg.work_mode == KP_WORK_BLOCK) {
+		*what = "socketpair of worker";
+		for (i = 0; i < run->nr_workers; i += 2) {
+			*which = i;
+			err = kp_blk_pair(run->workers[i], run->workers[i + 1]);
+			if (err)
+				return err;
+		}
+	}
 
 	*what = "directory of worker";
 	for (i = 0; i < run->nr_workers; i++) {

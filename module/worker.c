@@ -7,6 +7,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
+#include <linux/net.h>
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
@@ -90,6 +91,33 @@ static inline u64 kp_pp_take(struct kp_worker *w)
 			READ_ONCE(w->run->stop));
 	WRITE_ONCE(w->pp_token, 0);
 	return READ_ONCE(w->pp_wake_ns);
+}
+
+/*
+ * Block mode: the partner's wake time, then one byte into our end of the
+ * pair's socket; the partner's plain blocking read() of its end returns.
+ */
+static void kp_blk_give(struct kp_worker *w, u64 now)
+{
+	struct kvec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = { };
+
+	/* Publishes pp_wake_ns to the partner's acquire in kp_blk_take(). */
+	smp_store_release(&w->partner->pp_wake_ns, now);
+	kernel_sendmsg(w->blk_sock, &msg, &iov, 1, 1);
+}
+
+/* Read one byte, blocking; a stop shuts the socket down (read returns 0). */
+static u64 kp_blk_take(struct kp_worker *w)
+{
+	char c;
+	struct kvec iov = { .iov_base = &c, .iov_len = 1 };
+	struct msghdr msg = { };
+
+	if (kernel_recvmsg(w->blk_sock, &msg, &iov, 1, 1, 0) != 1)
+		return ktime_get_ns();
+	/* Pairs with the release in the partner's kp_blk_give(). */
+	return smp_load_acquire(&w->pp_wake_ns);
 }
 
 static inline bool kp_should_stop(struct kp_worker *w)

@@ -3,8 +3,8 @@
  * pthread_bench: the one-to-one model.  thread_count POSIX threads (one
  * kernel task each, NPTL) run the shared worker loop of workload/kp_loop.h
  * with user-space primitives in place of the module's: an atomic add, a
- * pthread spinlock, a pthread mutex, sched_yield(), clock_nanosleep() and
- * a futex hand-off for ping-pong.
+ * pthread spinlock, a pthread mutex, sched_yield(), clock_nanosleep(), a
+ * futex hand-off for ping-pong and a blocking read() for block.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,6 +50,7 @@ struct kp_worker {
 	u64 nvcsw, nivcsw;
 	u32 token __attribute__((aligned(CACHELINE)));	/* 1: it is my turn */
 	u64 wake_ns;			/* partner's hand-over time */
+	int blk_fd;			/* block mode: own end of the pair */
 } __attribute__((aligned(CACHELINE)));
 
 /* ---- Hooks of kp_loop.h ---------------------------------------------- */
@@ -175,6 +176,7 @@ int main(int argc, char **argv)
 	struct kp_worker *w;
 	struct rusage ru0, ru1;
 	pthread_attr_t attr;
+	int *blk_fds = NULL;
 	u64 first = UINT64_MAX, last = 0;
 	u32 n, i;
 	int err;
@@ -193,6 +195,8 @@ int main(int argc, char **argv)
 		kp_die("out of memory for %u workers", n);
 	memset(w, 0, n * sizeof(*w));
 	kp_result_init(&r, "pthread", &o.cfg, n);
+	if (o.cfg.work_mode == KP_WORK_BLOCK)
+		blk_fds = kp_block_open(n);
 
 	if (getrusage(RUSAGE_SELF, &ru0))
 		kp_die_errno(errno, "getrusage");
@@ -200,6 +204,7 @@ int main(int argc, char **argv)
 		w[i].id = i;
 		w[i].cfg = &o.cfg;
 		w[i].partner = &w[i ^ 1];
+		w[i].blk_fd = blk_fds ? blk_fds[i] : -1;
 		w[i].cpu = r.threads[i].cpu;
 		w[i].last_cpu = -1;
 		if ((err = pthread_attr_init(&attr)))
@@ -224,6 +229,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++)
 		pthread_join(w[i].thread, NULL);
+	if (blk_fds)
+		kp_block_close(blk_fds, n);
 	if (getrusage(RUSAGE_SELF, &ru1))
 		kp_die_errno(errno, "getrusage");
 

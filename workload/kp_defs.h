@@ -14,6 +14,7 @@ enum kp_work_mode {
 	KP_WORK_YIELD,
 	KP_WORK_SLEEP,
 	KP_WORK_PINGPONG,
+	KP_WORK_BLOCK,
 	KP_WORK_NR,
 };
 
@@ -26,7 +27,7 @@ enum kp_sync_mode {
 };
 
 /* Indexed by the enums above; the spelling of sysfs, flags and JSON. */
-#define KP_WORK_MODE_NAMES { "normal", "yield", "sleep", "pingpong" }
+#define KP_WORK_MODE_NAMES { "normal", "yield", "sleep", "pingpong", "block" }
 #define KP_SYNC_MODE_NAMES { "atomic", "spinlock", "mutex", "percpu" }
 
 /* Ranges and defaults of the configuration (SPEC.md section 3). */
@@ -59,6 +60,16 @@ struct kp_config {
 	.bind_cpu_count = 0,					\
 	.work_mode = KP_WORK_NORMAL,				\
 	.sync_mode = KP_SYNC_ATOMIC,				\
+}
+
+/*
+ * Modes that pair workers (0,1), (2,3), ... and so need an even
+ * thread_count: pingpong hands the turn over with the model's own wake-up,
+ * block with a byte through a socket and a plain blocking read().
+ */
+static inline bool kp_work_paired(u32 work_mode)
+{
+	return work_mode == KP_WORK_PINGPONG || work_mode == KP_WORK_BLOCK;
 }
 
 /*

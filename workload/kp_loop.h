@@ -28,6 +28,11 @@
  *							turn and wake it
  *	u64 kp_pp_take(struct kp_worker *w);		wait for the turn; return
  *							the partner's wake time
+ *	void kp_blk_give(struct kp_worker *w, u64 now);	block mode: the same, the
+ *	u64 kp_blk_take(struct kp_worker *w);		turn being one byte written
+ *							to the partner's socket and
+ *							read from the own one with
+ *							a plain blocking read()
  *	bool kp_should_stop(struct kp_worker *w);	stop requested
  *	void kp_relax(struct kp_worker *w);		between chunks (the kernel's
  *							cond_resched())
@@ -84,7 +89,7 @@ static inline void kp_record_wait(struct kp_worker *w, u64 since)
 }
 
 /*
- * Ping-pong turn order.  Workers 2p and 2p+1 are partners; the even one
+ * Ping-pong (and block) turn order.  Workers 2p and 2p+1 are partners; the even one
  * starts.  With n = work_target / yield_interval, at each boundary
  * k = 1..n both hand the turn over; the even one then waits for it back
  * every time, the odd one before its first chunk and at every boundary
@@ -93,13 +98,18 @@ static inline void kp_record_wait(struct kp_worker *w, u64 since)
  */
 static inline void kp_pingpong(struct kp_worker *w, u64 k, u64 n)
 {
+	bool block = w->cfg->work_mode == KP_WORK_BLOCK;
 	u64 since;
 
-	if (k)
-		kp_pp_give(w, kp_now_ns());
+	if (k) {
+		if (block)
+			kp_blk_give(w, kp_now_ns());
+		else
+			kp_pp_give(w, kp_now_ns());
+	}
 	if ((w->id & 1) && k == n)
 		return;
-	since = kp_pp_take(w);
+	since = block ? kp_blk_take(w) : kp_pp_take(w);
 	if (!kp_should_stop(w))
 		kp_record_wait(w, since);
 }
@@ -121,6 +131,7 @@ static inline void kp_wait(struct kp_worker *w, u64 k, u64 n)
 		kp_record_wait(w, since);
 		break;
 	case KP_WORK_PINGPONG:
+	case KP_WORK_BLOCK:
 		kp_pingpong(w, k, n);
 		break;
 	}
@@ -138,7 +149,7 @@ static inline void kp_run_workload(struct kp_worker *w)
 	u64 next = n ? c->yield_interval : target + 1;
 	u64 done = 0, k = 0, end;
 
-	if (c->work_mode == KP_WORK_PINGPONG && (w->id & 1) && n)
+	if (kp_work_paired(c->work_mode) && (w->id & 1) && n)
 		kp_wait(w, 0, n);
 	while (done < target && !kp_should_stop(w)) {
 		end = done + KP_CHUNK;

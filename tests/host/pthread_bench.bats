@@ -98,6 +98,26 @@ matrix() {
 	matrix "$BENCH" 4 50500 500 0 pingpong
 }
 
+@test "block mode counts exactly and samples every wait in every sync mode" {
+	matrix "$BENCH" 4 50500 500 0 block
+}
+
+@test "SIGINT stops a block run whose threads sit in read() and still reports it" {
+	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
+
+	"$BENCH" --json --thread-count 4 --work-mode block \
+		--work-target 1000000000000 --yield-interval 1 \
+		>"$out" 2>"$err" &
+	pid=$!
+	kp_wait_busy "$pid"
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q "stopped early" "$err"
+	jq -e '.total_ops > 0 and .total_ops == .counter
+		and .waits == .latency_hist.samples' "$out" >/dev/null
+}
+
 @test "pingpong with one wait per operation and odd work_target counts exactly" {
 	run_json "$BENCH" --thread-count 6 --work-mode pingpong --work-target 2001 \
 		--yield-interval 1
@@ -113,7 +133,7 @@ matrix() {
 @test "bind-cpu-count 1 keeps every thread on the first online CPU" {
 	local first="${ONLINE_CPUS%% *}"
 
-	for wm in normal yield sleep pingpong; do
+	for wm in normal yield sleep pingpong block; do
 		run_json "$BENCH" --thread-count 4 --work-mode "$wm" \
 			--work-target 20000 --yield-interval 1000 --sleep-us 100 \
 			--bind-cpu-count 1
@@ -329,18 +349,19 @@ bad_usage() {
 @test "pingpong with an odd thread_count exits 2 naming --thread-count" {
 	bad_usage --thread-count --thread-count 3 --work-mode pingpong
 	bad_usage --thread-count --work-mode pingpong --thread-count 1
+	bad_usage --thread-count --work-mode block --thread-count 5
 }
 
 @test "ASan+UBSan build counts exactly in every mode" {
 	local bin="$REPO/build/asan/pthread_bench"
 	[ -x "$bin" ] || make -C "$REPO/userspace" sanitize >&2
-	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong
+	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong block
 }
 
 @test "TSan build counts exactly in every mode without a report" {
 	local bin="$REPO/build/tsan/pthread_bench"
 	[ -x "$bin" ] || make -C "$REPO/userspace" sanitize >&2
-	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong
+	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong block
 }
 
 @test "sanitizer builds stop with a non-zero status on a report" {

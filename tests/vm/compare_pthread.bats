@@ -119,8 +119,14 @@ compare() {
 	done
 }
 
+@test "klt and pthread agree in block mode in every sync mode" {
+	for sm in atomic spinlock mutex percpu; do
+		compare 4 block "$sm" 20500 500 0 0
+	done
+}
+
 @test "klt and pthread keep every worker on one bound CPU" {
-	for wm in normal yield sleep pingpong; do
+	for wm in normal yield sleep pingpong block; do
 		compare 4 "$wm" atomic 20000 1000 0 1
 	done
 }
@@ -128,7 +134,7 @@ compare() {
 @test "klt and pthread spread workers over the bound CPUs in order" {
 	local n
 	n=$(wc -w <<<"$ONLINE_CPUS")
-	for wm in normal yield sleep pingpong; do
+	for wm in normal yield sleep pingpong block; do
 		compare 4 "$wm" atomic 20000 1000 0 "$n"
 	done
 }

@@ -52,6 +52,7 @@ stop_mid_run() {
 	stop_mid_run sleep mutex 1000000	# an hrtimer sleep of 1 s
 	stop_mid_run sleep percpu 0		# a tick
 	stop_mid_run pingpong mutex
+	stop_mid_run block atomic	# workers blocked in a socket read
 }
 
 @test "poll() on state wakes when a run starts and when it ends" {
@@ -230,7 +231,7 @@ EOF
 
 @test "unloading during a run stops the workers and leaves no thread behind" {
 	before="$(kp_count_kthreads kp_)"
-	for wm in normal yield sleep pingpong; do
+	for wm in normal yield sleep pingpong block; do
 		kp_config 8 "$wm" mutex 1000000000000 1000 100000
 		kp_set start 1
 		kp_wait_ops 1

@@ -27,6 +27,7 @@ exact() {
 @test "yield mode counts operations and waits exactly in every sync mode" { exact yield; }
 @test "sleep mode counts operations and waits exactly in every sync mode" { exact sleep; }
 @test "pingpong mode counts operations and waits exactly in every sync mode" { exact pingpong; }
+@test "block mode counts operations and waits exactly in every sync mode" { exact block; }
 
 @test "work targets off the yield_interval and chunk boundaries count exactly" {
 	kp_run 2 yield atomic 2500 1000

@@ -217,6 +217,18 @@ void kp_json_string(FILE *f, const char *s);
  */
 void kp_install_stop_handler(void);
 bool kp_stop_requested(void);
+
+/*
+ * Block mode (SPEC section 2): kp_block_open() gives worker i of n (n even)
+ * its end of one AF_UNIX stream socketpair per pair (2p, 2p+1), and has
+ * SIGINT shut them all down, so that a read() blocked on one returns 0 and
+ * the worker sees the stop.  Dies on failure.  kp_block_close() closes
+ * them.  (A socketpair, not a pipe: the module cannot make kernel pipes on
+ * Debian's 6.1, and every model must do the same work.)
+ */
+int *kp_block_open(u32 n);
+void kp_block_close(int *fds, u32 n);
+void kp_stop_shutdown(const int *fds, u32 n);
 void kp_request_stop(void);
 
 #endif /* KP_BENCH_H */

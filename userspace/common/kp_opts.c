@@ -129,7 +129,7 @@ static void usage(const struct kp_cli *cli, u32 max_threads)
 		printf("%s\n", cli->summary);
 	printf("\nWorkload (SPEC.md section 2; defaults as the module's sysfs):\n"
 	       "  --thread-count N     workers, 1..%u (default %u)\n"
-	       "  --work-mode M        normal, yield, sleep, pingpong (default normal)\n"
+	       "  --work-mode M        normal, yield, sleep, pingpong, block (default normal)\n"
 	       "  --sync-mode S        atomic, spinlock, mutex, percpu (default atomic)\n"
 	       "  --work-target N      operations per worker, 1..%llu (default %llu)\n"
 	       "  --yield-interval N   operations between waits, 1..%llu (default %llu)\n"
@@ -269,9 +269,10 @@ void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 		kp_usage_error(NULL, "unknown option '%s'", option);
 	}
 
-	if (o->cfg.work_mode == KP_WORK_PINGPONG && (o->cfg.thread_count & 1))
+	if (kp_work_paired(o->cfg.work_mode) && (o->cfg.thread_count & 1))
 		kp_usage_error("--thread-count",
-			       "pingpong pairs workers and needs an even count, got %u",
+			       "%s pairs workers and needs an even count, got %u",
+			       kp_work_mode_name(o->cfg.work_mode),
 			       o->cfg.thread_count);
 }
 

@@ -5,10 +5,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,11 +124,24 @@ const char *kp_kernel_release(void)
 }
 
 static int stop_flag;
+static const int *stop_fds;	/* block mode: sockets a stop shuts down */
+static u32 stop_nfds;
 
+/* Async-signal-safe: a store and shutdown(2). */
 static void on_sigint(int sig)
 {
+	u32 i;
+
 	(void)sig;
 	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < __atomic_load_n(&stop_nfds, __ATOMIC_ACQUIRE); i++)
+		shutdown(stop_fds[i], SHUT_RDWR);
+}
+
+void kp_stop_shutdown(const int *fds, u32 n)
+{
+	stop_fds = fds;
+	__atomic_store_n(&stop_nfds, n, __ATOMIC_RELEASE);
 }
 
 void kp_install_stop_handler(void)
@@ -148,4 +163,36 @@ bool kp_stop_requested(void)
 void kp_request_stop(void)
 {
 	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
+}
+
+int *kp_block_open(u32 n)
+{
+	int *fds = calloc(n, sizeof(*fds));
+	u32 i;
+
+	if (!fds)
+		kp_die("out of memory for %u sockets", n);
+	for (i = 0; i + 1 < n; i += 2)
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &fds[i]))
+			kp_die_errno(errno, "socketpair for workers %u and %u",
+				     i, i + 1);
+	kp_stop_shutdown(fds, n);
+	return fds;
+}
+
+void kp_block_close(int *fds, u32 n)
+{
+	sigset_t block, old;
+	u32 i;
+
+
+	/* Called with every worker gone: only this thread can take SIGINT. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	kp_stop_shutdown(NULL, 0);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	free(fds);
 }

@@ -9,11 +9,16 @@
  * KP_SHARED, the one object of that type; includes this file; then defines
  * its own kp_mutex_lock(), kp_mutex_unlock(), kp_wait_yield(),
  * kp_wait_sleep(), kp_pp_give() and kp_pp_take(), and includes kp_loop.h.
+ * The block-mode hooks are here: a blocking read() is the same call in
+ * every model.
  */
 #ifndef KP_USER_HOOKS_H
 #define KP_USER_HOOKS_H
 
+#include <errno.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "kp_bench.h"
 
@@ -65,6 +70,32 @@ static inline void kp_relax(struct kp_worker *w)
 static inline u64 kp_sleep_ns(const struct kp_worker *w)
 {
 	return w->cfg->sleep_us ? w->cfg->sleep_us * 1000 : KP_SHARED.tick_ns;
+}
+
+/*
+ * Block mode, the same in every user-space model: the partner's wake time,
+ * then one byte into the pair's socket; the partner's plain blocking read()
+ * returns.  (send() only for MSG_NOSIGNAL: a stop shuts the sockets down.)
+ * struct kp_worker has `int blk_fd`, `u64 wake_ns` and `partner`.
+ */
+static inline void kp_blk_give(struct kp_worker *w, u64 now)
+{
+	__atomic_store_n(&w->partner->wake_ns, now, __ATOMIC_RELEASE);
+	if (send(w->blk_fd, "x", 1, MSG_NOSIGNAL) != 1 && !kp_stop_requested())
+		kp_die_errno(errno, "worker %u: send", w->id);
+}
+
+/* A read() that returns 0 means a stop shut the socket down. */
+static inline u64 kp_blk_take(struct kp_worker *w)
+{
+	char c;
+
+	if (read(w->blk_fd, &c, 1) != 1) {
+		if (!kp_stop_requested())
+			kp_die_errno(errno, "worker %u: read", w->id);
+		return kp_now_ns();
+	}
+	return __atomic_load_n(&w->wake_ns, __ATOMIC_ACQUIRE);
 }
 
 #endif /* KP_USER_HOOKS_H */
