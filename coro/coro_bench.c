@@ -53,6 +53,7 @@ struct kp_worker {
 	struct thread_sample first, last;
 	coro_sem_t turn;		/* ping-pong: posted by the partner */
 	u64 wake_ns;			/* partner's hand-over time */
+	int blk_fd;			/* block mode (refused, see main()) */
 } __attribute__((aligned(CACHELINE)));
 
 /* ---- Hooks of kp_loop.h ---------------------------------------------- */
@@ -248,6 +249,15 @@ int main(int argc, char **argv)
 	int err;
 
 	kp_parse_args(&cli, argc, argv, &o);
+	/*
+	 * A plain blocking read() stalls every coroutine queued on its OS
+	 * thread, and here its partner: the run would hang.  Surviving it
+	 * needs scheduler activations (SPEC section 9), not yet in libcoro.
+	 */
+	if (o.cfg.work_mode == KP_WORK_BLOCK)
+		kp_usage_error("--work-mode", "block needs scheduler activations "
+			       "in libcoro (not built yet): a plain blocking "
+			       "read() would stall every coroutine on its worker");
 	n = o.cfg.thread_count;
 	kp_install_stop_handler();
 	shared.tick_ns = kp_tick_ns();

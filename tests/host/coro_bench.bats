@@ -141,3 +141,14 @@ setup_file() {
 	grep -q "stopped early" "$err"
 	jq -e '.total_ops > 0 and .total_ops == .counter' "$out" >/dev/null
 }
+
+@test "block mode is refused up front with exit 2 naming --work-mode, never a hang" {
+	local n
+	for n in 1 2; do
+		run --separate-stderr timeout 20 "$CORO_BENCH" --workers "$n" \
+			--thread-count 2 --work-mode block --work-target 100
+		assert_equal "$status" 2
+		[[ $stderr == "coro_bench: --work-mode: block needs scheduler activations"* ]] ||
+			fail "unexpected message: $stderr"
+	done
+}
