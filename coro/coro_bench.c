@@ -5,8 +5,9 @@
  * many-to-one) or on M worker threads with work stealing (--workers M,
  * many-to-many), with the library's primitives in place of the kernel's:
  * an atomic add, a pthread spinlock (a real one, across workers), the
- * adaptive coroutine mutex, coro_yield(), coro_sleep_ns() and a semaphore
- * hand-off for ping-pong.
+ * adaptive coroutine mutex, coro_yield(), coro_sleep_ns(), a semaphore
+ * hand-off for ping-pong, coro_barrier_wait() and coro_create() plus
+ * coro_join() for spawn.
  *
  * Rows of "threads" are the coroutines; their pid and switch and CPU
  * counts are those of the OS thread they ended on, over the run.
@@ -31,7 +32,10 @@ static struct kp_shared {
 	u64 counter __attribute__((aligned(CACHELINE)));
 	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
 	coro_mutex_t mutex __attribute__((aligned(CACHELINE)));
+	coro_barrier_t meet __attribute__((aligned(CACHELINE)));
+	u64 stop_gen;			/* barrier mode: see kp_user_hooks.h */
 	u64 tick_ns;
+	coro_sched_t *sched;		/* spawn mode: where children run */
 } shared;
 
 /* A sample of the OS thread a coroutine runs on. */
@@ -96,6 +100,34 @@ static inline u64 kp_pp_take(struct kp_worker *w)
 {
 	coro_sem_wait(&w->turn);
 	return __atomic_load_n(&w->wake_ns, __ATOMIC_RELAXED);
+}
+
+/* Barrier mode: every coroutine meets at one coro_barrier_t. */
+static inline void kp_barrier_wait(struct kp_worker *w)
+{
+	(void)w;
+	coro_barrier_wait(&shared.meet);
+}
+
+static void *spawn_child(void *arg)
+{
+	return arg;
+}
+
+/*
+ * Spawn mode: coro_create() on the worker's own scheduler, whose body
+ * returns at once, then coro_join().
+ */
+static inline void kp_spawn_join(struct kp_worker *w)
+{
+	coro_t *c = coro_create(shared.sched, spawn_child, NULL, 0);
+	int err;
+
+	if (!c)
+		kp_die_errno(errno, "coroutine %u: cannot create a coroutine "
+			     "to spawn", w->id);
+	if ((err = coro_join(c, NULL)))
+		kp_die_errno(err, "coroutine %u: coro_join", w->id);
 }
 
 #include "kp_loop.h"
@@ -264,6 +296,8 @@ int main(int argc, char **argv)
 	if ((err = pthread_spin_init(&shared.spin, PTHREAD_PROCESS_PRIVATE)))
 		kp_die_errno(err, "cannot initialise the spinlock");
 	coro_mutex_init(&shared.mutex);
+	if ((err = coro_barrier_init(&shared.meet, n)))
+		kp_die_errno(err, "cannot initialise the barrier");
 
 	w = aligned_alloc(CACHELINE, (size_t)n * sizeof(*w));
 	if (!w)
@@ -278,6 +312,7 @@ int main(int argc, char **argv)
 	s = coro_sched_create(&attr);
 	if (!s)
 		kp_die_errno(errno, "cannot create the scheduler");
+	shared.sched = s;
 	for (i = 0; i < n; i++) {
 		w[i].id = i;
 		w[i].cfg = &o.cfg;

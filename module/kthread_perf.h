@@ -99,6 +99,14 @@ struct kp_run {
 	bool ended;			/* end_ns valid */
 	atomic_t arriving;		/* workers not yet at the barrier */
 	atomic_t active;		/* workers not yet finished */
+	int spawn_err;			/* spawn mode: a child that failed */
+	atomic_t spawns;		/* spawn mode: children so far */
+
+	/* Barrier mode: generation-counted, released by a stop too. */
+	spinlock_t bar_lock;
+	unsigned int bar_waiting;	/* arrived at this generation */
+	u64 bar_gen;
+	wait_queue_head_t bar_wq;
 	wait_queue_head_t start_wq;
 	wait_queue_head_t ctl_wq;
 	u64 start_ns;
@@ -138,6 +146,7 @@ struct kp_module {
 extern struct kp_module kp;
 extern unsigned int kp_max_threads;
 extern int kp_inject_fail_worker;
+extern int kp_inject_fail_spawn;
 
 extern const char * const kp_work_mode_names[KP_WORK_NR];
 extern const char * const kp_sync_mode_names[KP_SYNC_NR];
@@ -168,6 +177,7 @@ int kp_worker_last_cpu(struct kp_worker *w);
 /* run.c */
 int kp_run_start(void);
 void kp_run_stop(struct kp_run *run);
+void kp_run_request_stop(struct kp_run *run);
 void kp_run_destroy(struct kp_run *run);
 void kp_run_totals(struct kp_run *run, struct kp_totals *t);
 void kp_run_hist(struct kp_run *run, struct kp_hist *h);

@@ -28,6 +28,11 @@ module_param_named(inject_fail_worker, kp_inject_fail_worker, int, 0644);
 MODULE_PARM_DESC(inject_fail_worker,
 		 "testing: creating this worker fails with -ENOMEM (-1: none)");
 
+int kp_inject_fail_spawn;
+module_param_named(inject_fail_spawn, kp_inject_fail_spawn, int, 0644);
+MODULE_PARM_DESC(inject_fail_spawn,
+		 "testing: the Nth spawn of a run fails with -ENOMEM (0: none)");
+
 struct kp_module kp = {
 	.lock = __MUTEX_INITIALIZER(kp.lock),
 	.cfg = KP_CONFIG_DEFAULT,

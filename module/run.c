@@ -173,7 +173,10 @@ static int kp_controller_fn(void *arg)
 	kp_reap_workers(run);
 	kp_run_end(run);
 	stopped = READ_ONCE(run->stop) && kp_run_ops(run) < expected;
-	kp_set_state(stopped ? KP_STATE_STOPPED : KP_STATE_DONE);
+	if (READ_ONCE(run->spawn_err))
+		kp_set_state(KP_STATE_FAILED);
+	else
+		kp_set_state(stopped ? KP_STATE_STOPPED : KP_STATE_DONE);
 	kthread_complete_and_exit(&run->finished, 0);
 }
 
@@ -217,14 +220,25 @@ void kp_run_destroy(struct kp_run *run)
  */
 void kp_run_stop(struct kp_run *run)
 {
+	if (!run || !run->controller)
+		return;
+	kp_run_request_stop(run);
+	kp_run_wait(run);
+}
+
+/*
+ * Set the stop flag and wake every worker wherever it waits; returns at
+ * once (a worker that fails calls it too).
+ */
+void kp_run_request_stop(struct kp_run *run)
+{
 	struct kp_worker *w;
 	unsigned int i;
 
-	if (!run || !run->controller)
-		return;
 	WRITE_ONCE(run->stop, true);
 	smp_mb();	/* the flag before the wake-ups; pairs with the waits */
 	wake_up_all(&run->start_wq);
+	wake_up_all(&run->bar_wq);
 	for (i = 0; i < run->nr_workers; i++) {
 		w = run->workers[i];
 		wake_up(&w->pp_wq);
@@ -233,7 +247,6 @@ void kp_run_stop(struct kp_run *run)
 			kernel_sock_shutdown(w->blk_sock, SHUT_RDWR);
 	}
 	wake_up(&run->ctl_wq);
-	kp_run_wait(run);
 }
 
 static struct kp_run *kp_run_alloc(const struct kp_config *cfg)
@@ -252,6 +265,8 @@ static struct kp_run *kp_run_alloc(const struct kp_config *cfg)
 	atomic_set(&run->arriving, cfg->thread_count);
 	atomic_set(&run->active, cfg->thread_count);
 	init_waitqueue_head(&run->start_wq);
+	spin_lock_init(&run->bar_lock);
+	init_waitqueue_head(&run->bar_wq);
 	init_waitqueue_head(&run->ctl_wq);
 	init_completion(&run->finished);
 	return run;

@@ -120,6 +120,65 @@ static u64 kp_blk_take(struct kp_worker *w)
 	return smp_load_acquire(&w->pp_wake_ns);
 }
 
+/*
+ * Barrier mode: the module's own barrier, generation-counted on a wait
+ * queue.  The last of the run's workers to arrive opens the generation; a
+ * stop releases every waiter (and every worker then stops).
+ */
+static void kp_barrier_wait(struct kp_worker *w)
+{
+	struct kp_run *run = w->run;
+	u64 gen;
+
+	spin_lock(&run->bar_lock);
+	gen = run->bar_gen;
+	if (++run->bar_waiting == run->nr_workers) {
+		run->bar_waiting = 0;
+		WRITE_ONCE(run->bar_gen, gen + 1);
+		spin_unlock(&run->bar_lock);
+		wake_up_all(&run->bar_wq);
+		return;
+	}
+	spin_unlock(&run->bar_lock);
+	wait_event_idle(run->bar_wq, READ_ONCE(run->bar_gen) != gen ||
+			READ_ONCE(run->stop));
+}
+
+static int kp_spawn_child(void *unused)
+{
+	return 0;
+}
+
+/*
+ * Spawn mode: create a kthread (on the worker's CPU when it is bound),
+ * wake it and join it with kthread_stop(); its body returns at once.  A
+ * failure stops the run, which then ends as failed.
+ */
+static void kp_spawn_join(struct kp_worker *w)
+{
+	struct kp_run *run = w->run;
+	struct task_struct *child;
+	int inject = READ_ONCE(kp_inject_fail_spawn);
+
+	if (inject > 0 && atomic_inc_return(&run->spawns) == inject)
+		child = ERR_PTR(-ENOMEM);
+	else
+		child = kthread_create(kp_spawn_child, NULL, "kp_spawn/%u", w->id);
+	if (IS_ERR(child)) {
+		if (!cmpxchg(&run->spawn_err, 0, PTR_ERR(child)))
+			pr_err("worker %u: cannot create a thread to spawn: %ld\n",
+			       w->id, PTR_ERR(child));
+		kp_run_request_stop(run);
+		return;
+	}
+	get_task_struct(child);
+	if (w->cpu >= 0)
+		kthread_bind(child, w->cpu);
+	wake_up_process(child);
+	kthread_stop(child);
+	put_task_struct(child);
+}
+
 static inline bool kp_should_stop(struct kp_worker *w)
 {
 	return READ_ONCE(w->run->stop);

@@ -4,7 +4,8 @@
  * kernel task each, NPTL) run the shared worker loop of workload/kp_loop.h
  * with user-space primitives in place of the module's: an atomic add, a
  * pthread spinlock, a pthread mutex, sched_yield(), clock_nanosleep(), a
- * futex hand-off for ping-pong and a blocking read() for block.
+ * futex hand-off for ping-pong, pthread_barrier_t, pthread_create() and
+ * pthread_join() for spawn, and a blocking read() for block.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +29,8 @@ static struct kp_shared {
 	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
 	pthread_mutex_t mutex __attribute__((aligned(CACHELINE)));
 	pthread_barrier_t start __attribute__((aligned(CACHELINE)));
+	pthread_barrier_t meet __attribute__((aligned(CACHELINE)));
+	u64 stop_gen;			/* barrier mode: see kp_user_hooks.h */
 	u64 tick_ns;
 } shared;
 
@@ -122,6 +125,45 @@ static inline u64 kp_pp_take(struct kp_worker *w)
 	return __atomic_load_n(&w->wake_ns, __ATOMIC_RELAXED);
 }
 
+/* Barrier mode: every worker meets at one pthread_barrier_t. */
+static inline void kp_barrier_wait(struct kp_worker *w)
+{
+	(void)w;
+	pthread_barrier_wait(&shared.meet);
+}
+
+static void *spawn_child(void *arg)
+{
+	return arg;
+}
+
+/*
+ * Spawn mode: pthread_create() with the worker's own binding, whose body
+ * returns at once, then pthread_join().
+ */
+static inline void kp_spawn_join(struct kp_worker *w)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int err;
+
+	if ((err = pthread_attr_init(&attr)))
+		kp_die_errno(err, "thread %u: pthread_attr_init", w->id);
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	err = pthread_create(&t, &attr, spawn_child, NULL);
+	pthread_attr_destroy(&attr);
+	if (err)
+		kp_die_errno(err, "thread %u: cannot create a thread to spawn",
+			     w->id);
+	pthread_join(t, NULL);
+}
+
 #include "kp_loop.h"
 
 /* ---- The run ---------------------------------------------------------- */
@@ -187,7 +229,8 @@ int main(int argc, char **argv)
 	shared.tick_ns = kp_tick_ns();
 	if ((err = pthread_spin_init(&shared.spin, PTHREAD_PROCESS_PRIVATE)) ||
 	    (err = pthread_mutex_init(&shared.mutex, NULL)) ||
-	    (err = pthread_barrier_init(&shared.start, NULL, n)))
+	    (err = pthread_barrier_init(&shared.start, NULL, n)) ||
+	    (err = pthread_barrier_init(&shared.meet, NULL, n)))
 		kp_die_errno(err, "cannot initialise the locks");
 
 	w = aligned_alloc(CACHELINE, n * sizeof(*w));
@@ -268,6 +311,7 @@ int main(int argc, char **argv)
 	kp_result_free(&r);
 	free(w);
 	pthread_barrier_destroy(&shared.start);
+	pthread_barrier_destroy(&shared.meet);
 	pthread_mutex_destroy(&shared.mutex);
 	pthread_spin_destroy(&shared.spin);
 	return 0;

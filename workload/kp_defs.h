@@ -14,6 +14,8 @@ enum kp_work_mode {
 	KP_WORK_YIELD,
 	KP_WORK_SLEEP,
 	KP_WORK_PINGPONG,
+	KP_WORK_BARRIER,
+	KP_WORK_SPAWN,
 	KP_WORK_BLOCK,
 	KP_WORK_NR,
 };
@@ -27,7 +29,8 @@ enum kp_sync_mode {
 };
 
 /* Indexed by the enums above; the spelling of sysfs, flags and JSON. */
-#define KP_WORK_MODE_NAMES { "normal", "yield", "sleep", "pingpong", "block" }
+#define KP_WORK_MODE_NAMES \
+	{ "normal", "yield", "sleep", "pingpong", "barrier", "spawn", "block" }
 #define KP_SYNC_MODE_NAMES { "atomic", "spinlock", "mutex", "percpu" }
 
 /* Ranges and defaults of the configuration (SPEC.md section 3). */
@@ -157,6 +160,7 @@ struct kp_stats {
 	u64 ops;		/* operations done */
 	u64 waits;		/* waits done (= hist.samples) */
 	u64 private_count;	/* the worker's own counter (percpu mode) */
+	bool barrier_stop;	/* barrier mode: the agreed stop has come */
 	struct kp_hist hist;
 };
 

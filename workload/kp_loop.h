@@ -33,9 +33,19 @@
  *							to the partner's socket and
  *							read from the own one with
  *							a plain blocking read()
+ *	void kp_barrier_wait(struct kp_worker *w);	barrier mode: meet every
+ *							other worker
+ *	void kp_spawn_join(struct kp_worker *w);	spawn mode: create a thread
+ *							of the model whose body
+ *							returns at once, join it
  *	bool kp_should_stop(struct kp_worker *w);	stop requested
  *	void kp_relax(struct kp_worker *w);		between chunks (the kernel's
  *							cond_resched())
+ *
+ * A model whose barrier a stop cannot release (pthread_barrier_t) defines
+ * KP_BARRIER_AGREED_STOP and the two hooks of the agreement (kp_barrier()):
+ *	void kp_stop_propose(struct kp_worker *w, u64 k);  first proposal wins
+ *	u64 kp_stop_agreed(struct kp_worker *w);	   0: none yet
  */
 #ifndef KP_LOOP_H
 #define KP_LOOP_H
@@ -114,6 +124,46 @@ static inline void kp_pingpong(struct kp_worker *w, u64 k, u64 n)
 		kp_record_wait(w, since);
 }
 
+/*
+ * Barrier mode.  Where a stop releases the barrier (the module's), it ends
+ * the run for every worker at once.  Where nothing can release it, no
+ * worker may stop while another still has to arrive, so the workers agree
+ * on the barrier to stop after: one that sees the stop before arriving at
+ * barrier k proposes k, the first proposal wins, and after leaving barrier
+ * k every worker reads the agreed one.  A proposal made before a barrier
+ * is visible to every worker leaving it, so all stop after the same one;
+ * between barriers nobody stops.
+ */
+static inline void kp_barrier(struct kp_worker *w, u64 k)
+{
+	u64 since;
+
+#ifdef KP_BARRIER_AGREED_STOP
+	u64 agreed;
+
+	if (kp_should_stop(w))
+		kp_stop_propose(w, k);
+#endif
+	since = kp_now_ns();
+	kp_barrier_wait(w);
+	kp_record_wait(w, since);
+#ifdef KP_BARRIER_AGREED_STOP
+	agreed = kp_stop_agreed(w);
+	if (agreed && agreed <= k)
+		w->st.barrier_stop = true;
+#endif
+}
+
+/* Whether the loop ends before its next chunk. */
+static inline bool kp_loop_stop(struct kp_worker *w)
+{
+#ifdef KP_BARRIER_AGREED_STOP
+	if (w->cfg->work_mode == KP_WORK_BARRIER)
+		return w->st.barrier_stop;
+#endif
+	return kp_should_stop(w);
+}
+
 /* The wait at boundary k of n (k = 0 only for the odd ping-pong worker). */
 static inline void kp_wait(struct kp_worker *w, u64 k, u64 n)
 {
@@ -134,6 +184,14 @@ static inline void kp_wait(struct kp_worker *w, u64 k, u64 n)
 	case KP_WORK_BLOCK:
 		kp_pingpong(w, k, n);
 		break;
+	case KP_WORK_BARRIER:
+		kp_barrier(w, k);
+		break;
+	case KP_WORK_SPAWN:
+		since = kp_now_ns();
+		kp_spawn_join(w);
+		kp_record_wait(w, since);
+		break;
 	}
 }
 
@@ -151,7 +209,7 @@ static inline void kp_run_workload(struct kp_worker *w)
 
 	if (kp_work_paired(c->work_mode) && (w->id & 1) && n)
 		kp_wait(w, 0, n);
-	while (done < target && !kp_should_stop(w)) {
+	while (done < target && !kp_loop_stop(w)) {
 		end = done + KP_CHUNK;
 		if (end > next)
 			end = next;

@@ -161,9 +161,24 @@ typedef struct coro_sem {
 	struct coro_waitq wq;
 } coro_sem_t;
 
+/*
+ * Barrier for count parties: coro_barrier_wait() returns when count of
+ * them have called it, CORO_BARRIER_SERIAL in one of them and 0 in the
+ * others, as pthread_barrier_wait() does.  Reusable at once.
+ */
+typedef struct coro_barrier {
+	unsigned int count;
+	unsigned int waiting;
+	uint64_t generation;
+	struct coro_waitq wq;
+} coro_barrier_t;
+
+#define CORO_BARRIER_SERIAL	1
+
 #define CORO_MUTEX_INITIALIZER	{ 0, 0, { 0, 0, 0 } }
 #define CORO_COND_INITIALIZER	{ { 0, 0, 0 } }
 #define CORO_SEM_INITIALIZER(n)	{ (n), { 0, 0, 0 } }
+#define CORO_BARRIER_INITIALIZER(n)	{ (n), 0, 0, { 0, 0, 0 } }
 
 void coro_mutex_init(coro_mutex_t *m);
 void coro_mutex_lock(coro_mutex_t *m);
@@ -178,6 +193,9 @@ void coro_cond_broadcast(coro_cond_t *cv);
 void coro_sem_init(coro_sem_t *s, uint64_t count);
 void coro_sem_wait(coro_sem_t *s);
 void coro_sem_post(coro_sem_t *s);
+
+int coro_barrier_init(coro_barrier_t *b, unsigned int count);	/* EINVAL: 0 */
+int coro_barrier_wait(coro_barrier_t *b);
 
 /* ---- Stacks ----------------------------------------------------------- */
 

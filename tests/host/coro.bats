@@ -23,6 +23,15 @@ setup_file() {
 	assert_output --partial "stacks are reused"
 }
 
+@test "the barrier lets nobody through early, names one serial party, and takes a plain thread" {
+	local w
+	for w in 1 2 4; do
+		coro_run_test "$CORO_TESTS/t_barrier" "$w"
+		assert_output --partial "ok barrier: 24 parties x 500 generations on $w worker(s)"
+		assert_output --partial "ok barrier: a plain thread meets a coroutine"
+	done
+}
+
 @test "create, join and detach work on 2 and 4 workers" {
 	coro_run_test "$CORO_TESTS/t_basic" 2
 	coro_run_test "$CORO_TESTS/t_basic" 4

@@ -42,6 +42,35 @@ setup_file() {
 	coro_matrix "$CORO_BENCH" 2 4 30500 500 0 pingpong
 }
 
+@test "barrier mode counts exactly and samples every wait on 1 and 2 workers" {
+	coro_matrix "$CORO_BENCH" 1 32 20500 500 0 barrier
+	coro_matrix "$CORO_BENCH" 2 32 20500 500 0 barrier
+}
+
+@test "spawn mode counts exactly and samples every create+join on 1 and 2 workers" {
+	coro_matrix "$CORO_BENCH" 1 4 20500 500 0 spawn
+	coro_matrix "$CORO_BENCH" 2 4 20500 500 0 spawn
+}
+
+@test "SIGINT in barrier mode stops every coroutine after the same barrier" {
+	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0 w
+
+	for w in 1 2; do
+		"$CORO_BENCH" --json --workers $w --thread-count 8 --work-mode barrier \
+			--work-target 1000000000000 --yield-interval 100 >"$out" 2>"$err" &
+		pid=$!
+		kp_wait_busy "$pid"
+		kill -INT "$pid"
+		wait "$pid" || rc=$?
+		[ "$rc" -eq 0 ]
+		grep -q "stopped early" "$err"
+		jq -e '.total_ops > 0 and .total_ops == .counter
+			and ([.threads[].ops] | unique | length) == 1
+			and ([.threads[].waits] | unique | length) == 1
+			and .waits == .latency_hist.samples' "$out" >/dev/null
+	done
+}
+
 @test "pingpong with one wait per operation and an odd work_target counts exactly" {
 	coro_json "$CORO_BENCH" --workers 2 --thread-count 6 --work-mode pingpong \
 		--work-target 2001 --yield-interval 1

@@ -21,6 +21,8 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_basic" 2
 	coro_run_test "$ASAN/coro/tests/t_sync" 1
 	coro_run_test "$ASAN/coro/tests/t_sync" 2
+	coro_run_test "$ASAN/coro/tests/t_barrier" 1
+	coro_run_test "$ASAN/coro/tests/t_barrier" 2
 }
 
 @test "ASan+UBSan: blocking hand-off on 1 and 2 workers" {
@@ -45,7 +47,7 @@ setup_file() {
 	local w
 	for w in 1 2; do
 		coro_matrix "$ASAN/coro_bench" "$w" 4 4100 1000 20 \
-			normal yield sleep pingpong
+			normal yield sleep pingpong barrier spawn
 	done
 }
 
@@ -53,6 +55,8 @@ setup_file() {
 	coro_run_test "$TSAN/coro/tests/t_basic" 2
 	coro_run_test "$TSAN/coro/tests/t_sync" 2
 	coro_run_test "$TSAN/coro/tests/t_sync" 3
+	coro_run_test "$TSAN/coro/tests/t_barrier" 2
+	coro_run_test "$TSAN/coro/tests/t_barrier" 3
 }
 
 @test "TSan: blocking hand-off on 2 workers" {
@@ -61,5 +65,5 @@ setup_file() {
 
 @test "TSan: coro_bench counts exactly in every mode on 2 workers" {
 	coro_matrix "$TSAN/coro_bench" 2 4 4100 1000 20 \
-		normal yield sleep pingpong
+		normal yield sleep pingpong barrier spawn
 }

@@ -102,6 +102,28 @@ matrix() {
 	matrix "$BENCH" 4 50500 500 0 block
 }
 
+@test "barrier and spawn modes count exactly and sample every wait in every sync mode" {
+	matrix "$BENCH" 32 20500 500 0 barrier
+	matrix "$BENCH" 4 20500 500 0 spawn
+}
+
+@test "SIGINT in barrier mode stops every thread after the same barrier" {
+	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
+
+	"$BENCH" --json --thread-count 8 --work-mode barrier \
+		--work-target 1000000000000 --yield-interval 100 >"$out" 2>"$err" &
+	pid=$!
+	kp_wait_busy "$pid"
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	grep -q "stopped early" "$err"
+	jq -e '.total_ops > 0 and .total_ops == .counter
+		and ([.threads[].ops] | unique | length) == 1
+		and ([.threads[].waits] | unique | length) == 1
+		and .waits == .latency_hist.samples' "$out" >/dev/null
+}
+
 @test "SIGINT stops a block run whose threads sit in read() and still reports it" {
 	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
 
@@ -355,13 +377,13 @@ bad_usage() {
 @test "ASan+UBSan build counts exactly in every mode" {
 	local bin="$REPO/build/asan/pthread_bench"
 	[ -x "$bin" ] || make -C "$REPO/userspace" sanitize >&2
-	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong block
+	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong barrier spawn block
 }
 
 @test "TSan build counts exactly in every mode without a report" {
 	local bin="$REPO/build/tsan/pthread_bench"
 	[ -x "$bin" ] || make -C "$REPO/userspace" sanitize >&2
-	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong block
+	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong barrier spawn block
 }
 
 @test "sanitizer builds stop with a non-zero status on a report" {

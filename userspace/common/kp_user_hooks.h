@@ -5,10 +5,12 @@
  * the stop flag (SIGINT), the sleep length and the no-op between chunks.
  *
  * The includer defines struct kp_worker and struct kp_shared, with the
- * members `u64 counter`, `pthread_spinlock_t spin` and `u64 tick_ns`, and
+ * members `u64 counter`, `pthread_spinlock_t spin`, `u64 tick_ns` and
+ * `u64 stop_gen`, and
  * KP_SHARED, the one object of that type; includes this file; then defines
  * its own kp_mutex_lock(), kp_mutex_unlock(), kp_wait_yield(),
- * kp_wait_sleep(), kp_pp_give() and kp_pp_take(), and includes kp_loop.h.
+ * kp_wait_sleep(), kp_pp_give(), kp_pp_take(), kp_barrier_wait() and
+ * kp_spawn_join(), and includes kp_loop.h.
  * The block-mode hooks are here: a blocking read() is the same call in
  * every model.
  */
@@ -64,6 +66,29 @@ static inline bool kp_should_stop(struct kp_worker *w)
 static inline void kp_relax(struct kp_worker *w)
 {
 	(void)w;
+}
+
+/*
+ * Barrier mode: no user-space barrier can be released by a stop, so the
+ * workers agree on the barrier to stop after (kp_loop.h, kp_barrier()),
+ * through `u64 stop_gen` of struct kp_shared.
+ */
+#define KP_BARRIER_AGREED_STOP
+
+static inline void kp_stop_propose(struct kp_worker *w, u64 k)
+{
+	u64 none = 0;
+
+	(void)w;
+	__atomic_compare_exchange_n(&KP_SHARED.stop_gen, &none, k, false,
+				    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* Read after a barrier, which orders it after every earlier proposal. */
+static inline u64 kp_stop_agreed(struct kp_worker *w)
+{
+	(void)w;
+	return __atomic_load_n(&KP_SHARED.stop_gen, __ATOMIC_RELAXED);
 }
 
 /* Length of one wait in sleep mode: sleep_us, or one tick when it is 0. */
