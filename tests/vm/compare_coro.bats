@@ -100,6 +100,17 @@ compare() {
 	done
 }
 
+@test "klt and coro agree in barrier mode, 32 threads (the VPI paper's barrier)" {
+	for sm in atomic mutex; do
+		compare 32 barrier "$sm" 2000 100 0
+	done
+}
+
+@test "klt and coro agree in spawn mode" {
+	compare 2 spawn atomic 2000 100 0
+	compare 2 spawn percpu 1000 100 0
+}
+
 @test "klt and coro agree with many workers' worth of coroutines" {
 	compare 64 yield mutex 10000 100 0
 }

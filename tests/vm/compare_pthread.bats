@@ -119,6 +119,17 @@ compare() {
 	done
 }
 
+@test "klt and pthread agree in barrier mode, 32 threads (the VPI paper's barrier)" {
+	for sm in atomic mutex; do
+		compare 32 barrier "$sm" 2000 100 0 0
+	done
+}
+
+@test "klt and pthread agree in spawn mode" {
+	compare 2 spawn atomic 2000 100 0 0
+	compare 2 spawn spinlock 2000 100 0 1
+}
+
 @test "klt and pthread agree in block mode in every sync mode" {
 	for sm in atomic spinlock mutex percpu; do
 		compare 4 block "$sm" 20500 500 0 0

@@ -23,7 +23,7 @@ modes_are() {
 @test "every configuration file is 0644 with its default" {
 	declare -A want=(
 		[thread_count]=4
-		[work_mode]="[normal] yield sleep pingpong block"
+		[work_mode]="[normal] yield sleep pingpong barrier spawn block"
 		[sync_mode]="[atomic] spinlock mutex percpu"
 		[work_target]=1000000
 		[yield_interval]=1000
@@ -80,11 +80,11 @@ modes_are() {
 
 @test "a choice file brackets the value written to it, newline or not" {
 	kp_set work_mode pingpong
-	assert_equal "$(kp_get work_mode)" "normal yield sleep [pingpong] block"
+	assert_equal "$(kp_get work_mode)" "normal yield sleep [pingpong] barrier spawn block"
 	kp_set sync_mode percpu
 	assert_equal "$(kp_get sync_mode)" "atomic spinlock mutex [percpu]"
 	printf yield >"$KP_SYS/work_mode"
-	assert_equal "$(kp_get work_mode)" "normal [yield] sleep pingpong block"
+	assert_equal "$(kp_get work_mode)" "normal [yield] sleep pingpong barrier spawn block"
 	printf 12 >"$KP_SYS/thread_count"
 	assert_equal "$(kp_get thread_count)" 12
 }

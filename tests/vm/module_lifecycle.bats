@@ -53,6 +53,8 @@ stop_mid_run() {
 	stop_mid_run sleep percpu 0		# a tick
 	stop_mid_run pingpong mutex
 	stop_mid_run block atomic	# workers blocked in a socket read
+	stop_mid_run barrier mutex	# workers waiting at the barrier
+	stop_mid_run spawn atomic
 }
 
 @test "poll() on state wakes when a run starts and when it ends" {
@@ -231,7 +233,7 @@ EOF
 
 @test "unloading during a run stops the workers and leaves no thread behind" {
 	before="$(kp_count_kthreads kp_)"
-	for wm in normal yield sleep pingpong block; do
+	for wm in normal yield sleep pingpong barrier spawn block; do
 		kp_config 8 "$wm" mutex 1000000000000 1000 100000
 		kp_set start 1
 		kp_wait_ops 1
@@ -241,6 +243,25 @@ EOF
 		assert_equal "$wm $(kp_count_kthreads kp_)" "$wm $before"
 		kp_load
 	done
+}
+
+@test "a spawn that cannot create its thread fails the run with one message, keeping what was counted" {
+	kp_unload
+	kp_load inject_fail_spawn=7
+	kp_config 2 spawn atomic 100000 10
+	kp_set start 1
+	kp_wait_finished 120
+	assert_equal "$KP_STATE" failed
+	ops="$(kp_get total_ops)"
+	assert [ "$ops" -gt 0 ]
+	assert_equal "$(kp_get counter)" "$ops"
+	run kp_dmesg_since_mark
+	assert_equal "$(grep -c 'cannot create a thread to spawn: -12' <<<"$output")" 1
+	assert_equal "$(kp_count_kthreads kp_worker) $(kp_count_kthreads kp_spawn)" "0 0"
+	# The next run, without the fault, is whole again.
+	echo 0 >/sys/module/kthread_perf/parameters/inject_fail_spawn
+	kp_run 2 spawn atomic 1000 100
+	kp_check_exact_run 2 1000 100 spawn
 }
 
 @test "the module reloads and runs after being unloaded mid-run" {

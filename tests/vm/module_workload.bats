@@ -28,6 +28,17 @@ exact() {
 @test "sleep mode counts operations and waits exactly in every sync mode" { exact sleep; }
 @test "pingpong mode counts operations and waits exactly in every sync mode" { exact pingpong; }
 @test "block mode counts operations and waits exactly in every sync mode" { exact block; }
+@test "barrier mode counts operations and waits exactly in every sync mode" { exact barrier; }
+
+@test "spawn mode counts exactly, each child a kthread that is gone after its join" {
+	local before
+	before="$(kp_count_kthreads kp_spawn)"
+	kp_run 2 spawn mutex 2000 100 0 1
+	kp_check_exact_run 2 2000 100 spawn
+	kp_run 2 spawn percpu 1000 100
+	kp_check_exact_run 2 1000 100 spawn
+	assert_equal "$(kp_count_kthreads kp_spawn)" "$before"
+}
 
 @test "work targets off the yield_interval and chunk boundaries count exactly" {
 	kp_run 2 yield atomic 2500 1000
