@@ -146,6 +146,24 @@ need_coro() {
 		and .config.workers == $w' <<<"$output"
 }
 
+@test "barrier and spawn run through kperf with exact counts; block is not offered yet" {
+	need_coro
+	local m wm tc wt=2000 yi=100
+	for m in pthread coro; do
+		for wm in barrier spawn; do
+			tc=$([ $wm = barrier ] && echo 32 || echo 2)
+			run --separate-stderr "$KPERF" run $m --thread-count $tc \
+				--work-target $wt --work-mode $wm --yield-interval $yi --json
+			assert_success
+			jq -e --argjson ops $((tc * wt)) --argjson waits $((tc * (wt / yi))) \
+				--arg wm $wm '.config.work_mode == $wm and .counter == $ops
+				and .waits == $waits and .latency_hist.samples == $waits' <<<"$output"
+		done
+	done
+	run --separate-stderr "$KPERF" run pthread --work-mode block
+	assert_equal "$status" 2
+}
+
 @test "run pthread prints a readable table" {
 	run --separate-stderr "$KPERF" run pthread --work-target 12345
 	assert_success

@@ -38,7 +38,8 @@ def add_workload(p, coro=True):
     g.add_argument("--thread-count", metavar="N",
                    help="workers (coroutines for coro); default 4")
     g.add_argument("--work-mode", metavar="M",
-                   help="normal, yield, sleep or pingpong; default normal")
+                   help="normal, yield, sleep, pingpong, barrier or spawn; "
+                   "default normal")
     g.add_argument("--sync-mode", metavar="S",
                    help="atomic, spinlock, mutex or percpu; default atomic")
     g.add_argument("--work-target", metavar="N",

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, asdict, replace
 
 MODELS = ("klt", "pthread", "coro")
-WORK_MODES = ("normal", "yield", "sleep", "pingpong")
+WORK_MODES = ("normal", "yield", "sleep", "pingpong", "barrier", "spawn")
 SYNC_MODES = ("atomic", "spinlock", "mutex", "percpu")
 
 MAX_THREADS_DEFAULT = 1024
