@@ -128,13 +128,14 @@ kperf() {
 	assert_line --partial "wait latency min/mean/max"
 }
 
-@test "compare --json gives the three models with equal total_ops" {
+@test "compare --json gives the four columns with equal total_ops, coro-mn on every CPU" {
 	local tc=4 wt=30000
 	run --separate-stderr kperf compare --thread-count $tc --work-target $wt \
 		--work-mode yield --json
 	assert_success
-	jq -e --argjson ops $((tc * wt)) '
-		([.[].model] | sort) == ["coro", "klt", "pthread"]
+	jq -e --argjson ops $((tc * wt)) --argjson tc $tc --argjson n "$(nproc)" '
+		([.[].model] == ["klt", "pthread", "coro", "coro"])
+		and ([.[].config.workers] == [$tc, $tc, 1, $n])
 		and all(.[]; .total_ops == $ops and .counter == $ops)
 		and ([.[].config.work_mode] | unique) == ["yield"]' <<<"$output"
 }
@@ -142,11 +143,14 @@ kperf() {
 @test "compare prints one table with the ratios between models" {
 	run --separate-stderr kperf compare --work-target 20000
 	assert_success
-	assert_line --regexp '^metric +klt +pthread +coro$'
-	assert_line --regexp '^throughput \(ops/s\)( +[0-9,]+){3}$'
+	assert_line --regexp '^metric +klt +pthread +coro +coro-mn$'
+	assert_line --regexp '^throughput \(ops/s\)( +[0-9,]+){4}$'
 	assert_line --regexp '^coro/pthread +[0-9.]+x$'
+	assert_line --regexp '^coro-mn/pthread +[0-9.]+x$'
 	assert_line --regexp '^coro/klt +[0-9.]+x$'
+	assert_line --regexp '^coro-mn/klt +[0-9.]+x$'
 	assert_line --regexp '^klt/pthread +[0-9.]+x$'
+	assert_line --partial "coro on 1 worker, coro-mn on $(nproc) workers"
 	assert_output --partial "measured on QEMU guest of tools/vm, ${KPERF_VM_ACCEL_USED^^} [accel $KPERF_VM_ACCEL_USED]"
 }
 

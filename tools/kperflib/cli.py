@@ -346,22 +346,38 @@ def cmd_run(args):
 COMPARE_METRICS = ("throughput", "elapsed_ns", "total_ops", "cputime_ns",
                    "user_ns", "sys_ns", "nvcsw", "nivcsw", "waits",
                    "mean_wait_ns", "max_wait_ns")
-RATIOS = (("coro", "pthread"), ("coro", "klt"), ("klt", "pthread"))
+RATIOS = (("coro", "pthread"), ("coro-mn", "pthread"), ("coro", "klt"),
+          ("coro-mn", "klt"), ("klt", "pthread"))
+# compare's columns (SPEC 6): coro on one worker (many-to-one) and coro-mn
+# on --workers OS threads, default the online CPUs (many-to-many).
+COMPARE_MODELS = ("klt", "pthread", "coro", "coro-mn")
+
+
+def compare_configs(args, cfg):
+    """{column: Config}: coro-mn is the coro model on more workers."""
+    mn = cfg.workers if getattr(args, "workers", None) is not None \
+        else env.online_cpus()
+    return {"klt": cfg, "pthread": cfg, "coro": cfg.with_param("workers", 1),
+            "coro-mn": cfg.with_param("workers", mn)}
 
 
 def measure(models, cfg, repeat, run_timeout, progress, label="", sink=None):
     """{model: [result, ...]} of repeat runs of cfg on each model.
 
+    cfg is one Config for all, or {model: Config}; the model coro-mn runs
+    the coro binary.
     Models alternate within a repeat (klt, pthread, coro, klt, ...) so a
     slow drift of the machine hits all of them alike.  sink(model, i, res)
     is called after every run (incremental output).
     """
+    cfgs = cfg if isinstance(cfg, dict) else {m: cfg for m in models}
     out = {m: [] for m in models}
     for i in range(repeat):
         for m in models:
             progress.step("%s%s%s" % (label, m, " repeat %d/%d" % (
                 i + 1, repeat) if repeat > 1 else ""))
-            res = runner.run(m, cfg, run_timeout, progress=progress.live)
+            res = runner.run("coro" if m == "coro-mn" else m, cfgs[m],
+                             run_timeout, progress=progress.live)
             out[m].append(res)
             if sink:
                 sink(m, i, res)
@@ -392,20 +408,23 @@ def ratio_rows(results):
 
 def cmd_compare(args):
     cfg = args.cfg
-    progress = Progress(len(MODELS) * args.repeat_n, enabled=not args.json)
-    results = with_module(MODELS, lambda: measure(
-        MODELS, cfg, args.repeat_n, args.run_timeout, progress))
+    cfgs = compare_configs(args, cfg)
+    models = COMPARE_MODELS
+    progress = Progress(len(models) * args.repeat_n, enabled=not args.json)
+    results = with_module(models, lambda: measure(
+        models, cfgs, args.repeat_n, args.run_timeout, progress))
     if args.json:
-        print(json.dumps([r for m in MODELS for r in results[m]]))
+        print(json.dumps([r for m in models for r in results[m]]))
         return 0
     where = env.describe()
-    print("kperf compare: %s%s" % (cfg.describe(), "; coro on %d worker%s" % (
-        cfg.workers, "s" if cfg.workers > 1 else "")))
+    mn = cfgs["coro-mn"].workers
+    print("kperf compare: %s; coro on 1 worker, coro-mn on %d worker%s" % (
+        cfg.describe(), mn, "s" if mn > 1 else ""))
     print("measured on %s" % env.sentence(where))
     if args.repeat_n > 1:
         print("median of %d runs per model (min..max)" % args.repeat_n)
     print()
-    print(table.text(["metric"] + list(MODELS), compare_rows(results)), end="")
+    print(table.text(["metric"] + list(models), compare_rows(results)), end="")
     print()
     print(table.text(["throughput ratio", "value"], ratio_rows(results)),
           end="")
