@@ -218,6 +218,10 @@ kperf() {
 	assert_equal "$(table_rows 'Sync modes' "$md")" 4
 	assert_equal "$(table_rows 'Wait latency by work mode' "$md")" $((3 * 3))
 	assert_equal "$(table_rows 'Strict aligned KLT' "$md")" 2
+	assert_equal "$(table_rows 'Thread operations' "$md")" 5
+	# Every operation measured in all four columns, with three ratios.
+	assert_equal "$(grep -cE '^\| (create \+ join|condition signal|32-thread barrier|Sun ping-pong, [14] games?)( \| [0-9.]+ (ns|us|ms|s) \(wait [0-9.]+ (ns|us|ms|s)\)){4}( \| [0-9.]+x){3} \|$' "$md")" 5
+	grep -q '^Fastest here per operation: create + join: ' "$md"
 	# The rows name the configurations asked for.
 	assert_equal "$(grep -cE "^\| (4|16|32) \| 2e4 \|" "$md")" 3
 	assert_equal "$(grep -cE '^\| (2e4|1e5|2e5) \| (normal|yield 1000) \|' "$md")" 6

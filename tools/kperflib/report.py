@@ -456,8 +456,91 @@ def sec_aligned(ctx):
                    "waits", "mean wait latency", "CPU time"], rows2)])
 
 
+# The VPI paper's thread operations (its Figures 3-7): label, work mode,
+# threads, CPUs bound (0: all), and the work target's divisor (spawning
+# a kernel thread costs milliseconds under TCG, so fewer of those).
+VPI_OPS = (("create + join", "spawn", 1, 0, 5000),
+           ("condition signal", "pingpong", 2, 1, 500),
+           ("32-thread barrier", "barrier", 32, 0, 2000),
+           ("Sun ping-pong, 1 game", "pingpong", 2, 0, 500),
+           ("Sun ping-pong, 4 games", "pingpong", 8, 0, 500))
+VPI_COLUMNS = ("klt", "pthread", "coro", "coro-mn")
+
+
+def vpi_cfgs(ctx):
+    """[(label, {column: Config})]: one operation per iteration."""
+    out = []
+    for label, mode, threads, bind, div in VPI_OPS:
+        cfg = Config(thread_count=threads, work_mode=mode, yield_interval=1,
+                     bind_cpu_count=bind, work_target=max(50, ctx.w // div))
+        out.append((label, {"klt": ("klt", cfg), "pthread": ("pthread", cfg),
+                            "coro": ("coro", cfg),
+                            "coro-mn": ("coro", cfg.with_param(
+                                "workers", online_cpus()))}))
+    return out
+
+
+def per_op_ns(ctx, model, cfg):
+    """Median wall time of one iteration (an operation and its wait)."""
+    el = ctx.med(model, cfg, "elapsed_ns")
+    return el / cfg.work_target if el else None
+
+
+def sec_vpi(ctx):
+    rows, vals, cats, winners = [], {}, [], []
+    cols = [c for c in VPI_COLUMNS if c.split("-")[0] in ctx.models]
+    for label, by_col in vpi_cfgs(ctx):
+        cats.append(label)
+        vals[label] = {}
+        row = [label]
+        for c in cols:
+            m, cfg = by_col[c]
+            t = per_op_ns(ctx, m, cfg)
+            vals[label][c] = t
+            row.append("%s (wait %s)" % (table.fmt_ns(t),
+                                         cell(ctx, m, cfg, "mean_wait_ns")))
+        base_t = vals[label].get("pthread")
+        for c in cols:
+            if c != "pthread":
+                t = vals[label].get(c)
+                row.append(table.fmt_ratio(base_t / t if t and base_t
+                                           else None))
+        measured = {c: t for c, t in vals[label].items() if t}
+        if measured:
+            winners.append("%s: %s" % (label, min(measured,
+                                                  key=measured.get)))
+        rows.append(row)
+    out = ["## 10. Thread operations (the VPI paper's Figures 3-7)\n\n"
+           "Not in the reference report: the operations the VPI paper "
+           "(shared/seeds/003) compares thread systems on, one per iteration "
+           "(yield_interval 1): create a thread of the model and join it "
+           "(`spawn`, one thread), hand a turn between two threads on one "
+           "CPU (condition signal) and on every CPU (Sun ping-pong, 1 game), "
+           "four pairs at once (4 games), and 32 threads meeting at a "
+           "barrier.  `coro` runs on one OS thread, `coro-mn` on %d.  Cells "
+           "are the wall time of one iteration (elapsed / work target), "
+           "with the mean wait latency; ratios are pthread's time over the "
+           "model's (above 1: faster than pthread).\n\n" % online_cpus(),
+           ctx.table("Thread operations (time per operation)",
+                     ["operation"] + cols +
+                     ["%s vs pthread" % c for c in cols if c != "pthread"],
+                     rows)]
+    if not ctx.planning:
+        out.append("Fastest here per operation: %s.  The paper found the "
+                   "user-level systems fastest at create/join, signal and "
+                   "the barrier, and its VPIthreads (user-level threads "
+                   "with kernel upcalls) fastest at ping-pong, by less with "
+                   "4 games on 2 CPUs.\n\n" % ("; ".join(winners) or "-"))
+    out.append(ctx.figure("thread-ops", "Time per thread operation",
+                          lambda p: plot.bars(
+                              p, "Thread operations (time per iteration)",
+                              "ns per iteration", cats, list(cols), vals)))
+    return "".join(out)
+
+
 SECTIONS = (sec_scenarios, sec_yield_sweep, sec_binding, sec_work_target,
-            sec_thread_count, sec_coro, sec_sync, sec_latency, sec_aligned)
+            sec_thread_count, sec_coro, sec_sync, sec_latency, sec_aligned,
+            sec_vpi)
 
 
 def render(ctx):
