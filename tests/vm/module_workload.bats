@@ -30,13 +30,15 @@ exact() {
 @test "block mode counts operations and waits exactly in every sync mode" { exact block; }
 @test "barrier mode counts operations and waits exactly in every sync mode" { exact barrier; }
 
-@test "spawn mode counts exactly, each child a kthread that is gone after its join" {
-	local before
+@test "spawn mode counts exactly in every sync mode, each child gone after its join" {
+	local before sm
 	before="$(kp_count_kthreads kp_spawn)"
-	kp_run 2 spawn mutex 2000 100 0 1
-	kp_check_exact_run 2 2000 100 spawn
-	kp_run 2 spawn percpu 1000 100
-	kp_check_exact_run 2 1000 100 spawn
+	for sm in atomic spinlock mutex percpu; do
+		kp_run 2 spawn "$sm" 2000 100 0 1
+		kp_check_exact_run 2 2000 100 spawn
+	done
+	kp_run 3 spawn atomic 1000 100
+	kp_check_exact_run 3 1000 100 spawn
 	assert_equal "$(kp_count_kthreads kp_spawn)" "$before"
 }
 
