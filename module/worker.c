@@ -100,7 +100,7 @@ static inline u64 kp_pp_take(struct kp_worker *w)
 static void kp_blk_give(struct kp_worker *w, u64 now)
 {
 	struct kvec iov = { .iov_base = "x", .iov_len = 1 };
-	struct msghdr msg = { };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };	/* after a stop */
 
 	/* Publishes pp_wake_ns to the partner's acquire in kp_blk_take(). */
 	smp_store_release(&w->partner->pp_wake_ns, now);
