@@ -224,7 +224,11 @@ def placement(args, argv):
     vm = os.path.join(runner.ROOT, "tools", "vm")
     if not os.access(vm, os.X_OK):
         raise RunError("klt needs a kernel that can load the module (%s), "
-                       "and %s is missing" % (why, vm))
+                       "and %s is missing: an installed kperf runs klt "
+                       "only on a host that can load the installed module "
+                       "(root, make modules_install or DKMS); run "
+                       "tools/kperf from the source tree to use a VM"
+                       % (why, vm))
     cmd = [vm, "--timeout", str(vm_timeout(args))]
     out = getattr(args, "out", None)
     if out:

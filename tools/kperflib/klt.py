@@ -79,7 +79,24 @@ def max_threads():
 
 
 def module_path(root):
-    return os.path.join(root, "module", MODULE_NAME + ".ko")
+    """The tree's module; an installed kperf uses the installed one."""
+    ko = os.path.join(root, "module", MODULE_NAME + ".ko")
+    if os.path.exists(ko):
+        return ko
+    return installed_module() or ko
+
+
+def installed_module():
+    """kthread_perf.ko installed for the running kernel (make
+    modules_install, DKMS), or None."""
+    try:
+        res = subprocess.run(["modinfo", "-n", MODULE_NAME],
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    except OSError:
+        return None
+    path = res.stdout.strip()
+    return path if res.returncode == 0 and os.path.exists(path) else None
 
 
 def module_vermagic(ko):
@@ -115,7 +132,8 @@ def host_can_load(root):
     ko = module_path(root)
     magic = module_vermagic(ko)
     if magic is None:
-        return False, "%s is not built (run make)" % ko
+        return False, "%s is not built (run make, or install the module " \
+            "with make modules_install or DKMS)" % ko
     if magic != release:
         return False, "%s is built for %s, not the running %s" % (
             ko, magic, release)
