@@ -79,7 +79,11 @@ def max_threads():
 
 
 def module_path(root):
-    """The tree's module; an installed kperf uses the installed one."""
+    """The tree's module; an installed kperf uses the installed one.
+    KPERF_MODULE names another (kperf --kernel: the module built for the
+    guest's kernel)."""
+    if os.environ.get("KPERF_MODULE"):
+        return os.environ["KPERF_MODULE"]
     ko = os.path.join(root, "module", MODULE_NAME + ".ko")
     if os.path.exists(ko):
         return ko
