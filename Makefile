@@ -10,7 +10,7 @@ KDIR ?= $(shell tools/kernel --build-dir 2>/dev/null)
 SUBDIRS := userspace coro
 
 .PHONY: all module user clean check check-host check-vm demo deps bench sanitize \
-	install modules_install
+	install modules_install check-rt
 
 all: module user
 
@@ -40,6 +40,11 @@ check-host: all sanitize
 
 check-vm: all
 	tests/run --vm-only
+
+# Debian's PREEMPT_RT kernel (tools/install-deps --rt): two guest boots, so
+# not part of check.
+check-rt: all
+	bats tests/rt
 
 demo: deps
 	$(MAKE) all

@@ -55,6 +55,7 @@ def _sync(src, dst):
         return
     if not os.path.exists(dst) or \
             os.path.getmtime(src) > os.path.getmtime(dst):
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(src, dst)
 
 
