@@ -80,7 +80,7 @@ def label_of(block):
     parts = [str(block.get("kernel", "?"))]
     if block.get("hostname"):
         parts.append(str(block["hostname"]))
-    if block.get("source"):
+    if block.get("source") and block["source"] != block.get("kernel"):
         parts.append(str(block["source"]))
     return " @ ".join(parts)
 
@@ -178,6 +178,19 @@ def merge_dirs(dirs):
     return m
 
 
+def measured(rows, keep=1):
+    """rows less those with nothing measured (every cell after the first
+    keep ones is "-")."""
+    return [r for r in rows if any(c != "-" for c in r[keep:])]
+
+
+def measured_columns(header, rows, keep=1):
+    """header and rows less the columns with nothing measured."""
+    cols = [i for i in range(len(header))
+            if i < keep or any(r[i] != "-" for r in rows)]
+    return [header[i] for i in cols], [[r[i] for i in cols] for r in rows]
+
+
 def render(m, command):
     labels = m.labels()
     models = m.models()
@@ -223,6 +236,7 @@ def render(m, command):
                         m.med(key, cfg, a, "throughput"),
                         m.med(key, cfg, b, "throughput"))))
         rows.append(row)
+    header, rows = measured_columns(header, measured(rows))
     out.append("\n## Throughput ratios between the models\n\n" +
                table.markdown(header, rows))
 
@@ -235,7 +249,7 @@ def render(m, command):
                     m.get(key, cfg, model), "throughput")))
             rows.append(row)
     out.append("\n## Throughput (ops/s)\n\n" + table.markdown(
-        ["configuration", "model"] + labels, rows))
+        ["configuration", "model"] + labels, measured(rows, 2)))
 
     rows = []
     for cfg in cfgs:
@@ -253,7 +267,8 @@ def render(m, command):
         header = ["configuration", "model"]
         for label in labels:
             header += ["mean wait %s" % label, "max wait %s" % label]
-        out.append("\n## Wait latency\n\n" + table.markdown(header, rows))
+        out.append("\n## Wait latency\n\n" +
+                   table.markdown(header, measured(rows, 2)))
     return "\n".join(out)
 
 
