@@ -724,7 +724,8 @@ def main(argv):
             return 2
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("no command given (run, compare, sweep, report, merge)")
+            raise UsageError("no command given (run, compare, sweep, "
+                             "report, merge)")
         if args.command == "merge":
             return merge.cmd_merge(args)
         prepare(args)
