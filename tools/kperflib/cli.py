@@ -276,8 +276,8 @@ def kernel_placement(args, argv):
     if out:
         os.makedirs(out, exist_ok=True)
         cmd += ["--rw", os.path.abspath(out)]
-    from .merge import strip_options
-    rest = [a for a in strip_options(argv, ("--kernel",)) if a != "--vm"]
+    rest = [a for a in merge.strip_options(argv, ("--kernel",))
+            if a != "--vm"]
     return cmd + ["--", os.path.join(runner.ROOT, "tools", "kperf")] + \
         rest + ["--host"]
 

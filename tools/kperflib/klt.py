@@ -121,8 +121,8 @@ def host_can_load(root):
     """(True, why) when this kernel can run the klt model, else (False, why).
 
     Already loaded counts; otherwise it takes root, module support
-    (/proc/modules), the running kernel's headers, and a module built for
-    this kernel (or one make can build, when the .ko is not there yet).
+    (/proc/modules), and a module built for this kernel (or the running
+    kernel's headers, so that make can build one).
     """
     if loaded():
         return True, "kthread_perf is loaded"
@@ -131,11 +131,13 @@ def host_can_load(root):
         return False, "not root"
     if not os.path.exists("/proc/modules"):
         return False, "kernel %s has no module support" % release
-    if not os.environ.get("KPERF_MODULE") and \
-            not os.path.isdir("/lib/modules/%s/build" % release):
-        return False, "no headers for the running kernel %s" % release
     ko = module_path(root)
     magic = module_vermagic(ko)
+    # A module built for this kernel (here, for kperf --kernel, or
+    # installed) needs no headers; building one does.
+    if magic != release and \
+            not os.path.isdir("/lib/modules/%s/build" % release):
+        return False, "no headers for the running kernel %s" % release
     if magic is None:
         return False, "%s is not built (run make, or install the module " \
             "with make modules_install or DKMS)" % ko
