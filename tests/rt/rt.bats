@@ -3,7 +3,8 @@
 #
 # Debian's PREEMPT_RT kernel (tools/install-deps --rt): the module builds
 # for it, loads in a tools/vm guest of it, and kperf compare --kernel runs
-# every model there.  Not part of make check (two more guest boots):
+# every model there, and report --kernels puts it beside the generic kernel.
+# Not part of make check (five more guest boots, about 2 minutes):
 # `make check-rt` runs it.
 #
 # The RT kernel is the newest /boot/vmlinuz-*-rt-*; its headers are
@@ -59,4 +60,23 @@ print(kernels.build('$REPO', '$RT', '$RT_KDIR'))"
 	assert_line "klt $RT true"
 	assert_line "pthread $RT true"
 	assert_line "coro $RT true"
+}
+
+@test "report --kernels puts the generic and the RT kernel side by side in one report" {
+	[ -f "$RT_KO" ] || skip "the module for $RT is not built"
+	generic=$("$REPO/tools/kernel" --version)
+	out="$BATS_TEST_TMPDIR/report"
+	run --separate-stderr "$REPO/tools/kperf" report --kernels "$generic,$RT" \
+		--quick --models pthread,coro --work-target 2000 --out "$out"
+	assert_success
+	assert_output "$out/report.md"
+	# Each kernel's own report, and the merged one naming both in one
+	# ratio table, a row per configuration with a ratio under each.
+	assert [ -f "$out/$generic/results.json" ]
+	assert [ -f "$out/$RT/results.json" ]
+	run grep -A4 '^## Throughput ratios' "$out/report.md"
+	assert_line "| configuration | coro/pthread $generic | coro/pthread $RT |"
+	assert_line --regexp '^\| 4 threads x 2000 ops, normal, atomic, unbound \| [0-9.]+x \| [0-9.]+x \|$'
+	run jq -r '[.[].kernel] | unique | .[]' "$out/$RT/results.json"
+	assert_output "$RT"
 }

@@ -311,7 +311,11 @@ def report_kernels(args, argv, kperf):
     for k in args.kernels_list:
         d = os.path.join(args.out, k)
         sys.stderr.write("kperf: report on kernel %s into %s\n" % (k, d))
-        rc = subprocess.call([kperf] + rest + ["--out", d, "--kernel", k])
+        # Their "wrote DIR/K/report.md" lines go to stderr: stdout names
+        # the merged report only.
+        sys.stdout.flush()
+        rc = subprocess.call([kperf] + rest + ["--out", d, "--kernel", k],
+                             stdout=sys.stderr)
         if rc != 0:
             raise RunError("the report on kernel %s failed (exit %d); its "
                            "partial results are in %s" % (k, rc, d))
