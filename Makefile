@@ -9,7 +9,8 @@ KDIR ?= $(shell tools/kernel --build-dir 2>/dev/null)
 
 SUBDIRS := userspace coro
 
-.PHONY: all module user clean check check-host check-vm demo deps bench sanitize
+.PHONY: all module user clean check check-host check-vm demo deps bench sanitize \
+	install modules_install check-rt
 
 all: module user
 
@@ -40,6 +41,11 @@ check-host: all sanitize
 check-vm: all
 	tests/run --vm-only
 
+# Debian's PREEMPT_RT kernel (tools/install-deps --rt): two guest boots, so
+# not part of check.
+check-rt: all
+	bats tests/rt
+
 # The demo builds only what it runs: the module and the two model binaries.
 demo: deps
 	$(MAKE) module
@@ -56,3 +62,29 @@ clean:
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	@set -e; for d in $(SUBDIRS); do $(MAKE) -C $$d clean; done
 	rm -rf build
+
+# ---- installing (SPEC.md section 10) ----
+# make install PREFIX=/usr/local DESTDIR= : the model binaries, kperf (its
+# code under $(KPERFDIR), $(BINDIR)/kperf a link to it), libcoro with coro.h
+# and coro.pc, the man pages.  make modules_install: the module, for KDIR.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+KPERFDIR ?= $(LIBDIR)/kthread_perf
+MAN_PAGES := $(wildcard man/*.[0-9])
+
+install: user
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KPERFDIR)/tools/kperflib
+	install -m 0755 userspace/pthread_bench coro/coro_bench $(DESTDIR)$(BINDIR)/
+	install -m 0755 tools/kperf $(DESTDIR)$(KPERFDIR)/tools/kperf
+	install -m 0644 tools/kperflib/*.py $(DESTDIR)$(KPERFDIR)/tools/kperflib/
+	ln -sfr $(DESTDIR)$(KPERFDIR)/tools/kperf $(DESTDIR)$(BINDIR)/kperf
+	@set -e; for m in $(MAN_PAGES); do \
+		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		echo "install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/"; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	$(MAKE) -C coro install PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) DESTDIR=$(DESTDIR)
+
+modules_install: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""kperf's command line: run, compare, sweep, report (SPEC.md section 6).
+"""kperf's command line: run, compare, sweep, report, merge (SPEC.md 6).
 
 Exit status: 0 on success, 2 on bad usage (one line naming the problem),
 1 on a runtime failure, 130 when interrupted.  A command that needs the
@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from . import env, klt, plot, runner, stats, table
+from . import env, kernels, klt, merge, plot, runner, stats, table
 from .models import (Config, MODELS, PARAMS, PARAM_LABELS, RunError,
                      UsageError, WORKLOAD_PARAMS, check_config, check_value,
                      flag, parse_value)
@@ -75,6 +75,10 @@ def add_common(p):
     g.add_argument("--vm-timeout", metavar="S", type=int,
                    help="time limit of the whole VM boot (default: scaled "
                         "to the command)")
+    g.add_argument("--kernel", metavar="VERSION",
+                   help="run every model in a tools/vm guest of kernel "
+                        "VERSION (/boot/vmlinuz-VERSION), with the module "
+                        "built for it")
 
 
 def build_parser():
@@ -147,7 +151,23 @@ def build_parser():
     p.add_argument("--models", metavar="LIST", default=None,
                    help="measure only these models (default all three; "
                         "without klt the report stays on the host)")
+    p.add_argument("--kernels", metavar="A,B",
+                   help="run the report in a guest of each kernel (into "
+                        "DIR/A, DIR/B) and write DIR/report.md with them "
+                        "side by side")
     add_common(p)
+
+    p = sub.add_parser("merge", help="one report from several machines",
+                       description="Build one report from result "
+                                   "directories written on several machines "
+                                   "or kernels (report, sweep, or *.json "
+                                   "saved from --json), told apart by each "
+                                   "result's system block; write "
+                                   "DIR/report.md.")
+    p.add_argument("dirs", metavar="DIR", nargs="+",
+                   help="result directories")
+    p.add_argument("--out", metavar="DIR", default="kperf-merge",
+                   help="output directory (default ./kperf-merge)")
     return top
 
 
@@ -212,6 +232,8 @@ def vm_timeout(args):
 
 def placement(args, argv):
     """None to run here, or the tools/vm command line to re-run in."""
+    if args.kernel is not None:
+        return kernel_placement(args, argv)
     if not needs_klt(args):
         return None
     ok, why = klt.host_can_load(runner.ROOT)
@@ -225,7 +247,11 @@ def placement(args, argv):
     vm = os.path.join(runner.ROOT, "tools", "vm")
     if not os.access(vm, os.X_OK):
         raise RunError("klt needs a kernel that can load the module (%s), "
-                       "and %s is missing" % (why, vm))
+                       "and %s is missing: an installed kperf runs klt "
+                       "only on a host that can load the installed module "
+                       "(root, make modules_install or DKMS); run "
+                       "tools/kperf from the source tree to use a VM"
+                       % (why, vm))
     cmd = [vm, "--timeout", str(vm_timeout(args))]
     out = getattr(args, "out", None)
     if out:
@@ -237,6 +263,24 @@ def placement(args, argv):
     if not args.vm:
         sys.stderr.write("kperf: %s; running inside tools/vm\n" % why)
     return cmd
+
+
+def kernel_placement(args, argv):
+    """--kernel V: the tools/vm command line that re-runs this command in a
+    guest of V, with the module built for V (KPERF_MODULE)."""
+    if needs_klt(args):
+        os.environ["KPERF_MODULE"] = kernels.module_for(
+            runner.ROOT, args.kernel, klt.module_vermagic)
+    cmd = [os.path.join(runner.ROOT, "tools", "vm"), "--kernel", args.kernel,
+           "--timeout", str(vm_timeout(args))]
+    out = getattr(args, "out", None)
+    if out:
+        os.makedirs(out, exist_ok=True)
+        cmd += ["--rw", os.path.abspath(out)]
+    rest = [a for a in merge.strip_options(argv, ("--kernel",))
+            if a != "--vm"]
+    return cmd + ["--", os.path.join(runner.ROOT, "tools", "kperf")] + \
+        rest + ["--host"]
 
 
 def run_in_vm(cmd, out=None):
@@ -652,6 +696,7 @@ def prepare(args):
             check_value("work_target", args.work_target_n)
     if args.run_timeout <= 0:
         raise UsageError("--run-timeout: needs a positive number of seconds")
+    prepare_kernels(args)
     if args.command != "report":
         args.cfg = config_from(args)
         if args.command != "sweep":
@@ -661,6 +706,26 @@ def prepare(args):
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep}
+
+
+def prepare_kernels(args):
+    """--kernel V and report's --kernels A,B: kernels tools/vm can boot."""
+    if args.kernel is not None:
+        if args.host:
+            raise UsageError("--kernel runs in a guest; it cannot go with "
+                             "--host")
+        kernels.check_version(runner.ROOT, args.kernel)
+    args.kernels_list = []
+    if getattr(args, "kernels", None) is not None:
+        if args.kernel is not None:
+            raise UsageError("--kernels and --kernel: give one")
+        ks = [k.strip() for k in args.kernels.split(",") if k.strip()]
+        if len(ks) < 2 or len(set(ks)) != len(ks):
+            raise UsageError("--kernels: needs two or more different kernel "
+                             "versions, comma-separated")
+        for k in ks:
+            kernels.check_version(runner.ROOT, k)
+        args.kernels_list = ks
 
 
 def _sigterm(signum, frame):
@@ -679,8 +744,14 @@ def main(argv):
             return 2
         args = parser.parse_args(argv)
         if args.command is None:
-            raise UsageError("no command given (run, compare, sweep, report)")
+            raise UsageError("no command given (run, compare, sweep, "
+                             "report, merge)")
+        if args.command == "merge":
+            return merge.cmd_merge(args)
         prepare(args)
+        if args.kernels_list:
+            return merge.report_kernels(
+                args, argv, os.path.join(runner.ROOT, "tools", "kperf"))
         cmd = placement(args, argv)
         if cmd:
             return run_in_vm(cmd, getattr(args, "out", None))

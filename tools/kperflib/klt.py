@@ -81,7 +81,28 @@ def max_threads():
 
 
 def module_path(root):
-    return os.path.join(root, "module", MODULE_NAME + ".ko")
+    """The tree's module; an installed kperf uses the installed one.
+    KPERF_MODULE names another (kperf --kernel: the module built for the
+    guest's kernel)."""
+    if os.environ.get("KPERF_MODULE"):
+        return os.environ["KPERF_MODULE"]
+    ko = os.path.join(root, "module", MODULE_NAME + ".ko")
+    if os.path.exists(ko):
+        return ko
+    return installed_module() or ko
+
+
+def installed_module():
+    """kthread_perf.ko installed for the running kernel (make
+    modules_install, DKMS), or None."""
+    try:
+        res = subprocess.run(["modinfo", "-n", MODULE_NAME],
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+    except OSError:
+        return None
+    path = res.stdout.strip()
+    return path if res.returncode == 0 and os.path.exists(path) else None
 
 
 def module_vermagic(ko):
@@ -102,8 +123,8 @@ def host_can_load(root):
     """(True, why) when this kernel can run the klt model, else (False, why).
 
     Already loaded counts; otherwise it takes root, module support
-    (/proc/modules), the running kernel's headers, and a module built for
-    this kernel (or one make can build, when the .ko is not there yet).
+    (/proc/modules), and a module built for this kernel (or the running
+    kernel's headers, so that make can build one).
     """
     if loaded():
         return True, "kthread_perf is loaded"
@@ -112,12 +133,16 @@ def host_can_load(root):
         return False, "not root"
     if not os.path.exists("/proc/modules"):
         return False, "kernel %s has no module support" % release
-    if not os.path.isdir("/lib/modules/%s/build" % release):
-        return False, "no headers for the running kernel %s" % release
     ko = module_path(root)
     magic = module_vermagic(ko)
+    # A module built for this kernel (here, for kperf --kernel, or
+    # installed) needs no headers; building one does.
+    if magic != release and \
+            not os.path.isdir("/lib/modules/%s/build" % release):
+        return False, "no headers for the running kernel %s" % release
     if magic is None:
-        return False, "%s is not built (run make)" % ko
+        return False, "%s is not built (run make, or install the module " \
+            "with make modules_install or DKMS)" % ko
     if magic != release:
         return False, "%s is built for %s, not the running %s" % (
             ko, magic, release)

@@ -9,6 +9,7 @@ thread_count * work_target, or kperf fails loudly.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -25,9 +26,15 @@ BINARIES = {
 
 
 def binary(model):
-    """The model's binary; KPERF_PTHREAD_BENCH / KPERF_CORO_BENCH override."""
+    """The model's binary; KPERF_PTHREAD_BENCH / KPERF_CORO_BENCH override.
+
+    The source tree's build first; an installed kperf (make install) has no
+    tree beside it and finds the installed binary on PATH.
+    """
     env = os.environ.get("KPERF_%s_BENCH" % model.upper())
     path = env or os.path.join(ROOT, BINARIES[model])
+    if not env and not os.path.exists(path):
+        path = shutil.which(os.path.basename(BINARIES[model])) or path
     if not os.access(path, os.X_OK):
         raise RunError("%s: %s is not built (run make)" % (model, path))
     return path
