@@ -77,9 +77,14 @@ machine() {
 }
 
 @test "results without a system block are told apart by kernel and directory, and the report says so" {
+	local f d
 	mkdir -p "$BATS_TEST_TMPDIR/x" "$BATS_TEST_TMPDIR/y"
-	cp "$RUNS"/*.json "$BATS_TEST_TMPDIR/x/"
-	cp "$RUNS"/*.json "$BATS_TEST_TMPDIR/y/"
+	# Results as older versions wrote them: no system block.
+	for f in "$RUNS"/*.json; do
+		for d in x y; do
+			jq 'del(.system)' "$f" >"$BATS_TEST_TMPDIR/$d/${f##*/}"
+		done
+	done
 	run "$KPERF" merge --out "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/x" "$BATS_TEST_TMPDIR/y"
 	assert_success
 	run grep -c "^| $(uname -r) @ [xy] |" "$BATS_TEST_TMPDIR/out/report.md"
