@@ -22,7 +22,21 @@
  * A new context (coro_ctx_init in src/context.c) has r12 = entry,
  * r13 = arg, rbp = 0 and returns into coro_ctx_start, which calls
  * entry(val, arg); entry never returns.
+ *
+ * Under -fcf-protection (__CET__) both entry points start with endbr64,
+ * the jump to a saved return address is notrack (it lands after a call,
+ * not on an endbr64), and the object carries a GNU property note saying
+ * IBT.  Not SHSTK: the switch moves between stacks without switching
+ * shadow stacks, so a shadow stack would have to be left off.
  */
+#if defined(__CET__) && (__CET__ & 1)
+#define ENDBR	endbr64
+#define NOTRACK	notrack
+#else
+#define ENDBR
+#define NOTRACK
+#endif
+
 	.text
 	.globl	coro_ctx_switch
 	.hidden	coro_ctx_switch
@@ -30,6 +44,7 @@
 	.p2align 4
 coro_ctx_switch:
 	.cfi_startproc
+	ENDBR
 	leaq	-0x38(%rsp), %rsp
 	stmxcsr	(%rsp)
 	fnstcw	4(%rsp)
@@ -56,7 +71,7 @@ coro_ctx_switch:
 	movq	0x30(%rsp), %rbp
 	leaq	0x40(%rsp), %rsp
 	movq	%rdx, %rax
-	jmpq	*%rcx
+	NOTRACK jmpq	*%rcx
 	.cfi_endproc
 	.size	coro_ctx_switch, .-coro_ctx_switch
 
@@ -67,6 +82,7 @@ coro_ctx_switch:
 coro_ctx_start:
 	.cfi_startproc
 	.cfi_undefined rip	/* the outermost frame of a coroutine */
+	ENDBR
 	movq	%rax, %rdi
 	movq	%r13, %rsi
 	callq	*%r12
@@ -75,3 +91,17 @@ coro_ctx_start:
 	.size	coro_ctx_start, .-coro_ctx_start
 
 	.section .note.GNU-stack,"",%progbits
+
+#if defined(__CET__) && (__CET__ & 1)
+	/* NT_GNU_PROPERTY_TYPE_0: GNU_PROPERTY_X86_FEATURE_1_AND = IBT. */
+	.section .note.gnu.property,"a"
+	.p2align 3
+	.long	4		/* name size */
+	.long	16		/* descriptor size */
+	.long	5		/* NT_GNU_PROPERTY_TYPE_0 */
+	.asciz	"GNU"
+	.long	0xc0000002	/* GNU_PROPERTY_X86_FEATURE_1_AND */
+	.long	4
+	.long	1		/* GNU_PROPERTY_X86_FEATURE_1_IBT */
+	.p2align 3
+#endif
