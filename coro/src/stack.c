@@ -137,8 +137,11 @@ static void mode_decide(void)
 		mode = MODE_MPROTECT;
 		p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		/* An advice no kernel knows must fail: qemu-user, for one,
+		 * accepts and ignores every madvise(). */
 		if (p != MAP_FAILED) {
-			if (!madvise(p, page, MADV_GUARD_INSTALL))
+			if (madvise(p, page, 0x7fff) &&
+			    !madvise(p, page, MADV_GUARD_INSTALL))
 				mode = MODE_MADVISE;
 			munmap(p, 2 * page);
 		}
