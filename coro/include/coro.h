@@ -207,7 +207,10 @@ void coro_set_pool_cap(size_t n);
  */
 void coro_stack_info(const coro_t *c, void **lo, size_t *size, int *guarded);
 
-/* Stacks made so far with a guard page, and with a canary word. */
+/* Bytes of stacks, gaps and control blocks resident now (mincore). */
+size_t coro_stack_resident(void);
+
+/* Stacks made so far with a guard, and with a canary gap. */
 void coro_stack_counts(uint64_t *guarded, uint64_t *canary);
 
 #ifdef __cplusplus

@@ -60,6 +60,7 @@ struct slab {
 	unsigned int n, nfree;
 	unsigned int nguard;		/* slots with an mprotect'd gap */
 	struct slab *prev, *next;	/* the class's slabs with free slots */
+	struct slab *all_prev, *all_next;	/* every slab */
 };
 
 struct stack_class {
@@ -75,6 +76,7 @@ static long max_guards = -1;		/* -1: not yet decided */
 static long mprotected;			/* gaps PROT_NONE now */
 static size_t pool_cap = POOL_CAP_DEFAULT;
 static uint64_t nguarded, ncanary;	/* stacks made, ever */
+static struct slab *all_slabs;
 static bool canary_said;
 
 static const char *const mode_names[] = {
@@ -197,6 +199,33 @@ void coro_stack_info(const coro_t *c, void **lo, size_t *size, int *guarded)
 		*guarded = c->guard != NULL;
 }
 
+/* Resident bytes of every slab (stacks, gaps, control blocks): mincore. */
+size_t coro_stack_resident(void)
+{
+	size_t page = page_size(), total = 0, cap = 0, i, n;
+	unsigned char *vec = NULL, *v;
+	struct slab *sl;
+
+	pthread_mutex_lock(&pool_lock);
+	for (sl = all_slabs; sl; sl = sl->all_next) {
+		n = sl->bytes / page;
+		if (n > cap) {
+			v = realloc(vec, n);
+			if (!v)
+				break;
+			vec = v;
+			cap = n;
+		}
+		if (mincore(sl->mem, sl->bytes, vec))
+			continue;
+		for (i = 0; i < n; i++)
+			total += (vec[i] & 1) * page;
+	}
+	pthread_mutex_unlock(&pool_lock);
+	free(vec);
+	return total;
+}
+
 /* The whole gap below c's stack still holds the pattern. */
 bool stack_canary_intact(const struct coro *c)
 {
@@ -291,6 +320,11 @@ static struct slab *slab_new(struct stack_class *k)
 		sl->free = c;
 	}
 	k->nfree += n;
+	sl->all_prev = NULL;
+	sl->all_next = all_slabs;
+	if (all_slabs)
+		all_slabs->all_prev = sl;
+	all_slabs = sl;
 	return sl;
 }
 
@@ -305,6 +339,12 @@ static void slab_free(struct slab *sl)
 		k->partial = sl->next;
 	if (sl->next)
 		sl->next->prev = sl->prev;
+	if (sl->all_prev)
+		sl->all_prev->all_next = sl->all_next;
+	else
+		all_slabs = sl->all_next;
+	if (sl->all_next)
+		sl->all_next->all_prev = sl->all_prev;
 	k->nfree -= sl->n;
 	mprotected -= sl->nguard;
 	munmap(sl->mem, sl->bytes);
