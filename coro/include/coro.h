@@ -184,9 +184,9 @@ void coro_sem_post(coro_sem_t *s);
 /* ---- Stacks ----------------------------------------------------------- */
 
 /*
- * At most n stacks get a guard (the rest a canary gap).  The default is
- * no limit with MADV_GUARD_INSTALL, else what vm.max_map_count leaves
- * room for; the environment variable CORO_MAX_GUARDS overrides it, and
+ * At most n stacks at a time hold a guard (the rest a canary gap).  The
+ * default is no limit with MADV_GUARD_INSTALL, else what vm.max_map_count
+ * leaves room for; the environment variable CORO_MAX_GUARDS overrides it, and
  * CORO_GUARD=madvise|mprotect|canary picks the kind.  Takes effect for
  * stacks made later.
  */

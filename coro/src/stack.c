@@ -58,7 +58,7 @@ struct slab {
 	struct stack_class *k;
 	struct coro *free;		/* free slots of this slab */
 	unsigned int n, nfree;
-	unsigned int nguard;		/* slots with an mprotect'd gap */
+	unsigned int nguard;		/* slots with a guard gap */
 	struct slab *prev, *next;	/* the class's slabs with free slots */
 	struct slab *all_prev, *all_next;	/* every slab */
 };
@@ -73,7 +73,7 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stack_class classes[CLASSES];
 static enum guard_mode mode;
 static long max_guards = -1;		/* -1: not yet decided */
-static long mprotected;			/* gaps PROT_NONE now */
+static long live_guards;		/* guard gaps mapped now */
 static size_t pool_cap = POOL_CAP_DEFAULT;
 static uint64_t nguarded, ncanary;	/* stacks made, ever */
 static struct slab *all_slabs;
@@ -173,7 +173,7 @@ const char *coro_stack_mode(void)
 	pthread_mutex_lock(&pool_lock);
 	if (mode == MODE_UNKNOWN)
 		mode_decide();
-	s = mode_names[(long)nguarded < max_guards || !ncanary ?
+	s = mode_names[live_guards < max_guards || !ncanary ?
 		       mode : MODE_CANARY];
 	pthread_mutex_unlock(&pool_lock);
 	return s;
@@ -260,24 +260,23 @@ static void gap_canary(struct coro *c, char *gap)
 /* Make the gap below one stack a guard, or fill it with the canary. */
 static void gap_protect(struct slab *sl, struct coro *c, char *gap)
 {
-	if ((long)nguarded < max_guards) {
+	if (live_guards < max_guards) {
 		if (mode == MODE_MADVISE &&
 		    !madvise(gap, gap_bytes(), MADV_GUARD_INSTALL))
 			goto guarded;
 		if (mode == MODE_MPROTECT &&
-		    !mprotect(gap, gap_bytes(), PROT_NONE)) {
-			sl->nguard++;
-			mprotected++;
+		    !mprotect(gap, gap_bytes(), PROT_NONE))
 			goto guarded;
-		}
 		if (errno == ENOMEM)
-			max_guards = (long)nguarded;
+			max_guards = live_guards;
 	}
 	gap_canary(c, gap);
 	return;
 guarded:
 	c->guard = gap;
 	c->canary = NULL;
+	sl->nguard++;
+	live_guards++;
 	nguarded++;
 }
 
@@ -346,7 +345,7 @@ static void slab_free(struct slab *sl)
 	if (sl->all_next)
 		sl->all_next->all_prev = sl->all_prev;
 	k->nfree -= sl->n;
-	mprotected -= sl->nguard;
+	live_guards -= sl->nguard;	/* their VMAs are gone too */
 	munmap(sl->mem, sl->bytes);
 }
 
