@@ -252,6 +252,20 @@ static void collect(struct kp_result *r, struct kp_worker *w, u32 n,
 	free(os);
 }
 
+/* SPEC section 5: what the run's stacks got and cost. */
+static void stacks_json(struct kp_result *r, size_t size, size_t resident)
+{
+	uint64_t guarded, unguarded;
+
+	coro_stack_counts(&guarded, &unguarded);
+	snprintf(r->model_json, sizeof(r->model_json),
+		 "\"stacks\": {\"size\": %zu, \"guard\": \"%s\", "
+		 "\"guarded\": %llu, \"unguarded\": %llu, "
+		 "\"resident_bytes\": %zu}", size, coro_stack_mode(),
+		 (unsigned long long)guarded, (unsigned long long)unguarded,
+		 resident);
+}
+
 int main(int argc, char **argv)
 {
 	static u64 workers = 1, stack_size = CORO_STACK_DEFAULT;
@@ -260,7 +274,7 @@ int main(int argc, char **argv)
 		  "many-to-one on the main thread; M > 1: many-to-many)",
 		  1, 1024, 1, &workers },
 		{ "stack-size", "BYTES", "usable stack of each coroutine "
-		  "(lazily committed, plus a guard page)",
+		  "(lazily committed, plus a two-page guard)",
 		  CORO_STACK_MIN, 1ULL << 30, CORO_STACK_DEFAULT, &stack_size },
 		{ NULL, NULL, NULL, 0, 0, 0, NULL },
 	};
@@ -276,6 +290,7 @@ int main(int argc, char **argv)
 	struct kp_result r;
 	struct kp_worker *w;
 	struct rusage ru0, ru1;
+	size_t resident;
 	coro_sched_t *s;
 	u32 n, i;
 	int err;
@@ -327,10 +342,13 @@ int main(int argc, char **argv)
 			kp_die_errno(errno, "cannot create coroutine %u", i);
 	}
 
+	resident = coro_stack_resident();
 	if (getrusage(RUSAGE_SELF, &ru0))
 		kp_die_errno(errno, "getrusage");
 	if ((err = coro_sched_run(s)))
 		kp_die_errno(err, "cannot run the coroutines");
+	if (coro_stack_resident() > resident)
+		resident = coro_stack_resident();
 	if (getrusage(RUSAGE_SELF, &ru1))
 		kp_die_errno(errno, "getrusage");
 	for (i = 0; i < n; i++)
@@ -342,6 +360,7 @@ int main(int argc, char **argv)
 	r.sys_ns = tv_ns(&ru1.ru_stime) - tv_ns(&ru0.ru_stime);
 	r.counter = shared.counter;
 	collect(&r, w, n, (u32)workers);
+	stacks_json(&r, (size_t)stack_size, resident);
 
 	kp_result_print(&r, o.json, stdout);
 	kp_result_verify(&r);

@@ -7,13 +7,17 @@
  * Stores the callee-saved registers on the current stack, the stack
  * pointer in *save_sp, loads to_sp, restores the registers saved there
  * and returns val (x0) to the link register saved there.  Layout
- * (160 bytes, sp 16-byte aligned):
+ * (176 bytes, sp 16-byte aligned):
  *
  *   sp+0x00 d8  d9     sp+0x40 x19 x20    sp+0x80 x27 x28
  *   sp+0x10 d10 d11    sp+0x50 x21 x22    sp+0x90 x29 (fp) x30 (lr)
- *   sp+0x20 d12 d13    sp+0x60 x23 x24
+ *   sp+0x20 d12 d13    sp+0x60 x23 x24    sp+0xa0 FPCR, pad
  *   sp+0x30 d14 d15    sp+0x70 x25 x26
  *
+ * FPCR (rounding mode, flush-to-zero) is callee-saved state in AAPCS64
+ * ("preserved across calls" unless a routine is documented to change
+ * it), so each context keeps its own, as the x87 control word and MXCSR
+ * on x86-64.
  * A new context (coro_ctx_init in src/context.c) has x19 = entry,
  * x20 = arg, x29 = 0 and x30 = coro_ctx_start, which calls
  * entry(val, arg); entry never returns.
@@ -25,7 +29,7 @@
 	.p2align 4
 coro_ctx_switch:
 	.cfi_startproc
-	sub	sp, sp, #0xa0
+	sub	sp, sp, #0xb0
 	stp	d8, d9, [sp, #0x00]
 	stp	d10, d11, [sp, #0x10]
 	stp	d12, d13, [sp, #0x20]
@@ -36,6 +40,8 @@ coro_ctx_switch:
 	stp	x25, x26, [sp, #0x70]
 	stp	x27, x28, [sp, #0x80]
 	stp	x29, x30, [sp, #0x90]
+	mrs	x10, fpcr
+	str	x10, [sp, #0xa0]
 	mov	x9, sp
 	str	x9, [x0]
 
@@ -50,7 +56,9 @@ coro_ctx_switch:
 	ldp	x25, x26, [sp, #0x70]
 	ldp	x27, x28, [sp, #0x80]
 	ldp	x29, x30, [sp, #0x90]
-	add	sp, sp, #0xa0
+	ldr	x10, [sp, #0xa0]
+	msr	fpcr, x10
+	add	sp, sp, #0xb0
 	mov	x0, x2
 	ret
 	.cfi_endproc

@@ -4,6 +4,9 @@
  * lines for run.sh to tabulate (best of 5 rounds where it is a loop):
  *
  *   coro_switch_ns      the bare switch (arch/), two contexts round robin
+ *   boost_fcontext_switch_ns  Boost.Context's jump_fcontext on the same
+ *                       loop, rounds interleaved with coro's (when built
+ *                       with HAVE_BOOST_CONTEXT and -lboost_context)
  *   coro_yield_ns       coro_yield() between two coroutines, one worker
  *   ucontext_switch_ns  glibc swapcontext() on the same loop
  *   coro_create_join_ns coro_create + coro_join from a coroutine
@@ -13,6 +16,7 @@
  *   coro_yields_per_cpu_s_1w, _2w  the same per second of CPU time
  */
 #define _GNU_SOURCE
+#include <fenv.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +38,22 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-/* ---- the bare switch ---- */
+/*
+ * ---- the bare switch, and Boost.Context's beside it ----
+ * One loop shape for both: two contexts on 64 KiB static stacks hand
+ * control back and forth.  Rounds of the two alternate in one process,
+ * so that both see the same moments of a shared machine and the same
+ * main-stack placement; each keeps its best round.
+ */
 static struct coro_ctx main_ctx, partner_ctx;
+
+/* MXCSR's sticky inexact flag (and the x87 one) raised or cleared. */
+static void set_inexact(int on)
+{
+	feclearexcept(FE_ALL_EXCEPT);
+	if (on)
+		feraiseexcept(FE_INEXACT);
+}
 
 static void partner(void *val, void *arg)
 {
@@ -44,21 +62,84 @@ static void partner(void *val, void *arg)
 		val = coro_ctx_swap(&partner_ctx, &main_ctx, val);
 }
 
-static double bench_switch(long n)
+static double round_switch(long n)
 {
-	static char stack[64 * 1024] __attribute__((aligned(16)));
-	double best = 1e30, t0, ns;
+	double t0 = now_ns();
+
+	for (long i = 0; i < n; i++)
+		coro_ctx_swap(&main_ctx, &partner_ctx, NULL);
+	return (now_ns() - t0) / (2.0 * n);
+}
+
+#ifdef HAVE_BOOST_CONTEXT
+/* libboost_context's C entry points (boost/context/detail/fcontext.hpp). */
+typedef void *fcontext_t;
+typedef struct { fcontext_t fctx; void *data; } transfer_t;
+transfer_t jump_fcontext(fcontext_t const to, void *vp);
+fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
+
+static fcontext_t boost_ctx;
+
+static void boost_partner(transfer_t t)
+{
+	for (;;)
+		t = jump_fcontext(t.fctx, NULL);
+}
+
+static double round_boost(long n)
+{
+	double t0 = now_ns();
+
+	for (long i = 0; i < n; i++)
+		boost_ctx = jump_fcontext(boost_ctx, NULL).fctx;
+	return (now_ns() - t0) / (2.0 * n);
+}
+#endif
+
+/*
+ * Best ns per switch of coro's and, if built with it, Boost's.  inexact:
+ * run each round with MXCSR's inexact flag raised in the main context
+ * (as after any rounding arithmetic) while the partner was made with it
+ * clear; otherwise clear it before each round.
+ */
+static void bench_switch(long n, int inexact, double *coro, double *boost)
+{
+	static char stack[64 * 1024] __attribute__((aligned(64)));
+	static char bstack[64 * 1024] __attribute__((aligned(64)));
+	double ns;
 	int r;
 
 	coro_ctx_init(&partner_ctx, stack, stack + sizeof(stack), partner, NULL);
+	*coro = *boost = 1e30;
+	(void)bstack;
+#ifdef HAVE_BOOST_CONTEXT
+	boost_ctx = make_fcontext(bstack + sizeof(bstack), sizeof(bstack),
+				  boost_partner);
+#endif
 	for (r = 0; r < ROUNDS; r++) {
-		t0 = now_ns();
-		for (long i = 0; i < n; i++)
-			coro_ctx_swap(&main_ctx, &partner_ctx, NULL);
-		ns = (now_ns() - t0) / (2.0 * n);
-		best = ns < best ? ns : best;
+		set_inexact(inexact);
+		ns = round_switch(n);
+		*coro = ns < *coro ? ns : *coro;
+#ifdef HAVE_BOOST_CONTEXT
+		set_inexact(inexact);
+		ns = round_boost(n);
+		*boost = ns < *boost ? ns : *boost;
+#endif
 	}
-	return best;
+}
+
+static void print_switch(long n)
+{
+	double coro, boost;
+
+	bench_switch(n, 0, &coro, &boost);
+	printf("coro_switch_ns %.2f\n", coro);
+	if (boost < 1e30)
+		printf("boost_fcontext_switch_ns %.2f\n", boost);
+	bench_switch(n / 4, 1, &coro, &boost);
+	printf("coro_switch_inexact_ns %.2f\n", coro);
+	if (boost < 1e30)
+		printf("boost_fcontext_switch_inexact_ns %.2f\n", boost);
 }
 
 /* ---- swapcontext ---- */
@@ -283,13 +364,13 @@ int main(int argc, char **argv)
 	long n = argc > 1 ? atol(argv[1]) : 10000000;
 	double cpu;
 
-	/* "bench_coro N switch": only the bare switch, for interleaving. */
+	/* "bench_coro N switch": only the bare switches, for repeating. */
 	if (argc > 2 && !strcmp(argv[2], "switch")) {
-		printf("coro_switch_ns %.2f\n", bench_switch(n));
+		print_switch(n);
 		return 0;
 	}
 
-	printf("coro_switch_ns %.2f\n", bench_switch(n));
+	print_switch(n);
 	printf("coro_yield_ns %.2f\n", bench_yield(n / 2));
 	printf("ucontext_switch_ns %.2f\n", bench_ucontext(n / 10));
 	printf("coro_create_join_ns %.1f\n", bench_create_join(n / 10));

@@ -12,13 +12,15 @@
  * coro_call_blocking() hands its worker to a spare OS thread first, so
  * its siblings keep running (scheduler activations, in user space).
  *
- * Stacks.  mmap'd and lazily committed, with a PROT_NONE guard page below
- * each one; a coroutine that runs into it is reported by id and entry
- * function on stderr and the process aborts.  When the kernel refuses
- * more guard pages (vm.max_map_count), new stacks get a canary word
+ * Stacks.  mmap'd and lazily committed, with a guard below each one
+ * (MADV_GUARD_INSTALL, else PROT_NONE) and control blocks kept apart from
+ * stacks; a coroutine that runs into its guard is reported by id and
+ * entry function on stderr and the process aborts.  When the kernel
+ * refuses more guards (vm.max_map_count), new stacks get a canary gap
  * checked at every switch instead (said once on stderr).  Exited
  * coroutines keep their stack and control block for the next
- * coro_create() ("death row"), so create+join is a few hundred ns.
+ * coro_create() ("death row"), up to a cap past which stacks go back to
+ * the OS.
  *
  * Errors: functions returning int return 0 or an errno value; those
  * returning pointers return NULL and set errno.
@@ -200,19 +202,33 @@ int coro_barrier_wait(coro_barrier_t *b);
 /* ---- Stacks ----------------------------------------------------------- */
 
 /*
- * At most n stacks get a guard page (the rest a canary).  The default is
- * what vm.max_map_count leaves room for; the environment variable
- * CORO_MAX_GUARDS overrides it.  Takes effect for stacks made later.
+ * At most n stacks at a time hold a guard (the rest a canary gap).  The
+ * default is no limit with MADV_GUARD_INSTALL, else what vm.max_map_count
+ * leaves room for; the environment variable CORO_MAX_GUARDS overrides it, and
+ * CORO_GUARD=madvise|mprotect|canary picks the kind.  Takes effect for
+ * stacks made later.
  */
 void coro_set_max_guards(long n);
 
+/* How stacks made now are guarded: "madvise", "mprotect" or "canary". */
+const char *coro_stack_mode(void);
+
+/*
+ * Free stacks of one size kept for reuse: past n, a slab whose stacks
+ * are all free goes back to the OS (default 4096).
+ */
+void coro_set_pool_cap(size_t n);
+
 /*
  * Where c's stack is: usable bytes [*lo, *lo + *size), and whether a
- * guard page (1) or a canary word at *lo (0) protects its end.
+ * guard (1) or a canary gap (0) lies below *lo.
  */
 void coro_stack_info(const coro_t *c, void **lo, size_t *size, int *guarded);
 
-/* Stacks made so far with a guard page, and with a canary word. */
+/* Bytes of stacks, gaps and control blocks resident now (mincore). */
+size_t coro_stack_resident(void);
+
+/* Stacks made so far with a guard, and with a canary gap. */
 void coro_stack_counts(uint64_t *guarded, uint64_t *canary);
 
 #ifdef __cplusplus

@@ -23,16 +23,20 @@
 __attribute__((visibility("hidden"))) void coro_ctx_start(void);
 
 #if defined(__x86_64__)
-/* x86-64: MXCSR and x87 control word at power-on values, then r15..rbp,
- * then the "return address" coro_ctx_start (arch/switch_x86_64.S). */
+/* x86-64: the creator's MXCSR and x87 control word (rounding, exception
+ * masks; as Boost's make_fcontext and libaco), then r15..rbp, then the
+ * "return address" coro_ctx_start (arch/switch_x86_64.S). */
 void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 		   coro_ctx_entry_fn entry, void *arg)
 {
 	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
 	uint64_t *f = (uint64_t *)(top - 64);
-	uint32_t mxcsr = 0x1f80;
-	uint16_t fpucw = 0x037f;
+	uint32_t mxcsr;
+	uint16_t fpucw;
 
+	__asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+	__asm__ volatile("fnstcw %0" : "=m"(fpucw));
+	mxcsr &= ~0x3fu;	/* not the creator's sticky exception flags */
 	unpoison(lo, hi);
 	memset(f, 0, 64);
 	memcpy(&f[0], &mxcsr, 4);
@@ -44,15 +48,18 @@ void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 }
 #elif defined(__aarch64__)
 /* AArch64: d8-d15 zero, x19 = entry, x20 = arg, x29 = 0, x30 =
- * coro_ctx_start (arch/switch_aarch64.S). */
+ * coro_ctx_start, the creator's FPCR (arch/switch_aarch64.S). */
 void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 		   coro_ctx_entry_fn entry, void *arg)
 {
 	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
-	uint64_t *f = (uint64_t *)(top - 0xa0);
+	uint64_t *f = (uint64_t *)(top - 0xb0);
+	uint64_t fpcr;
 
+	__asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
 	unpoison(lo, hi);
-	memset(f, 0, 0xa0);
+	memset(f, 0, 0xb0);
+	f[20] = fpcr;
 	f[8] = (uint64_t)(uintptr_t)entry;	/* x19 */
 	f[9] = (uint64_t)(uintptr_t)arg;	/* x20 */
 	f[19] = (uint64_t)(uintptr_t)coro_ctx_start;	/* x30 */

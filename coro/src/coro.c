@@ -53,6 +53,7 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->next = NULL;
 	c->sched = s;
 	c->fn = fn;
+	c->entry_name = overflow_entry_name(fn);
 	c->arg = arg;
 	c->ret = NULL;
 	c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
@@ -64,8 +65,8 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->joined = false;
 	c->joiner = NULL;
 	tool_ctx_create(&c->tool, c->stack_lo,
-			(size_t)((char *)c - c->stack_lo));
-	coro_ctx_init(&c->ctx, c->stack_lo, c, coro_main, c);
+			(size_t)(c->stack_hi - c->stack_lo));
+	coro_ctx_init(&c->ctx, c->stack_lo, c->stack_hi, coro_main, c);
 	__atomic_add_fetch(&s->live, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&s->created, 1, __ATOMIC_RELAXED);
 	if (reused)

@@ -32,9 +32,9 @@ enum coro_state {
 };
 
 /*
- * A coroutine's control block.  It lives at the top of its own stack
- * mapping, so an idle coroutine costs one resident page, and it goes back
- * to the stack pool with it.
+ * A coroutine's control block.  It lives in its slab's array of control
+ * blocks, above the slab's last stack and never below one (stack.c), and
+ * goes back to the stack pool with its stack.
  */
 struct coro {
 	struct coro_ctx ctx;
@@ -54,11 +54,13 @@ struct coro {
 	struct coro *joiner;
 	uint64_t wake_ns;		/* timer heap */
 	size_t heap_idx;
-	/* The stack: [stack_lo, (char *)this) usable, guard below stack_lo. */
-	char *stack_lo;
+	const char *entry_name;		/* fn's symbol or NULL, for reports */
+	/* The stack: [stack_lo, stack_hi) usable, its gap below stack_lo. */
+	char *stack_lo, *stack_hi;
 	size_t stack_size;		/* the usable size asked for */
-	char *guard;			/* guard page, or NULL: canary */
-	uint64_t *canary;		/* canary word, or NULL: guard */
+	struct slab *slab;
+	char *guard;			/* guard gap, or NULL: canary */
+	uint64_t *canary;		/* canary gap, or NULL: guard */
 	unsigned int vg_id;
 	struct tool_ctx tool;
 };
@@ -162,6 +164,7 @@ HIDDEN uint64_t clock_now_ns(void);
 /* ---- stack.c ---- */
 HIDDEN struct coro *stack_get(size_t stack_size, bool *reused);
 HIDDEN void stack_put(struct coro *c);
+HIDDEN bool stack_canary_intact(const struct coro *c);
 
 /* ---- overflow.c ---- */
 HIDDEN void overflow_init(void);
@@ -169,9 +172,12 @@ HIDDEN int overflow_altstack_on(struct lwp *l);
 HIDDEN void overflow_altstack_off(struct lwp *l);
 HIDDEN __attribute__((noreturn)) void overflow_canary_report(struct coro *c);
 
+HIDDEN const char *overflow_entry_name(void *(*fn)(void *));
+
+/* Stacks without a guard: the whole canary gap, at every switch out. */
 static inline void canary_check(struct coro *c)
 {
-	if (c->canary && __builtin_expect(*c->canary != CORO_CANARY, 0))
+	if (__builtin_expect(c->canary != NULL, 0) && !stack_canary_intact(c))
 		overflow_canary_report(c);
 }
 

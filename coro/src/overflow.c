@@ -6,13 +6,14 @@
  * the coroutine running on this thread; if so it names the coroutine on
  * stderr and aborts.  Any other fault goes to the handler that was there
  * before, or takes the default action.  A canary found overwritten at a
- * switch is reported the same way.
+ * switch is reported the same way.  The report is async-signal-safe: the
+ * entry symbol was looked up at coro_create() and the line is formatted
+ * by hand and written with write(2).
  */
 #include "internal.h"
 
 #include <dlfcn.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,26 +22,93 @@
 static struct sigaction old_segv;
 static pthread_once_t segv_once = PTHREAD_ONCE_INIT;
 
-/* One line naming c, written without stdio buffers. */
+/*
+ * Entry symbols, looked up (dladdr) when a coroutine is created, never in
+ * the signal handler: a small cache from function to name, the last hit
+ * per thread first.
+ */
+#define NAMES 64
+static struct { void *(*fn)(void *); const char *name; } names[NAMES];
+static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread void *(*last_fn)(void *);
+static __thread const char *last_name;
+
+const char *overflow_entry_name(void *(*fn)(void *))
+{
+	unsigned int h = (unsigned int)(((uintptr_t)fn >> 4) % NAMES);
+	const char *name = NULL;
+	Dl_info di;
+
+	if (fn == last_fn)
+		return last_name;
+	pthread_mutex_lock(&names_lock);
+	if (names[h].fn == fn) {
+		name = names[h].name;
+	} else {
+		if (dladdr((void *)(uintptr_t)fn, &di) && di.dli_sname)
+			name = di.dli_sname;
+		names[h].fn = fn;
+		names[h].name = name;
+	}
+	pthread_mutex_unlock(&names_lock);
+	last_fn = fn;
+	last_name = name;
+	return name;
+}
+
+/* Async-signal-safe formatting: append s, a decimal, a hex number. */
+struct line {
+	char buf[512];
+	size_t n;
+};
+
+static void put_s(struct line *b, const char *s)
+{
+	while (s && *s && b->n < sizeof(b->buf))
+		b->buf[b->n++] = *s++;
+}
+
+static void put_u(struct line *b, uint64_t v, unsigned int base)
+{
+	char d[24];
+	int i = 0;
+
+	if (base == 16)
+		put_s(b, "0x");
+	do {
+		d[i++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (i > 0 && b->n < sizeof(b->buf))
+		b->buf[b->n++] = d[--i];
+}
+
+/* One line naming c, written with write(2) alone. */
 static void report(struct coro *c, const char *what, const void *addr)
 {
-	char buf[512];
-	const char *sym = NULL;
-	Dl_info di;
-	int n;
+	struct line b = { .n = 0 };
 
-	if (dladdr((void *)(uintptr_t)c->fn, &di) && di.dli_sname)
-		sym = di.dli_sname;
-	n = snprintf(buf, sizeof(buf),
-		     "coro: stack overflow in coroutine %llu (entry %p%s%s%s): "
-		     "%s at %p; stack %p-%p, %zu bytes\n",
-		     (unsigned long long)c->id, (void *)(uintptr_t)c->fn,
-		     sym ? " <" : "", sym ? sym : "", sym ? ">" : "",
-		     what, addr, (void *)c->stack_lo, (void *)c,
-		     c->stack_size);
-	if (n > 0)
-		(void)!write(STDERR_FILENO, buf,
-			     (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	put_s(&b, "coro: stack overflow in coroutine ");
+	put_u(&b, c->id, 10);
+	put_s(&b, " (entry ");
+	put_u(&b, (uintptr_t)c->fn, 16);
+	if (c->entry_name) {
+		put_s(&b, " <");
+		put_s(&b, c->entry_name);
+		put_s(&b, ">");
+	}
+	put_s(&b, "): ");
+	put_s(&b, what);
+	put_s(&b, " at ");
+	put_u(&b, (uintptr_t)addr, 16);
+	put_s(&b, "; stack ");
+	put_u(&b, (uintptr_t)c->stack_lo, 16);
+	put_s(&b, "-");
+	put_u(&b, (uintptr_t)c->stack_hi, 16);
+	put_s(&b, ", ");
+	put_u(&b, c->stack_size, 10);
+	put_s(&b, " bytes\n");
+	(void)!write(STDERR_FILENO, b.buf, b.n);
 }
 
 void overflow_canary_report(struct coro *c)
@@ -59,7 +127,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		report(c, "guard page hit", a);
 		abort();
 	}
-	if (c && c->canary && *c->canary != CORO_CANARY) {
+	if (c && c->canary && !stack_canary_intact(c)) {
 		report(c, "canary overwritten (stack without guard page)", a);
 		abort();
 	}

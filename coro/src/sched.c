@@ -328,7 +328,6 @@ static void yield_queued(struct lwp *l, struct coro *c)
 	struct vproc *vp = l->vp;
 	struct coro *next;
 
-	canary_check(c);
 	spin_lock(&vp->lock);
 	next = vp->head;
 	if (!next) {
@@ -369,6 +368,7 @@ void coro_yield(void)
 	}
 	if (!l->vp)
 		return;
+	canary_check(l->current);	/* even with nothing to switch to */
 	if (!(++l->ticks & 63) &&
 	    __atomic_load_n(&l->sched->next_wake, __ATOMIC_RELAXED) !=
 	    UINT64_MAX)

@@ -62,9 +62,10 @@ int main(int argc, char **argv)
 	coro_stack_counts(&guarded, &canary);
 	printf("ok %ld live coroutines with %zu-byte stacks in %.2f s; "
 	       "%.0f bytes resident each after creation; "
-	       "%llu guard pages, %llu canaries\n", n, stack,
+	       "%llu guard pages, %llu canaries (guards by %s)\n", n, stack,
 	       (now_ns() - t0) / 1e9, (double)(rss1 - rss0) / (double)n,
-	       (unsigned long long)guarded, (unsigned long long)canary);
+	       (unsigned long long)guarded, (unsigned long long)canary,
+	       coro_stack_mode());
 	coro_sched_destroy(s);
 	return 0;
 }

@@ -46,8 +46,14 @@ q() {
 	q "$A64/t_sync" 2
 }
 
-@test "AArch64: a guard page overflow is named and aborts" {
+@test "AArch64: a guard page overflow is named and aborts, neighbours untouched" {
 	run --separate-stderr qemu-aarch64 -L /usr/aarch64-linux-gnu "$A64/t_overflow" guard
 	[ "$status" -eq 134 ]
 	[[ "$stderr" == *"<overflow_entry>): guard page hit"* ]]
+	assert_line "neighbours untouched at the report"
+}
+
+@test "AArch64: a new coroutine starts in its creator's rounding mode (FPCR), kept across switches" {
+	q "$A64/t_fpstate" 1
+	q "$A64/t_fpstate" 2
 }

@@ -98,13 +98,28 @@ setup_file() {
 		and ([.threads[].pid] | unique | length) >= 1' <<<"$json" >/dev/null
 }
 
+@test "the stacks object says how each run's stacks were guarded and what they cost" {
+	coro_json "$CORO_BENCH" --thread-count 300 --work-target 100 --stack-size 16384
+	jq -e '.stacks.size == 16384 and (.stacks.guard == "madvise" or .stacks.guard == "mprotect")
+		and .stacks.guarded >= 300 and .stacks.unguarded == 0
+		and .stacks.resident_bytes >= 300 * 4096' <<<"$json" >/dev/null
+	CORO_GUARD=canary coro_json "$CORO_BENCH" --thread-count 300 --work-target 100
+	jq -e '.stacks.guard == "canary" and .stacks.guarded == 0
+		and .stacks.unguarded >= 300' <<<"$json" >/dev/null
+	CORO_MAX_GUARDS=100 coro_json "$CORO_BENCH" --thread-count 300 --work-target 100
+	jq -e '.stacks.guard == "canary" and .stacks.guarded == 100
+		and .stacks.unguarded >= 200' <<<"$json" >/dev/null
+}
+
 @test "the JSON has exactly the keys of SPEC.md section 5" {
 	coro_json "$CORO_BENCH" --thread-count 2 --work-mode yield --work-target 10000
 	jq -e '
 		(keys_unsorted == ["model", "config", "total_ops", "counter",
 			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
 			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist",
-			"kernel", "system", "cmdline", "start_time", "version"])
+			"stacks", "kernel", "system", "cmdline", "start_time", "version"])
+		and (.stacks | keys_unsorted == ["size", "guard", "guarded",
+			"unguarded", "resident_bytes"])
 		and (.config | keys_unsorted == ["thread_count", "work_mode",
 			"sync_mode", "work_target", "yield_interval", "sleep_us",
 			"bind_cpu_count", "workers"])

@@ -38,9 +38,11 @@ setup_file() {
 	run --separate-stderr "$ASAN/coro/tests/t_overflow" guard
 	[ "$status" -eq 134 ]
 	[[ "$stderr" == *"<overflow_entry>): guard page hit"* ]]
-	CORO_MAX_GUARDS=0 run --separate-stderr "$ASAN/coro/tests/t_overflow" canary
+	assert_line "neighbours untouched at the report"
+	CORO_GUARD=canary run --separate-stderr "$ASAN/coro/tests/t_overflow" canary 2
 	[ "$status" -eq 134 ]
 	[[ "$stderr" == *"<overflow_entry>): canary overwritten"* ]]
+	assert_line "neighbours untouched at the report"
 }
 
 @test "ASan+UBSan: coro_bench counts exactly in every mode on 1 and 2 workers" {

@@ -138,6 +138,7 @@ struct kp_result {
 	u64 waits;		/* total waits */
 	struct kp_hist hist;	/* every worker's histogram merged */
 	struct kp_thread_result *threads;	/* cfg.thread_count rows */
+	char model_json[256];	/* the model's own JSON members, or "" */
 };
 
 /*

@@ -103,6 +103,8 @@ void kp_result_print_json(const struct kp_result *r, FILE *f)
 		"\"max_ns\": %llu, \"mean_ns\": %llu},\n",
 		U(r->hist.samples), U(r->hist.min_ns), U(r->hist.max_ns),
 		U(kp_hist_mean(&r->hist)));
+	if (r->model_json[0])
+		fprintf(f, " %s,\n", r->model_json);
 	fputs(" \"kernel\": ", f);
 	kp_json_string(f, kp_kernel_release());
 	fputs(",\n", f);
