@@ -103,6 +103,22 @@ need_coro() {
 	usage_error sweep yield_interval --values 10,0 --models pthread
 }
 
+@test "a sweep value a binary would reject is refused with exit 2 before any run" {
+	need_coro
+	local min
+	min="$("$REPO/coro/coro_bench" --limits | jq '.stack_size[0]')"
+	usage_error sweep stack_size --values 65536,$((min - 1)) --out "$TMP/st"
+	[[ $stderr == *--stack-size* ]]
+	[ ! -e "$TMP/st" ]
+	# and a value only the module's range would refuse is not refused for coro
+	local max
+	max="$("$REPO/coro/coro_bench" --limits | jq '.thread_count[1]')"
+	usage_error run coro --thread-count $((max + 1))
+	run --separate-stderr "$KPERF" run coro --thread-count 1026 --work-target 1 --json
+	assert_success
+	assert_equal "$(jq .total_ops <<<"$output")" 1026
+}
+
 @test "an odd thread count in pingpong is bad usage" {
 	usage_error run pthread --work-mode pingpong --thread-count 3
 	[[ $stderr == *pingpong* ]]

@@ -37,7 +37,7 @@ def workload_value(name):
     def convert(text):
         v = parse_value(name, text)
         if name not in ("thread_count", "workers", "stack_size"):
-            check_value(name, v)
+            check_value(name, v, runner.defs_limits())
         return v
     convert.__name__ = name
     return convert
@@ -429,7 +429,8 @@ def prepare(args):
                 pv = parse_value(args.param, v)
             except UsageError as e:
                 raise UsageError("--values: %s" % e)
-            check_value(args.param, pv)
+            if args.param not in ("thread_count", "workers", "stack_size"):
+                check_value(args.param, pv, runner.defs_limits())
             args.values_parsed.append(pv)
         if args.models is None:
             args.models = "coro" if args.param in ("workers", "stack_size") \
@@ -444,8 +445,11 @@ def prepare(args):
         args.work_target_n = args.work_target
     if args.command != "report":
         args.cfg = config_from(args)
-        if args.command != "sweep":
-            check_config(args.cfg)
+        if args.command == "run":
+            check_config(args.cfg, runner.limits(args.model))
+        elif args.command == "compare":
+            for m in MODELS:
+                check_config(args.cfg, runner.limits(m))
         else:
             sweep.sweep_points(args)
 

@@ -11,7 +11,7 @@ import json
 import os
 import sys
 
-from . import env, plot, stats, table
+from . import env, plot, runner, stats, table
 from .measure import CSV_FIELDS, Progress, csv_row, measure, with_module
 from .models import PARAM_LABELS, check_config
 
@@ -102,11 +102,13 @@ def sweep_plot(png, param, values, models, by_point, title):
 
 
 def sweep_points(args):
-    """Configurations of a sweep, checked before anything runs."""
+    """Configurations of a sweep, each checked against the limits of
+    every model it runs on before anything runs."""
     pts = []
     for v in args.values_parsed:
         cfg = args.cfg.with_param(args.param, v)
-        check_config(cfg)
+        for m in args.models:
+            check_config(cfg, runner.limits(m))
         pts.append((v, cfg))
     return pts
 

@@ -149,9 +149,35 @@ static void usage(const struct kp_cli *cli, u32 max_threads)
 	}
 	printf("\nOutput:\n"
 	       "  --json               print one JSON object (SPEC.md section 5)\n"
+	       "  --limits             print the range of every number option as JSON\n"
 	       "  -h, --help           print this help and exit\n"
 	       "\nExit status: 0 done, 1 runtime failure or count mismatch, 2 bad usage.\n"
 	       "SIGINT stops the run early; it is then reported without the count check.\n");
+}
+
+/*
+ * --limits: every numeric option's range as one JSON object, keys spelled
+ * as the sysfs files ("thread_count": [1, 1024]).  kperf asks the binary
+ * instead of restating the ranges, so it refuses a value before any run.
+ */
+static void print_limits(const struct kp_cli *cli, u32 max_threads)
+{
+	const struct kp_cli_opt *x;
+	const char *c;
+
+	printf("{\"thread_count\": [1, %u], \"work_target\": [1, %llu], "
+	       "\"yield_interval\": [1, %llu], \"sleep_us\": [0, %llu], "
+	       "\"bind_cpu_count\": [0, %u]",
+	       max_threads, KP_WORK_TARGET_MAX, KP_YIELD_INTERVAL_MAX,
+	       KP_SLEEP_US_MAX, kp_online_cpu_count());
+	for (x = cli->extra; x && x->name; x++) {
+		printf(", \"");
+		for (c = x->name; *c; c++)
+			putchar(*c == '-' ? '_' : *c);
+		printf("\": [%llu, %llu]", (unsigned long long)x->min,
+		       (unsigned long long)x->max);
+	}
+	printf("}\n");
 }
 
 /*
@@ -206,6 +232,10 @@ void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 		option[len] = '\0';
 		val = eq ? eq + 1 : NULL;
 
+		if (!strcmp(option, "--limits")) {
+			print_limits(cli, max_threads);
+			exit(0);
+		}
 		if (!strcmp(option, "--json")) {
 			if (val)
 				kp_usage_error(option, "takes no value");
