@@ -239,6 +239,7 @@ int main(int argc, char **argv)
 		.extra = extra,
 	};
 	struct coro_sched_attr attr;
+	int cpus[CPU_SETSIZE];
 	struct kp_opts o;
 	struct kp_result r;
 	struct kp_worker *w;
@@ -261,9 +262,13 @@ int main(int argc, char **argv)
 	memset(w, 0, (size_t)n * sizeof(*w));
 	kp_result_init(&r, "coro", &o.cfg, (u32)workers);
 
+	/* Worker j runs where kp_worker_cpu() says, as in pthread_bench. */
+	for (i = 0; i < o.cfg.bind_cpu_count && i < CPU_SETSIZE; i++)
+		cpus[i] = kp_worker_cpu(&o.cfg, i);
 	memset(&attr, 0, sizeof(attr));
 	attr.workers = (unsigned int)workers;
-	attr.bind_cpu_count = o.cfg.bind_cpu_count;
+	attr.ncpus = o.cfg.bind_cpu_count;
+	attr.cpus = cpus;
 	attr.stack_size = (size_t)stack_size;
 	s = coro_sched_create(&attr);
 	if (!s)

@@ -122,7 +122,6 @@ struct lwp {
 
 struct coro_sched {
 	unsigned int nvp;
-	unsigned int bind_cpu_count;
 	size_t stack_size;
 	struct vproc *vps;
 	long live;			/* coroutines created, not yet ended */

@@ -565,24 +565,6 @@ struct lwp *lwp_hand_off(struct lwp *l)
 
 /* ---- The scheduler object --------------------------------------------- */
 
-/* The i-th CPU this process may run on, i counted modulo their number. */
-static int nth_cpu(unsigned int i)
-{
-	cpu_set_t set;
-	int cpu, n;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -1;
-	n = CPU_COUNT(&set);
-	if (n <= 0)
-		return -1;
-	i %= (unsigned int)n;
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &set) && i-- == 0)
-			return cpu;
-	return -1;
-}
-
 coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 {
 	struct coro_sched *s;
@@ -603,7 +585,6 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	}
 	memset(s->vps, 0, n * sizeof(*s->vps));
 	s->nvp = n;
-	s->bind_cpu_count = attr ? attr->bind_cpu_count : 0;
 	s->stack_size = attr && attr->stack_size ? attr->stack_size
 						 : CORO_STACK_DEFAULT;
 	if (s->stack_size < CORO_STACK_MIN)
@@ -611,8 +592,8 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	for (i = 0; i < n; i++) {
 		s->vps[i].id = i;
 		s->vps[i].sched = s;
-		s->vps[i].cpu = s->bind_cpu_count ?
-			nth_cpu(i % s->bind_cpu_count) : -1;
+		s->vps[i].cpu = attr && attr->ncpus ?
+			attr->cpus[i % attr->ncpus] : -1;
 	}
 	s->next_wake = UINT64_MAX;
 	pthread_mutex_init(&s->idle_mtx, NULL);

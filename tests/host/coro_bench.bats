@@ -103,6 +103,26 @@ setup_file() {
 		'all(.threads[]; .cpu == $c and .last_cpu == $c)' <<<"$json" >/dev/null
 }
 
+@test "under taskset, bind-cpu-count binds to the online CPUs and reports the CPU it runs on" {
+	local -a cpus=($ONLINE_CPUS)
+	local last="${cpus[${#cpus[@]} - 1]}" i
+
+	[ ${#cpus[@]} -ge 2 ] || skip "needs two online CPUs"
+	command -v taskset >/dev/null || skip "no taskset"
+	# The mask excludes the first online CPU, which SPEC section 3 binds to.
+	json="$(taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 1 --json \
+		--thread-count 2 --work-target 20000 --work-mode yield)"
+	jq -e --argjson c "${cpus[0]}" \
+		'all(.threads[]; .cpu == $c and .last_cpu == $c)' <<<"$json" >/dev/null
+	json="$(taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 2 --workers 2 \
+		--json --thread-count 8 --work-target 20000 --work-mode yield)"
+	jq -e 'all(.threads[]; .cpu == .last_cpu)' <<<"$json" >/dev/null
+	for i in 0 1; do
+		jq -e --argjson c "${cpus[$i]}" --argjson w "$i" \
+			'[.threads[] | select(.cpu == $c)] | length > 0' <<<"$json" >/dev/null
+	done
+}
+
 @test "--help names --workers and --stack-size besides the common options" {
 	run --separate-stderr "$CORO_BENCH" --help
 	assert_success
