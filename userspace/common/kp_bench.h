@@ -103,6 +103,8 @@ void kp_die_errno(int err, const char *fmt, ...);
 
 /* The program name given to kp_parse_args() ("kp" before that). */
 const char *kp_prog(void);
+/* Set the name kp_prog() returns (kp_parse_args() does). */
+void kp_set_prog(const char *name);
 
 /* Names of the modes as spelled in flags, sysfs and JSON. */
 const char *kp_work_mode_name(u32 mode);
@@ -205,6 +207,5 @@ const char *kp_kernel_release(void);
  */
 void kp_install_stop_handler(void);
 bool kp_stop_requested(void);
-void kp_request_stop(void);
 
 #endif /* KP_BENCH_H */

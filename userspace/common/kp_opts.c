@@ -6,21 +6,14 @@
  * every model accepts.
  */
 #include <errno.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kp_bench.h"
 
-static const char *prog_name = "kp";
-
 static const char *const work_mode_names[] = KP_WORK_MODE_NAMES;
 static const char *const sync_mode_names[] = KP_SYNC_MODE_NAMES;
-
-const char *kp_prog(void)
-{
-	return prog_name;
-}
 
 const char *kp_work_mode_name(u32 mode)
 {
@@ -30,46 +23,6 @@ const char *kp_work_mode_name(u32 mode)
 const char *kp_sync_mode_name(u32 mode)
 {
 	return mode < KP_SYNC_NR ? sync_mode_names[mode] : "?";
-}
-
-void kp_usage_error(const char *option, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog_name);
-	if (option)
-		fprintf(stderr, "%s: ", option);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	exit(2);
-}
-
-void kp_die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-void kp_die_errno(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(err));
-	exit(1);
 }
 
 /* The numeric options every model has, in --help order. */
@@ -208,7 +161,7 @@ void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 	char option[128];
 	int i, n;
 
-	prog_name = cli->prog;
+	kp_set_prog(cli->prog);
 	o->cfg = def;
 	o->json = false;
 	for (x = cli->extra; x && x->name; x++)
@@ -303,23 +256,3 @@ void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 			       "pingpong pairs workers and needs an even count, got %u",
 			       o->cfg.thread_count);
 }
-
-#if defined(__SANITIZE_THREAD__)
-/*
- * Sanitizer builds stop at the first report, so that a test sees a
- * non-zero status instead of a warning scrolled past.  (Defined here
- * because every binary links this object.)
- */
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
-{
-	return "halt_on_error=1:second_deadlock_stack=1";
-}
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "halt_on_error=1:detect_leaks=1";
-}
-#endif

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kthread_perf: clocks, CPUs, the kernel release and the stop flag, as the
- * user-space models need them.
+ * kthread_perf: what the user-space models ask of the operating system:
+ * clocks, the online CPUs (the one place "the i-th CPU" is computed in C:
+ * kp_worker_cpu()), the kernel release and the SIGINT stop flag.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -143,9 +144,4 @@ void kp_install_stop_handler(void)
 bool kp_stop_requested(void)
 {
 	return __atomic_load_n(&stop_flag, __ATOMIC_RELAXED);
-}
-
-void kp_request_stop(void)
-{
-	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
 }
