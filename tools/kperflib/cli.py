@@ -75,38 +75,29 @@ class Parser(argparse.ArgumentParser):
         raise UsageError("%s: %s (try --help)" % (self.prog, message))
 
 
-def add_workload(p, coro=True):
+# (parameter, metavar, help) of every workload option, in SPEC order.
+WORKLOAD_OPTIONS = (
+    ("thread_count", "N", "workers (coroutines for coro); default 4"),
+    ("work_mode", "M", "normal, yield, sleep or pingpong; default normal"),
+    ("sync_mode", "S", "atomic, spinlock, mutex or percpu; default atomic"),
+    ("work_target", "N", "operations per worker; default 1e6"),
+    ("yield_interval", "N", "operations between two waits; default 1000"),
+    ("sleep_us", "N", "sleep length in sleep mode, 0 = one tick; default 0"),
+    ("bind_cpu_count", "N", "bind worker i to online CPU i mod N; "
+                            "0 = unbound (default)"),
+)
+CORO_OPTIONS = (
+    ("workers", "M", "coro only: OS threads under the coroutines; "
+                     "1 = many-to-one (default), M > 1 many-to-many"),
+    ("stack_size", "BYTES", "coro only: coroutine stack size (64K, 1M ok)"),
+)
+
+
+def add_workload(p):
     g = p.add_argument_group("workload options (SPEC.md section 2)")
-    g.add_argument("--thread-count", metavar="N",
-                   type=workload_value("thread_count"),
-                   help="workers (coroutines for coro); default 4")
-    g.add_argument("--work-mode", metavar="M",
-                   type=workload_value("work_mode"),
-                   help="normal, yield, sleep or pingpong; default normal")
-    g.add_argument("--sync-mode", metavar="S",
-                   type=workload_value("sync_mode"),
-                   help="atomic, spinlock, mutex or percpu; default atomic")
-    g.add_argument("--work-target", metavar="N",
-                   type=workload_value("work_target"),
-                   help="operations per worker; default 1e6")
-    g.add_argument("--yield-interval", metavar="N",
-                   type=workload_value("yield_interval"),
-                   help="operations between two waits; default 1000")
-    g.add_argument("--sleep-us", metavar="N",
-                   type=workload_value("sleep_us"),
-                   help="sleep length in sleep mode, 0 = one tick; default 0")
-    g.add_argument("--bind-cpu-count", metavar="N",
-                   type=workload_value("bind_cpu_count"),
-                   help="bind worker i to online CPU i mod N; 0 = unbound "
-                        "(default)")
-    if coro:
-        g.add_argument("--workers", metavar="M",
-                       type=workload_value("workers"),
-                       help="coro only: OS threads under the coroutines; "
-                            "1 = many-to-one (default), M > 1 many-to-many")
-        g.add_argument("--stack-size", metavar="BYTES",
-                       type=workload_value("stack_size"),
-                       help="coro only: coroutine stack size (64K, 1M ok)")
+    for name, metavar, text in WORKLOAD_OPTIONS + CORO_OPTIONS:
+        g.add_argument("--" + flag(name), metavar=metavar,
+                       type=workload_value(name), help=text)
 
 
 def add_common(p):
