@@ -25,44 +25,47 @@ const char *kp_prog(void)
 	return prog_name;
 }
 
+/*
+ * "prog: [option: ]message[tail]" on stderr, then exit with status.  stdout
+ * is flushed first so that what a run printed stays before the error.
+ */
+__attribute__((noreturn, format(printf, 2, 0)))
+static void fail(const char *option, const char *fmt, va_list ap,
+		 const char *tail, int status)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog_name);
+	if (option)
+		fprintf(stderr, "%s: ", option);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "%s\n", tail);
+	exit(status);
+}
+
 void kp_usage_error(const char *option, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog_name);
-	if (option)
-		fprintf(stderr, "%s: ", option);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	exit(2);
+	fail(option, fmt, ap, " (try --help)", 2);
 }
 
 void kp_die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog_name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
+	fail(NULL, fmt, ap, "", 1);
 }
 
 void kp_die_errno(int err, const char *fmt, ...)
 {
+	char tail[256];
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog_name);
+	snprintf(tail, sizeof(tail), ": %s", strerror(err));
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(err));
-	exit(1);
+	fail(NULL, fmt, ap, tail, 1);
 }
 
 #if defined(__SANITIZE_THREAD__)
