@@ -177,7 +177,6 @@ static void collect(struct kp_result *r, struct kp_worker *w, u32 n,
 {
 	struct os_thread *os = calloc(2 * (size_t)n + 2 * workers + 8,
 				      sizeof(*os));
-	u64 first = UINT64_MAX, last = 0;
 	u32 nos = 0, i;
 
 	if (!os)
@@ -194,21 +193,12 @@ static void collect(struct kp_result *r, struct kp_worker *w, u32 n,
 		t->cpu = w[i].worker >= 0 ?
 			kp_worker_cpu(&r->cfg, (u32)w[i].worker) : -1;
 		t->last_cpu = w[i].last_cpu;
-		t->ops = w[i].st.ops;
 		t->nvcsw = o->hi.nvcsw - o->lo.nvcsw;
 		t->nivcsw = o->hi.nivcsw - o->lo.nivcsw;
 		t->cputime_ns = o->hi.cputime_ns - o->lo.cputime_ns;
-		t->runtime_ns = w[i].end_ns - w[i].start_ns;
-		t->waits = w[i].st.waits;
-		if (r->cfg.sync_mode == KP_SYNC_PERCPU)
-			r->counter += w[i].st.private_count;
-		kp_hist_merge(&r->hist, &w[i].st.hist);
-		if (w[i].start_ns < first)
-			first = w[i].start_ns;
-		if (w[i].end_ns > last)
-			last = w[i].end_ns;
+		kp_result_add_worker(r, i, &w[i].st, w[i].start_ns,
+				     w[i].end_ns);
 	}
-	r->elapsed_ns = last > first ? last - first : 0;
 	kp_result_sum_threads(r);
 	r->nvcsw = r->nivcsw = r->cputime_ns = 0;
 	for (i = 0; i < nos; i++) {

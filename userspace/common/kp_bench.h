@@ -140,6 +140,7 @@ struct kp_result {
 	u64 waits;		/* total waits */
 	struct kp_hist hist;	/* every worker's histogram merged */
 	struct kp_thread_result *threads;	/* cfg.thread_count rows */
+	u64 first_start_ns, last_end_ns;	/* kp_result_add_worker() */
 };
 
 /*
@@ -149,6 +150,15 @@ struct kp_result {
 void kp_result_init(struct kp_result *r, const char *model,
 		    const struct kp_config *cfg, u32 workers);
 void kp_result_free(struct kp_result *r);
+
+/*
+ * Take what worker i's loop left in *st and its start and end times into
+ * row i (ops, waits, runtime_ns), the histogram, the counter (percpu: the
+ * private counts add up to it) and elapsed_ns, first start to last end.
+ * The model fills pid, cpu, last_cpu and the switch and CPU-time columns.
+ */
+void kp_result_add_worker(struct kp_result *r, u32 i,
+			  const struct kp_stats *st, u64 start_ns, u64 end_ns);
 
 /*
  * Set total_ops, waits, nvcsw, nivcsw and cputime_ns to the sums over the
