@@ -10,9 +10,7 @@ load coro_helpers
 
 setup_file() {
 	coro_build coro_bench
-	ONLINE_CPUS="$(tr ',' '\n' </sys/devices/system/cpu/online |
-		awk -F- '{ hi = NF > 1 ? $2 : $1; for (c = $1; c <= hi; c++) print c }' |
-		tr '\n' ' ')"
+	ONLINE_CPUS="${KP_CPUS[*]}"
 	export ONLINE_CPUS
 }
 
