@@ -11,7 +11,7 @@ bats_require_minimum_version 1.5.0
 load ../lib/common
 
 setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	REPO="$KP_REPO"
 	export REPO
 	export KPERF_SCRIPT="$REPO/tools/kperf"
 	export KPERF="$KPERF_SCRIPT"

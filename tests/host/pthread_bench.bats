@@ -10,7 +10,7 @@ bats_require_minimum_version 1.5.0
 load ../lib/common
 
 setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	REPO="$KP_REPO"
 	export REPO
 	export BENCH="$REPO/userspace/pthread_bench"
 	[ -x "$BENCH" ] || make -C "$REPO/userspace" >&2
