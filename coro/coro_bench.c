@@ -210,7 +210,6 @@ static void collect(struct kp_result *r, struct kp_worker *w, u32 n,
 {
 	struct os_thread *os = calloc(2 * (size_t)n + 2 * workers + 8,
 				      sizeof(*os));
-	u64 first = UINT64_MAX, last = 0;
 	u32 nos = 0, i;
 
 	if (!os)
@@ -227,21 +226,12 @@ static void collect(struct kp_result *r, struct kp_worker *w, u32 n,
 		t->cpu = w[i].worker >= 0 ?
 			kp_worker_cpu(&r->cfg, (u32)w[i].worker) : -1;
 		t->last_cpu = w[i].last_cpu;
-		t->ops = w[i].st.ops;
 		t->nvcsw = o->hi.nvcsw - o->lo.nvcsw;
 		t->nivcsw = o->hi.nivcsw - o->lo.nivcsw;
 		t->cputime_ns = o->hi.cputime_ns - o->lo.cputime_ns;
-		t->runtime_ns = w[i].end_ns - w[i].start_ns;
-		t->waits = w[i].st.waits;
-		if (r->cfg.sync_mode == KP_SYNC_PERCPU)
-			r->counter += w[i].st.private_count;
-		kp_hist_merge(&r->hist, &w[i].st.hist);
-		if (w[i].start_ns < first)
-			first = w[i].start_ns;
-		if (w[i].end_ns > last)
-			last = w[i].end_ns;
+		kp_result_add_worker(r, i, &w[i].st, w[i].start_ns,
+				     w[i].end_ns);
 	}
-	r->elapsed_ns = last > first ? last - first : 0;
 	kp_result_sum_threads(r);
 	r->nvcsw = r->nivcsw = r->cputime_ns = 0;
 	for (i = 0; i < nos; i++) {
@@ -286,6 +276,7 @@ int main(int argc, char **argv)
 		.extra = extra,
 	};
 	struct coro_sched_attr attr;
+	int cpus[CPU_SETSIZE];
 	struct kp_opts o;
 	struct kp_result r;
 	struct kp_worker *w;
@@ -320,9 +311,13 @@ int main(int argc, char **argv)
 	memset(w, 0, (size_t)n * sizeof(*w));
 	kp_result_init(&r, "coro", &o.cfg, (u32)workers);
 
+	/* Worker j runs where kp_worker_cpu() says, as in pthread_bench. */
+	for (i = 0; i < o.cfg.bind_cpu_count && i < CPU_SETSIZE; i++)
+		cpus[i] = kp_worker_cpu(&o.cfg, i);
 	memset(&attr, 0, sizeof(attr));
 	attr.workers = (unsigned int)workers;
-	attr.bind_cpu_count = o.cfg.bind_cpu_count;
+	attr.ncpus = o.cfg.bind_cpu_count;
+	attr.cpus = cpus;
 	attr.stack_size = (size_t)stack_size;
 	s = coro_sched_create(&attr);
 	if (!s)

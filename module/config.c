@@ -17,21 +17,6 @@
 
 #include "kthread_perf.h"
 
-const char * const kp_work_mode_names[KP_WORK_NR] = KP_WORK_MODE_NAMES;
-const char * const kp_sync_mode_names[KP_SYNC_NR] = KP_SYNC_MODE_NAMES;
-
-/* Whether a configuration can be started now; 0 or -EINVAL. */
-int kp_config_check(const struct kp_config *cfg)
-{
-	if (cfg->thread_count < 1 || cfg->thread_count > kp_max_threads)
-		return -EINVAL;
-	if (kp_work_paired(cfg->work_mode) && cfg->thread_count % 2)
-		return -EINVAL;
-	if (cfg->bind_cpu_count > num_online_cpus())
-		return -EINVAL;
-	return 0;
-}
-
 /* A decimal number in [min, max], with an optional trailing newline. */
 static int kp_parse(const char *buf, u64 min, u64 max, u64 *val)
 {
@@ -54,106 +39,57 @@ static int kp_config_lock(void)
 	return 0;
 }
 
-static ssize_t kp_store_u64(const char *buf, size_t count, u64 min, u64 max,
-			    u64 *field)
-{
-	u64 val;
+/* Where the upper bound of a number comes from. */
+enum kp_bound {
+	KP_BOUND_FIXED,		/* max below */
+	KP_BOUND_MAX_THREADS,	/* the max_threads module parameter */
+	KP_BOUND_ONLINE_CPUS,	/* num_online_cpus() at the write */
+};
 
-	if (kp_parse(buf, min, max, &val))
-		return -EINVAL;
-	if (kp_config_lock())
-		return -EBUSY;
-	WRITE_ONCE(*field, val);
-	mutex_unlock(&kp.lock);
-	return count;
+/*
+ * One configuration file: a field of kp.cfg (offset and size) and either
+ * its range or the names of its choices.  kp_config_show() and
+ * kp_config_store() serve every file from this description.
+ */
+struct kp_config_attr {
+	struct kobj_attribute kattr;
+	size_t offset;
+	size_t size;			/* sizeof(u32) or sizeof(u64) */
+	u64 min, max;
+	enum kp_bound bound;
+	const char * const *names;	/* a choice, or NULL for a number */
+	unsigned int nr_names;
+};
+
+static const struct kp_config_attr *to_kp_config_attr(struct kobj_attribute *a)
+{
+	return container_of(a, struct kp_config_attr, kattr);
 }
 
-static ssize_t kp_store_u32(const char *buf, size_t count, u32 min, u32 max,
-			    u32 *field)
+static u64 kp_config_max(const struct kp_config_attr *ca)
 {
-	u64 val;
-
-	if (kp_parse(buf, min, max, &val))
-		return -EINVAL;
-	if (kp_config_lock())
-		return -EBUSY;
-	WRITE_ONCE(*field, val);
-	mutex_unlock(&kp.lock);
-	return count;
+	switch (ca->bound) {
+	case KP_BOUND_MAX_THREADS:
+		return kp_max_threads;
+	case KP_BOUND_ONLINE_CPUS:
+		return num_online_cpus();
+	default:
+		return ca->max;
+	}
 }
 
-static ssize_t thread_count_show(struct kobject *kobj,
-				 struct kobj_attribute *attr, char *buf)
+static u64 kp_config_read(const struct kp_config_attr *ca)
 {
-	return sysfs_emit(buf, "%u\n", READ_ONCE(kp.cfg.thread_count));
-}
+	void *field = (char *)&kp.cfg + ca->offset;
 
-static ssize_t thread_count_store(struct kobject *kobj,
-				  struct kobj_attribute *attr,
-				  const char *buf, size_t count)
-{
-	return kp_store_u32(buf, count, 1, kp_max_threads,
-			    &kp.cfg.thread_count);
-}
-
-static ssize_t work_target_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n", READ_ONCE(kp.cfg.work_target));
-}
-
-static ssize_t work_target_store(struct kobject *kobj,
-				 struct kobj_attribute *attr,
-				 const char *buf, size_t count)
-{
-	return kp_store_u64(buf, count, 1, KP_WORK_TARGET_MAX,
-			    &kp.cfg.work_target);
-}
-
-static ssize_t yield_interval_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n", READ_ONCE(kp.cfg.yield_interval));
-}
-
-static ssize_t yield_interval_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	return kp_store_u64(buf, count, 1, KP_YIELD_INTERVAL_MAX,
-			    &kp.cfg.yield_interval);
-}
-
-static ssize_t sleep_us_show(struct kobject *kobj,
-			     struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n", READ_ONCE(kp.cfg.sleep_us));
-}
-
-static ssize_t sleep_us_store(struct kobject *kobj,
-			      struct kobj_attribute *attr,
-			      const char *buf, size_t count)
-{
-	return kp_store_u64(buf, count, 0, KP_SLEEP_US_MAX, &kp.cfg.sleep_us);
-}
-
-static ssize_t bind_cpu_count_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(kp.cfg.bind_cpu_count));
-}
-
-static ssize_t bind_cpu_count_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	return kp_store_u32(buf, count, 0, num_online_cpus(),
-			    &kp.cfg.bind_cpu_count);
+	if (ca->size == sizeof(u32))
+		return READ_ONCE(*(u32 *)field);
+	return READ_ONCE(*(u64 *)field);
 }
 
 /* "[normal] yield sleep pingpong\n": every choice, the current bracketed. */
 static ssize_t kp_show_choice(char *buf, const char * const *names,
-			      unsigned int n, unsigned int cur)
+			      unsigned int n, u64 cur)
 {
 	ssize_t len = 0;
 	unsigned int i;
@@ -165,49 +101,99 @@ static ssize_t kp_show_choice(char *buf, const char * const *names,
 	return len;
 }
 
-static ssize_t work_mode_show(struct kobject *kobj,
+static ssize_t kp_config_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	return kp_show_choice(buf, kp_work_mode_names, KP_WORK_NR,
-			      READ_ONCE(kp.cfg.work_mode));
+	const struct kp_config_attr *ca = to_kp_config_attr(attr);
+	u64 val = kp_config_read(ca);
+
+	if (ca->names)
+		return kp_show_choice(buf, ca->names, ca->nr_names, val);
+	return sysfs_emit(buf, "%llu\n", val);
 }
 
-static ssize_t work_mode_store(struct kobject *kobj,
+static ssize_t kp_config_store(struct kobject *kobj,
 			       struct kobj_attribute *attr,
 			       const char *buf, size_t count)
 {
-	int i = sysfs_match_string(kp_work_mode_names, buf);
+	const struct kp_config_attr *ca = to_kp_config_attr(attr);
+	void *field = (char *)&kp.cfg + ca->offset;
+	u64 val;
 
-	if (i < 0)
+	if (ca->names) {
+		int i = __sysfs_match_string(ca->names, ca->nr_names, buf);
+
+		if (i < 0)
+			return -EINVAL;
+		val = i;
+	} else if (kp_parse(buf, ca->min, kp_config_max(ca), &val)) {
 		return -EINVAL;
+	}
 	if (kp_config_lock())
 		return -EBUSY;
-	WRITE_ONCE(kp.cfg.work_mode, i);
+	if (ca->size == sizeof(u32))
+		WRITE_ONCE(*(u32 *)field, val);
+	else
+		WRITE_ONCE(*(u64 *)field, val);
 	mutex_unlock(&kp.lock);
 	return count;
 }
 
-static ssize_t sync_mode_show(struct kobject *kobj,
-			      struct kobj_attribute *attr, char *buf)
-{
-	return kp_show_choice(buf, kp_sync_mode_names, KP_SYNC_NR,
-			      READ_ONCE(kp.cfg.sync_mode));
-}
+static struct kp_config_attr kp_attr_thread_count = {
+	.kattr = __ATTR(thread_count, 0644, kp_config_show, kp_config_store),
+	.offset = offsetof(struct kp_config, thread_count),
+	.size = sizeof(u32),
+	.min = 1,
+	.bound = KP_BOUND_MAX_THREADS,
+};
 
-static ssize_t sync_mode_store(struct kobject *kobj,
-			       struct kobj_attribute *attr,
-			       const char *buf, size_t count)
-{
-	int i = sysfs_match_string(kp_sync_mode_names, buf);
+static struct kp_config_attr kp_attr_work_mode = {
+	.kattr = __ATTR(work_mode, 0644, kp_config_show, kp_config_store),
+	.offset = offsetof(struct kp_config, work_mode),
+	.size = sizeof(u32),
+	.names = kp_work_mode_names,
+	.nr_names = KP_WORK_NR,
+};
 
-	if (i < 0)
-		return -EINVAL;
-	if (kp_config_lock())
-		return -EBUSY;
-	WRITE_ONCE(kp.cfg.sync_mode, i);
-	mutex_unlock(&kp.lock);
-	return count;
-}
+static struct kp_config_attr kp_attr_sync_mode = {
+	.kattr = __ATTR(sync_mode, 0644, kp_config_show, kp_config_store),
+	.offset = offsetof(struct kp_config, sync_mode),
+	.size = sizeof(u32),
+	.names = kp_sync_mode_names,
+	.nr_names = KP_SYNC_NR,
+};
+
+static struct kp_config_attr kp_attr_work_target = {
+	.kattr = __ATTR(work_target, 0644, kp_config_show, kp_config_store),
+	.offset = offsetof(struct kp_config, work_target),
+	.size = sizeof(u64),
+	.min = 1,
+	.max = KP_WORK_TARGET_MAX,
+};
+
+static struct kp_config_attr kp_attr_yield_interval = {
+	.kattr = __ATTR(yield_interval, 0644, kp_config_show, kp_config_store),
+	.offset = offsetof(struct kp_config, yield_interval),
+	.size = sizeof(u64),
+	.min = 1,
+	.max = KP_YIELD_INTERVAL_MAX,
+};
+
+static struct kp_config_attr kp_attr_sleep_us = {
+	.kattr = __ATTR(sleep_us, 0644, kp_config_show, kp_config_store),
+	.offset = offsetof(struct kp_config, sleep_us),
+	.size = sizeof(u64),
+	.min = 0,
+	.max = KP_SLEEP_US_MAX,
+};
+
+static struct kp_config_attr kp_attr_bind_cpu_count = {
+	.kattr = __ATTR(bind_cpu_count, 0644, kp_config_show, kp_config_store),
+	.offset = offsetof(struct kp_config, bind_cpu_count),
+	.size = sizeof(u32),
+	.min = 0,
+	.bound = KP_BOUND_ONLINE_CPUS,
+};
 
 static ssize_t max_threads_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
@@ -215,23 +201,16 @@ static ssize_t max_threads_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%u\n", kp_max_threads);
 }
 
-static struct kobj_attribute kp_attr_thread_count = __ATTR_RW(thread_count);
-static struct kobj_attribute kp_attr_work_target = __ATTR_RW(work_target);
-static struct kobj_attribute kp_attr_yield_interval = __ATTR_RW(yield_interval);
-static struct kobj_attribute kp_attr_sleep_us = __ATTR_RW(sleep_us);
-static struct kobj_attribute kp_attr_bind_cpu_count = __ATTR_RW(bind_cpu_count);
-static struct kobj_attribute kp_attr_work_mode = __ATTR_RW(work_mode);
-static struct kobj_attribute kp_attr_sync_mode = __ATTR_RW(sync_mode);
 static struct kobj_attribute kp_attr_max_threads = __ATTR_RO(max_threads);
 
 static struct attribute *kp_config_attrs[] = {
-	&kp_attr_thread_count.attr,
-	&kp_attr_work_mode.attr,
-	&kp_attr_sync_mode.attr,
-	&kp_attr_work_target.attr,
-	&kp_attr_yield_interval.attr,
-	&kp_attr_sleep_us.attr,
-	&kp_attr_bind_cpu_count.attr,
+	&kp_attr_thread_count.kattr.attr,
+	&kp_attr_work_mode.kattr.attr,
+	&kp_attr_sync_mode.kattr.attr,
+	&kp_attr_work_target.kattr.attr,
+	&kp_attr_yield_interval.kattr.attr,
+	&kp_attr_sleep_us.kattr.attr,
+	&kp_attr_bind_cpu_count.kattr.attr,
 	&kp_attr_max_threads.attr,
 	NULL,
 };

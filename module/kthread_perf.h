@@ -27,6 +27,7 @@ enum kp_state {
 	KP_STATE_DONE,
 	KP_STATE_STOPPED,
 	KP_STATE_FAILED,
+	KP_STATE_NR,
 };
 
 /* Where a worker is; published with smp_store_release(). */
@@ -148,19 +149,13 @@ extern unsigned int kp_max_threads;
 extern int kp_inject_fail_worker;
 extern int kp_inject_fail_spawn;
 
-extern const char * const kp_work_mode_names[KP_WORK_NR];
-extern const char * const kp_sync_mode_names[KP_SYNC_NR];
-
 /* config.c */
 extern const struct attribute_group kp_config_group;
-int kp_config_check(const struct kp_config *cfg);
 
 /* sysfs.c */
 int kp_sysfs_init(void);
 void kp_sysfs_remove_files(void);
 void kp_sysfs_exit(void);
-void kp_set_state(int state);
-int kp_get_state(void);
 
 /* threads.c */
 int kp_thread_dir_add(struct kp_worker *w);
@@ -174,7 +169,13 @@ u64 kp_worker_cputime_ns(struct kp_worker *w);
 u64 kp_worker_runtime_ns(struct kp_worker *w);
 int kp_worker_last_cpu(struct kp_worker *w);
 
-/* run.c */
+/* run.c: the state machine, the configuration check and the names */
+extern const char * const kp_work_mode_names[KP_WORK_NR];
+extern const char * const kp_sync_mode_names[KP_SYNC_NR];
+extern const char * const kp_state_names[KP_STATE_NR];
+void kp_set_state(int state);
+int kp_get_state(void);
+int kp_config_check(const struct kp_config *cfg);
 int kp_run_start(void);
 void kp_run_stop(struct kp_run *run);
 void kp_run_request_stop(struct kp_run *run);

@@ -3,6 +3,9 @@
  * kthread_perf: the life of a run.  start creates the workers and a
  * controller kthread; the controller waits for the workers to finish (or
  * for a stop), stops them, takes the final statistics and sets the state.
+ * This file owns the state machine, the check of a configuration and the
+ * names of modes and states; sysfs.c, config.c and debugfs.c only present
+ * them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -16,9 +19,52 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
+#include <linux/sysfs.h>
 #include <net/net_namespace.h>
 
 #include "kthread_perf.h"
+
+/* The names of the modes and states, as sysfs and debugfs spell them. */
+const char * const kp_work_mode_names[KP_WORK_NR] = KP_WORK_MODE_NAMES;
+const char * const kp_sync_mode_names[KP_SYNC_NR] = KP_SYNC_MODE_NAMES;
+
+/* Whether a configuration can be started now; 0 or -EINVAL. */
+int kp_config_check(const struct kp_config *cfg)
+{
+	if (cfg->thread_count < 1 || cfg->thread_count > kp_max_threads)
+		return -EINVAL;
+	if (kp_work_paired(cfg->work_mode) && cfg->thread_count % 2)
+		return -EINVAL;
+	if (cfg->bind_cpu_count > num_online_cpus())
+		return -EINVAL;
+	return 0;
+}
+
+const char * const kp_state_names[KP_STATE_NR] = {
+	[KP_STATE_IDLE] = "idle",
+	[KP_STATE_RUNNING] = "running",
+	[KP_STATE_DONE] = "done",
+	[KP_STATE_STOPPED] = "stopped",
+	[KP_STATE_FAILED] = "failed",
+};
+
+/*
+ * Change the state and wake pollers of the state file.  Only start
+ * (under kp.lock) leaves a non-running state and only the run's
+ * controller leaves running, so the writers never race.
+ */
+void kp_set_state(int state)
+{
+	/* A reader of kp_get_state() sees the results that led to it. */
+	smp_store_release(&kp.state, state);
+	sysfs_notify(kp.root, NULL, "state");
+}
+
+int kp_get_state(void)
+{
+	/* Pairs with kp_set_state(). */
+	return smp_load_acquire(&kp.state);
+}
 
 /* The n-th online CPU, counting from 0. */
 static int kp_nth_online_cpu(unsigned int n)

@@ -13,32 +13,6 @@
 
 #include "kthread_perf.h"
 
-static const char * const kp_state_names[] = {
-	[KP_STATE_IDLE] = "idle",
-	[KP_STATE_RUNNING] = "running",
-	[KP_STATE_DONE] = "done",
-	[KP_STATE_STOPPED] = "stopped",
-	[KP_STATE_FAILED] = "failed",
-};
-
-/*
- * Change the state and wake pollers of the state file.  Only start
- * (under kp.lock) leaves a non-running state and only the run's
- * controller leaves running, so the writers never race.
- */
-void kp_set_state(int state)
-{
-	/* A reader of kp_get_state() sees the results that led to it. */
-	smp_store_release(&kp.state, state);
-	sysfs_notify(kp.root, NULL, "state");
-}
-
-int kp_get_state(void)
-{
-	/* Pairs with kp_set_state(). */
-	return smp_load_acquire(&kp.state);
-}
-
 /* Writes of start and stop accept "1" only, with an optional newline. */
 static bool kp_is_one(const char *buf)
 {
@@ -93,87 +67,58 @@ static struct kobj_attribute kp_attr_stop = __ATTR_WO(stop);
 static struct kobj_attribute kp_attr_state = __ATTR_RO(state);
 static struct kobj_attribute kp_attr_run_id = __ATTR_RO(run_id);
 
-/* One total of the current or last run; kp.lock keeps the run. */
-static ssize_t kp_result_show(char *buf, size_t offset)
+/* A total of the current or last run: its offset in struct kp_totals. */
+struct kp_result_attr {
+	struct kobj_attribute kattr;
+	size_t offset;
+};
+
+/* The total attr names; kp.lock keeps the run while it is summed. */
+static ssize_t kp_result_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
 {
+	const struct kp_result_attr *ra =
+		container_of(attr, struct kp_result_attr, kattr);
 	struct kp_totals t;
 
 	mutex_lock(&kp.lock);
 	kp_run_totals(kp.run, &t);
 	mutex_unlock(&kp.lock);
-	return sysfs_emit(buf, "%llu\n", *(u64 *)((char *)&t + offset));
+	return sysfs_emit(buf, "%llu\n", *(u64 *)((char *)&t + ra->offset));
 }
 
-static ssize_t total_ops_show(struct kobject *kobj, struct kobj_attribute *attr,
-			      char *buf)
-{
-	return kp_result_show(buf, offsetof(struct kp_totals, total_ops));
-}
-
-static ssize_t counter_show(struct kobject *kobj, struct kobj_attribute *attr,
-			    char *buf)
-{
-	return kp_result_show(buf, offsetof(struct kp_totals, counter));
-}
-
-static ssize_t elapsed_ns_show(struct kobject *kobj, struct kobj_attribute *attr,
-			       char *buf)
-{
-	return kp_result_show(buf, offsetof(struct kp_totals, elapsed_ns));
-}
-
-static ssize_t throughput_show(struct kobject *kobj, struct kobj_attribute *attr,
-			       char *buf)
-{
-	return kp_result_show(buf, offsetof(struct kp_totals, throughput));
-}
-
-static ssize_t nvcsw_show(struct kobject *kobj, struct kobj_attribute *attr,
-			  char *buf)
-{
-	return kp_result_show(buf, offsetof(struct kp_totals, nvcsw));
-}
-
-static ssize_t nivcsw_show(struct kobject *kobj, struct kobj_attribute *attr,
-			   char *buf)
-{
-	return kp_result_show(buf, offsetof(struct kp_totals, nivcsw));
-}
-
-static ssize_t cputime_ns_show(struct kobject *kobj, struct kobj_attribute *attr,
-			       char *buf)
-{
-	return kp_result_show(buf, offsetof(struct kp_totals, cputime_ns));
-}
-
-static ssize_t waits_show(struct kobject *kobj, struct kobj_attribute *attr,
-			  char *buf)
-{
-	return kp_result_show(buf, offsetof(struct kp_totals, waits));
-}
-
-static struct kobj_attribute kp_attr_total_ops = __ATTR_RO(total_ops);
-static struct kobj_attribute kp_attr_counter = __ATTR_RO(counter);
-static struct kobj_attribute kp_attr_elapsed_ns = __ATTR_RO(elapsed_ns);
-static struct kobj_attribute kp_attr_throughput = __ATTR_RO(throughput);
-static struct kobj_attribute kp_attr_nvcsw = __ATTR_RO(nvcsw);
-static struct kobj_attribute kp_attr_nivcsw = __ATTR_RO(nivcsw);
-static struct kobj_attribute kp_attr_cputime_ns = __ATTR_RO(cputime_ns);
-static struct kobj_attribute kp_attr_waits = __ATTR_RO(waits);
+static struct kp_result_attr kp_results[] = {
+	{ __ATTR(total_ops, 0444, kp_result_show, NULL),
+	  offsetof(struct kp_totals, total_ops) },
+	{ __ATTR(counter, 0444, kp_result_show, NULL),
+	  offsetof(struct kp_totals, counter) },
+	{ __ATTR(elapsed_ns, 0444, kp_result_show, NULL),
+	  offsetof(struct kp_totals, elapsed_ns) },
+	{ __ATTR(throughput, 0444, kp_result_show, NULL),
+	  offsetof(struct kp_totals, throughput) },
+	{ __ATTR(nvcsw, 0444, kp_result_show, NULL),
+	  offsetof(struct kp_totals, nvcsw) },
+	{ __ATTR(nivcsw, 0444, kp_result_show, NULL),
+	  offsetof(struct kp_totals, nivcsw) },
+	{ __ATTR(cputime_ns, 0444, kp_result_show, NULL),
+	  offsetof(struct kp_totals, cputime_ns) },
+	{ __ATTR(waits, 0444, kp_result_show, NULL),
+	  offsetof(struct kp_totals, waits) },
+};
 
 static struct attribute *kp_run_attrs[] = {
 	&kp_attr_start.attr,
 	&kp_attr_stop.attr,
 	&kp_attr_state.attr,
 	&kp_attr_run_id.attr,
-	&kp_attr_total_ops.attr,
-	&kp_attr_counter.attr,
-	&kp_attr_elapsed_ns.attr,
-	&kp_attr_throughput.attr,
-	&kp_attr_nvcsw.attr,
-	&kp_attr_nivcsw.attr,
-	&kp_attr_cputime_ns.attr,
-	&kp_attr_waits.attr,
+	&kp_results[0].kattr.attr,
+	&kp_results[1].kattr.attr,
+	&kp_results[2].kattr.attr,
+	&kp_results[3].kattr.attr,
+	&kp_results[4].kattr.attr,
+	&kp_results[5].kattr.attr,
+	&kp_results[6].kattr.attr,
+	&kp_results[7].kattr.attr,
 	NULL,
 };
 

@@ -219,7 +219,6 @@ int main(int argc, char **argv)
 	struct rusage ru0, ru1;
 	pthread_attr_t attr;
 	int *blk_fds = NULL;
-	u64 first = UINT64_MAX, last = 0;
 	u32 n, i;
 	int err;
 
@@ -288,21 +287,12 @@ int main(int argc, char **argv)
 			kp_die_errno(w[i].err, "thread %u: getrusage", i);
 		t->pid = w[i].tid;
 		t->last_cpu = w[i].last_cpu;
-		t->ops = w[i].st.ops;
 		t->nvcsw = w[i].nvcsw;
 		t->nivcsw = w[i].nivcsw;
 		t->cputime_ns = w[i].cputime_ns;
-		t->runtime_ns = w[i].end_ns - w[i].start_ns;
-		t->waits = w[i].st.waits;
-		if (o.cfg.sync_mode == KP_SYNC_PERCPU)
-			r.counter += w[i].st.private_count;
-		kp_hist_merge(&r.hist, &w[i].st.hist);
-		if (w[i].start_ns < first)
-			first = w[i].start_ns;
-		if (w[i].end_ns > last)
-			last = w[i].end_ns;
+		kp_result_add_worker(&r, i, &w[i].st, w[i].start_ns,
+				     w[i].end_ns);
 	}
-	r.elapsed_ns = last - first;
 	kp_result_sum_threads(&r);
 
 	kp_result_print(&r, o.json, stdout);

@@ -47,8 +47,9 @@ typedef struct coro_sched coro_sched_t;
 
 struct coro_sched_attr {
 	unsigned int workers;		/* OS threads; 0 or 1: many-to-one */
-	unsigned int bind_cpu_count;	/* 0: unbound; n: worker i runs on the
-					 * (i mod n)-th online CPU */
+	const int *cpus;		/* worker i runs on cpus[i mod ncpus]; */
+	unsigned int ncpus;		/* 0: unbound.  The caller chooses the
+					 * CPUs; the list is copied. */
 	size_t stack_size;		/* 0: CORO_STACK_DEFAULT */
 };
 

@@ -50,6 +50,6 @@ int coro_barrier_wait(coro_barrier_t *b)
 	}
 	waitq_push(&b->wq, self);
 	coro_set_state(self, CORO_PARKED);
-	coro_switch_out(l, self, ACT_PARK, &b->wq.lock, NULL);
+	coro_switch_out(l, self, AFTER_PARK, &b->wq.lock, NULL);
 	return 0;
 }

@@ -27,7 +27,7 @@ void *coro_call_blocking(void *(*fn)(void *), void *arg)
 		return fn(arg);
 	ret = fn(arg);
 	err = errno;
-	coro_switch_out(l, self, ACT_REQUEUE, NULL, vp);
+	coro_switch_out(l, self, AFTER_REQUEUE, NULL, vp);
 	lwp_set_errno(err);
 	return ret;
 }

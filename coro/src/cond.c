@@ -30,7 +30,7 @@ void coro_cond_wait(coro_cond_t *cv, coro_mutex_t *m)
 	waitq_push(&cv->wq, self);
 	coro_set_state(self, CORO_PARKED);
 	coro_mutex_unlock(m);
-	coro_switch_out(l, self, ACT_PARK, &cv->wq.lock, NULL);
+	coro_switch_out(l, self, AFTER_PARK, &cv->wq.lock, NULL);
 	coro_mutex_lock(m);
 }
 

@@ -20,7 +20,7 @@ static void coro_main(void *val, void *arg)
 	tool_finish_switch(&c->tool);
 	lwp_after_switch(l);
 	c->ret = c->fn(c->arg);
-	coro_switch_out(lwp_current(), c, ACT_EXIT, NULL, NULL);
+	coro_switch_out(lwp_current(), c, AFTER_EXIT, NULL, NULL);
 	__builtin_unreachable();
 }
 
@@ -103,7 +103,7 @@ int coro_join(coro_t *c, void **ret)
 		}
 		c->joiner = self;
 		coro_set_state(self, CORO_PARKED);
-		coro_switch_out(l, self, ACT_PARK, &c->lock, NULL);
+		coro_switch_out(l, self, AFTER_PARK, &c->lock, NULL);
 		/* Woken by coro_ended(): c is off its stack for good. */
 	} else {
 		c->joined = true;

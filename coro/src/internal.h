@@ -86,16 +86,15 @@ struct vproc {
 	unsigned int nqueued;		/* read racily by idle lwps */
 	struct coro *head, *tail;
 	struct coro_sched *sched;
-	struct lwp *holder;		/* lwp holding it (for debuggers) */
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */
 } __attribute__((aligned(CACHELINE)));
 
-enum lwp_action {
-	ACT_NONE,
-	ACT_REQUEUE,	/* put prev on act_vp (or this lwp's vproc) */
-	ACT_PARK,	/* release unlock: prev is in a wait queue */
-	ACT_EXIT,	/* prev has ended */
+enum after_switch {
+	AFTER_NOTHING,
+	AFTER_REQUEUE,	/* put switched_from on the vproc requeue_to */
+	AFTER_PARK,	/* release park_lock: switched_from is in a wait queue */
+	AFTER_EXIT,	/* switched_from has ended */
 };
 
 /* An OS thread running a scheduler. */
@@ -105,10 +104,10 @@ struct lwp {
 	struct vproc *vp;		/* NULL while spare or in a blocking call */
 	struct coro *current;		/* running coroutine, NULL in ctx */
 	/* What the context switched away from left for the next to do. */
-	int act;
-	struct coro *prev;
-	int *unlock;
-	struct vproc *act_vp;
+	int after;			/* enum after_switch */
+	struct coro *switched_from;
+	int *park_lock;
+	struct vproc *requeue_to;
 	unsigned int ticks;
 	pthread_t thread;
 	pid_t tid;
@@ -124,7 +123,6 @@ struct lwp {
 
 struct coro_sched {
 	unsigned int nvp;
-	unsigned int bind_cpu_count;
 	size_t stack_size;
 	struct vproc *vps;
 	long live;			/* coroutines created, not yet ended */
@@ -149,8 +147,8 @@ struct coro_sched {
 
 /* ---- sched.c ---- */
 HIDDEN struct lwp *lwp_current(void);
-HIDDEN struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int act,
-				   int *unlock, struct vproc *act_vp);
+HIDDEN struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
+				   int *park_lock, struct vproc *requeue_to);
 HIDDEN void coro_wake(struct lwp *l, struct coro *c);
 HIDDEN void vp_push(struct vproc *vp, struct coro *c);
 HIDDEN void sched_kick(struct coro_sched *s);

@@ -74,7 +74,7 @@ void coro_mutex_lock(coro_mutex_t *m)
 		}
 		waitq_push(&m->wq, self);
 		coro_set_state(self, CORO_PARKED);
-		l = coro_switch_out(l, self, ACT_PARK, &m->wq.lock, NULL);
+		l = coro_switch_out(l, self, AFTER_PARK, &m->wq.lock, NULL);
 	}
 }
 

@@ -246,69 +246,61 @@ static void coro_ended(struct lwp *l, struct coro *c)
  */
 HIDDEN void lwp_after_switch(struct lwp *l)
 {
-	struct coro *prev = l->prev;
-	struct vproc *vp;
+	struct coro *from = l->switched_from;
 
-	if (!prev)
+	if (!from)
 		return;
-	l->prev = NULL;
-	__atomic_store_n(&prev->on_lwp, NULL, __ATOMIC_RELEASE);
-	if (l->act == ACT_NONE) {
-		/* yield_queued(): prev is already in a queue. */
-		__atomic_store_n(&prev->switching, 0, __ATOMIC_RELEASE);
+	l->switched_from = NULL;
+	__atomic_store_n(&from->on_lwp, NULL, __ATOMIC_RELEASE);
+	if (l->after == AFTER_NOTHING) {
+		/* yield_queued(): from is already in a queue. */
+		__atomic_store_n(&from->switching, 0, __ATOMIC_RELEASE);
 		return;
 	}
-	switch (l->act) {
-	case ACT_REQUEUE:
-		vp = l->act_vp ? l->act_vp : l->vp;
-		vp_push(vp, prev);
-		if (l->act_vp)
-			sched_kick(l->sched);
+	switch (l->after) {
+	case AFTER_REQUEUE:
+		vp_push(l->requeue_to, from);
+		sched_kick(l->sched);
 		break;
-	case ACT_PARK:
-		spin_unlock(l->unlock);
+	case AFTER_PARK:
+		spin_unlock(l->park_lock);
 		break;
-	case ACT_EXIT:
-		coro_ended(l, prev);
+	case AFTER_EXIT:
+		coro_ended(l, from);
 		break;
 	}
-	l->act = ACT_NONE;
+	l->after = AFTER_NOTHING;
 }
 
 /*
  * Leave coroutine c: straight into the next one of this worker's queue,
- * or back to the lwp's own context when the queue is empty.  act says
+ * or back to the lwp's own context when the queue is empty.  after says
  * what to do with c once it is off its stack.  Returns (in c, when it is
  * resumed) the lwp it now runs on.
  */
-struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int act,
-			    int *unlock, struct vproc *act_vp)
+struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
+			    int *park_lock, struct vproc *requeue_to)
 {
 	struct coro *next = NULL;
 
 	canary_check(c);
-	if (l->vp) {
-		if (act == ACT_REQUEUE && !(++l->ticks & 63) &&
-		    __atomic_load_n(&l->sched->next_wake, __ATOMIC_RELAXED) !=
-		    UINT64_MAX)
-			timer_poll(l);
+	if (l->vp)
 		next = vp_pop(l->vp);
-	}
-	l->act = act;
-	l->prev = c;
-	l->unlock = unlock;
-	l->act_vp = act_vp;
+	l->after = after;
+	l->switched_from = c;
+	l->park_lock = park_lock;
+	l->requeue_to = requeue_to;
 	if (next) {
 		wait_saved(next);
 		l->current = next;
 		coro_set_state(next, CORO_RUNNING);
 		__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
 		l->switches++;
-		tool_start_switch(&c->tool, &next->tool, act == ACT_EXIT);
+		tool_start_switch(&c->tool, &next->tool, after == AFTER_EXIT);
 		l = coro_ctx_swap(&c->ctx, &next->ctx, l);
 	} else {
 		l->current = NULL;
-		tool_start_switch(&c->tool, &l->tool, act == ACT_EXIT);
+		tool_start_switch(&c->tool, &l->tool, after == AFTER_EXIT);
 		l = coro_ctx_swap(&c->ctx, &l->ctx, l);
 	}
 	tool_finish_switch(&c->tool);
@@ -346,8 +338,8 @@ static void yield_queued(struct lwp *l, struct coro *c)
 	vp->tail = c;
 	spin_unlock(&vp->lock);
 	wait_saved(next);
-	l->act = ACT_NONE;
-	l->prev = c;
+	l->after = AFTER_NOTHING;
+	l->switched_from = c;
 	l->current = next;
 	coro_set_state(next, CORO_RUNNING);
 	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
@@ -509,7 +501,6 @@ static struct lwp *lwp_spawn(struct coro_sched *s, struct vproc *vp)
 	l->vp = vp;
 	l->spawned = true;
 	if (vp)
-		vp->holder = l;
 	pthread_attr_init(&attr);
 	if (vp && vp->cpu >= 0) {
 		cpu_set_t set;
@@ -552,7 +543,6 @@ struct lwp *lwp_hand_off(struct lwp *l)
 	if (sp) {
 		s->spares = sp->next_spare;
 		sp->vp = vp;
-		vp->holder = sp;
 		pthread_cond_signal(&sp->cond);
 	}
 	pthread_mutex_unlock(&s->lwp_mtx);
@@ -564,24 +554,6 @@ struct lwp *lwp_hand_off(struct lwp *l)
 }
 
 /* ---- The scheduler object --------------------------------------------- */
-
-/* The i-th CPU this process may run on, i counted modulo their number. */
-static int nth_cpu(unsigned int i)
-{
-	cpu_set_t set;
-	int cpu, n;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return -1;
-	n = CPU_COUNT(&set);
-	if (n <= 0)
-		return -1;
-	i %= (unsigned int)n;
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
-		if (CPU_ISSET(cpu, &set) && i-- == 0)
-			return cpu;
-	return -1;
-}
 
 coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 {
@@ -603,7 +575,6 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	}
 	memset(s->vps, 0, n * sizeof(*s->vps));
 	s->nvp = n;
-	s->bind_cpu_count = attr ? attr->bind_cpu_count : 0;
 	s->stack_size = attr && attr->stack_size ? attr->stack_size
 						 : CORO_STACK_DEFAULT;
 	if (s->stack_size < CORO_STACK_MIN)
@@ -611,8 +582,8 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	for (i = 0; i < n; i++) {
 		s->vps[i].id = i;
 		s->vps[i].sched = s;
-		s->vps[i].cpu = s->bind_cpu_count ?
-			nth_cpu(i % s->bind_cpu_count) : -1;
+		s->vps[i].cpu = attr && attr->ncpus ?
+			attr->cpus[i % attr->ncpus] : -1;
 	}
 	s->next_wake = UINT64_MAX;
 	pthread_mutex_init(&s->idle_mtx, NULL);
@@ -645,7 +616,6 @@ int coro_sched_run(coro_sched_t *s)
 	}
 	l->tid = gettid();
 	l->vp = &s->vps[0];
-	s->vps[0].holder = l;
 	s->done = 0;
 	lwp_set_current(l);
 	lwp_tool_init(l);
@@ -691,7 +661,6 @@ int coro_sched_run(coro_sched_t *s)
 	pthread_cond_destroy(&l->cond);
 	free(l);
 	for (i = 0; i < s->nvp; i++)
-		s->vps[i].holder = NULL;
 	__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
 	return 0;
 }

@@ -38,7 +38,7 @@ void coro_sem_wait(coro_sem_t *s)
 	}
 	waitq_push(&s->wq, self);
 	coro_set_state(self, CORO_PARKED);
-	coro_switch_out(l, self, ACT_PARK, &s->wq.lock, NULL);
+	coro_switch_out(l, self, AFTER_PARK, &s->wq.lock, NULL);
 }
 
 void coro_sem_post(coro_sem_t *s)

@@ -144,5 +144,5 @@ void coro_sleep_ns(uint64_t ns)
 	/* An idle worker may be sleeping towards a later deadline. */
 	if (first && s->nvp > 1)
 		sched_kick(s);
-	coro_switch_out(l, c, ACT_PARK, &s->timer_lock, NULL);
+	coro_switch_out(l, c, AFTER_PARK, &s->timer_lock, NULL);
 }

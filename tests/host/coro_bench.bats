@@ -10,9 +10,7 @@ load coro_helpers
 
 setup_file() {
 	coro_build coro_bench
-	ONLINE_CPUS="$(tr ',' '\n' </sys/devices/system/cpu/online |
-		awk -F- '{ hi = NF > 1 ? $2 : $1; for (c = $1; c <= hi; c++) print c }' |
-		tr '\n' ' ')"
+	ONLINE_CPUS="${KP_CPUS[*]}"
 	export ONLINE_CPUS
 }
 
@@ -145,6 +143,24 @@ setup_file() {
 		--work-target 20000 --bind-cpu-count 1
 	jq -e --argjson c "$first" \
 		'all(.threads[]; .cpu == $c and .last_cpu == $c)' <<<"$json" >/dev/null
+}
+
+@test "under taskset, bind-cpu-count binds to the online CPUs and reports the CPU it runs on" {
+	local -a cpus=($ONLINE_CPUS)
+	local last="${cpus[${#cpus[@]} - 1]}"
+
+	[ ${#cpus[@]} -ge 2 ] || skip "needs two online CPUs"
+	command -v taskset >/dev/null || skip "no taskset"
+	# The mask excludes the first online CPU, which SPEC section 3 binds to.
+	json="$(taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 1 --json \
+		--thread-count 2 --work-target 20000 --work-mode yield)"
+	jq -e --argjson c "${cpus[0]}" \
+		'all(.threads[]; .cpu == $c and .last_cpu == $c)' <<<"$json" >/dev/null
+	json="$(taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 2 --workers 2 \
+		--json --thread-count 8 --work-target 20000 --work-mode yield)"
+	jq -e --argjson a "${cpus[0]}" --argjson b "${cpus[1]}" \
+		'all(.threads[]; .cpu == .last_cpu and (.cpu == $a or .cpu == $b))' \
+		<<<"$json" >/dev/null
 }
 
 @test "--help names --workers and --stack-size besides the common options" {

@@ -8,11 +8,10 @@
 
 bats_require_minimum_version 1.5.0
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load ../lib/common
 
 setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	REPO="$KP_REPO"
 	export REPO
 	export KPERF_SCRIPT="$REPO/tools/kperf"
 	export KPERF="$KPERF_SCRIPT"
@@ -101,6 +100,22 @@ need_coro() {
 	[[ $stderr == *--thread-count* ]]
 	usage_error sweep bind_cpu_count --values 0,$((NCPU + 1)) --models pthread
 	usage_error sweep yield_interval --values 10,0 --models pthread
+}
+
+@test "a sweep value a binary would reject is refused with exit 2 before any run" {
+	need_coro
+	local min
+	min="$("$REPO/coro/coro_bench" --limits | jq '.stack_size[0]')"
+	usage_error sweep stack_size --values 65536,$((min - 1)) --out "$TMP/st"
+	[[ $stderr == *--stack-size* ]]
+	[ ! -e "$TMP/st" ]
+	# and a value only the module's range would refuse is not refused for coro
+	local max
+	max="$("$REPO/coro/coro_bench" --limits | jq '.thread_count[1]')"
+	usage_error run coro --thread-count $((max + 1))
+	run --separate-stderr "$KPERF" run coro --thread-count 1026 --work-target 1 --json
+	assert_success
+	assert_equal "$(jq .total_ops <<<"$output")" 1026
 }
 
 @test "an odd thread count in pingpong is bad usage" {

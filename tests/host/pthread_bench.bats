@@ -10,14 +10,12 @@ bats_require_minimum_version 1.5.0
 load ../lib/common
 
 setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+	REPO="$KP_REPO"
 	export REPO
 	export BENCH="$REPO/userspace/pthread_bench"
 	[ -x "$BENCH" ] || make -C "$REPO/userspace" >&2
 	# CPUs listed as online, ascending: "0-1,4" -> "0 1 4".
-	ONLINE_CPUS="$(tr ',' '\n' </sys/devices/system/cpu/online |
-		awk -F- '{ hi = NF > 1 ? $2 : $1; for (c = $1; c <= hi; c++) print c }' |
-		tr '\n' ' ')"
+	ONLINE_CPUS="${KP_CPUS[*]}"
 	export ONLINE_CPUS
 }
 

@@ -1,31 +1,43 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Helpers shared by every bats suite: `load ../lib/common` from tests/host or
-# tests/vm.  Gives the repository root, bats-support and bats-assert, and a
-# way to tell whether the suite runs inside the tools/vm guest.
+# The one helper file of the bats suites: `load ../lib/common` from
+# tests/host or tests/vm.  It gives the repository root, bats-support and
+# bats-assert, whether we run in the tools/vm guest, the module's paths
+# and file lists, the online CPUs, and the helpers of the module suites
+# (kp_*) and of the klt-versus-user-space comparisons (klt_run, rd).
+#
+# Under QEMU TCG every exec costs most of a second (the binary comes over
+# 9p), so these helpers use bash builtins: read instead of cat, globs
+# instead of ls, kp_sleep instead of sleep.  The module helpers run as root
+# inside tools/vm, where kthread_perf.ko can be loaded; a module suite's
+# setup loads the module and its teardown unloads it.
 
 bats_require_minimum_version 1.5.0
 
-# The repository root, whatever the caller's working directory.
-KP_REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+# The repository root, without a fork: tests/<host|vm>/../..
+KP_REPO=${BATS_TEST_DIRNAME%/*}
+KP_REPO=${KP_REPO%/*}
+[[ $KP_REPO == /* ]] || KP_REPO="$(cd "$KP_REPO" && pwd)"
 export KP_REPO
 
-# Debian's bats-support and bats-assert live in /usr/lib/bats; a bats found
-# elsewhere (BATS_LIB_PATH, npm) is looked up there too.
-kp_load_bats_lib() {
-	local name=$1 dir
+# bats-support and bats-assert, sourced file by file: their load.bash runs
+# $(dirname ...) once per file, an exec each, which costs seconds per test
+# under TCG.
+kp_source_bats_libs() {
+	local dir f
 	for dir in ${BATS_LIB_PATH//:/ } /usr/lib/bats /usr/local/lib/bats \
 		/usr/lib/node_modules /usr/local/lib/node_modules; do
-		if [ -f "$dir/$name/load.bash" ]; then
-			load "$dir/$name/load.bash"
-			return 0
-		fi
+		[ -d "$dir/bats-support/src" ] && [ -d "$dir/bats-assert/src" ] || continue
+		for f in "$dir"/bats-support/src/*.bash "$dir"/bats-assert/src/*.bash; do
+			# shellcheck source=/dev/null
+			source "$f"
+		done
+		return 0
 	done
-	echo "$name not found: run tools/install-deps" >&2
+	echo "bats-support and bats-assert not found: run tools/install-deps" >&2
 	return 1
 }
-kp_load_bats_lib bats-support
-kp_load_bats_lib bats-assert
+kp_source_bats_libs
 
 # True inside a tools/vm guest: its kernel command line names the job.
 kp_in_vm() {
@@ -54,4 +66,317 @@ kp_wait_busy() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# ---- the module (tests/vm/module_*.bats) ----
+
+KP_KO="$KP_REPO/module/kthread_perf.ko"
+KP_SYS=/sys/kernel/kthread_perf
+KP_HIST=/sys/kernel/debug/kthread_perf/latency_hist
+KP_PARAMS=/sys/module/kthread_perf/parameters
+
+KP_CONFIG_FILES=(thread_count work_mode sync_mode work_target yield_interval
+	sleep_us bind_cpu_count)
+KP_RESULT_FILES=(total_ops counter elapsed_ns throughput nvcsw nivcsw
+	cputime_ns waits)
+KP_THREAD_FILES=(pid cpu last_cpu ops nvcsw nivcsw cputime_ns runtime_ns waits)
+
+# The online CPUs in order, from /sys/devices/system/cpu/online ("0-1,4").
+KP_CPUS=()
+kp_parse_online_cpus() {
+	local list range lo hi c
+	read -r list </sys/devices/system/cpu/online
+	KP_CPUS=()
+	for range in ${list//,/ }; do
+		lo=${range%-*} hi=${range#*-}
+		for ((c = lo; c <= hi; c++)); do
+			KP_CPUS+=("$c")
+		done
+	done
+}
+kp_parse_online_cpus
+
+# kp_sleep SECONDS: sleep without an exec (read times out on a pipe that
+# this shell holds open for writing, so no data ever comes).
+exec {KP_SLEEP_FD}<> <(:)
+kp_sleep() {
+	read -r -t "$1" -u "$KP_SLEEP_FD" _ || true
+}
+
+# For setup_file: the module must be built; unload a copy someone left
+# loaded (and put it back afterwards), and mark the kernel log so that
+# kp_assert_dmesg_clean reads only what this suite caused.
+kp_setup_file() {
+	if [ ! -f "$KP_KO" ]; then
+		echo "$KP_KO is missing: run 'make module' first" >&2
+		return 1
+	fi
+	export KP_WAS_LOADED=0
+	if [ -d /sys/module/kthread_perf ]; then
+		KP_WAS_LOADED=1
+		rmmod kthread_perf
+	fi
+	export KP_MARK="kthread_perf-test: begin ${BATS_TEST_FILENAME##*/} $$"
+	echo "$KP_MARK" >/dev/kmsg
+}
+
+kp_teardown_file() {
+	kp_unload
+	if [ "${KP_WAS_LOADED:-0}" = 1 ]; then
+		insmod "$KP_KO"
+	fi
+}
+
+kp_load() {
+	insmod "$KP_KO" "$@"
+}
+
+# Unload if loaded; rmmod stops a run in progress itself.
+kp_unload() {
+	if [ -d /sys/module/kthread_perf ]; then
+		rmmod kthread_perf
+	fi
+}
+
+# kp_set FILE VALUE: a write that must succeed.
+kp_set() {
+	printf '%s\n' "$2" >"$KP_SYS/$1"
+}
+
+# kp_get FILE: print the value of a file of the module's directory.
+kp_get() {
+	local v
+	read -r v <"$KP_SYS/$1"
+	printf '%s\n' "$v"
+}
+
+# kp_config TC WORK_MODE SYNC_MODE WORK_TARGET YIELD_INTERVAL [SLEEP_US [BIND]]
+kp_config() {
+	kp_set thread_count "$1" &&
+		kp_set work_mode "$2" &&
+		kp_set sync_mode "$3" &&
+		kp_set work_target "$4" &&
+		kp_set yield_interval "$5" &&
+		kp_set sleep_us "${6:-0}" &&
+		kp_set bind_cpu_count "${7:-0}"
+}
+
+# kp_wait_finished [SECONDS]: wait while the state is running; leaves the
+# state it ended in (still "running" when the time ran out) in KP_STATE.
+kp_wait_finished() {
+	local limit=$((${1:-60} * 20)) i
+	for ((i = 0; i < limit; i++)); do
+		read -r KP_STATE <"$KP_SYS/state"
+		[ "$KP_STATE" = running ] || return 0
+		kp_sleep 0.05
+	done
+}
+
+# kp_wait_ops N [SECONDS]: the handshake with a running run: wait until its
+# workers have done at least N operations (total_ops is live).  Fails when
+# the time (default 120 s) runs out first.
+kp_wait_ops() {
+	local limit=$((${2:-120} * 20)) i ops
+	for ((i = 0; i < limit; i++)); do
+		read -r ops <"$KP_SYS/total_ops"
+		[ "$ops" -lt "$1" ] || return 0
+		kp_sleep 0.05
+	done
+	echo "total_ops still $ops < $1 after ${2:-120} s" >&2
+	return 1
+}
+
+# kp_run ARGS-OF-kp_config: configure, start, and wait for "done".
+kp_run() {
+	kp_config "$@" || return 1
+	kp_set start 1 || return 1
+	kp_wait_finished 240
+	if [ "$KP_STATE" != done ]; then
+		echo "run ended in state '$KP_STATE'" >&2
+		return 1
+	fi
+}
+
+# kp_assert_write_fails FILE VALUE MESSAGE: writing VALUE and a newline,
+# as a shell user does, fails with MESSAGE (e.g. "Invalid argument").
+kp_assert_write_fails() {
+	local err="$BATS_TEST_TMPDIR/kp_write.err" msg=""
+	if printf '%s\n' "$2" 2>"$err" >"$KP_SYS/$1"; then
+		fail "writing '$2' to $1 succeeded; expected '$3'"
+	fi
+	read -r msg <"$err" || true
+	if [[ $msg != *"$3"* ]]; then
+		fail "writing '$2' to $1 failed with '$msg'; expected '$3'"
+	fi
+}
+
+# Every configuration and state value, one line each, into KP_SNAPSHOT.
+kp_snapshot() {
+	local f v
+	KP_SNAPSHOT=
+	for f in "${KP_CONFIG_FILES[@]}" state run_id; do
+		read -r v <"$KP_SYS/$f"
+		KP_SNAPSHOT+="$f=$v"$'\n'
+	done
+}
+
+# kp_threads_sum FILE: sum of one per-thread file over threads/*/ (one
+# awk reads them all: cheaper than a read per file for many workers).
+kp_threads_sum() {
+	awk '{ s += $1 } END { print s + 0 }' "$KP_SYS"/threads/*/"$1"
+}
+
+# The names of threads/*/ in numeric order, into KP_THREAD_DIRS.
+kp_thread_dirs() {
+	local d
+	local -a seen=()
+	for d in "$KP_SYS"/threads/*/; do
+		[ -d "$d" ] || continue
+		d=${d%/}
+		seen[${d##*/}]=1
+	done
+	KP_THREAD_DIRS=("${!seen[@]}")
+}
+
+# Read latency_hist into KP_HIST_ROWS (bucket rows), KP_HIST_SUM (sum of
+# their counts) and KP_HIST_samples, _min_ns, _max_ns, _mean_ns.
+kp_hist_read() {
+	local a b c
+	KP_HIST_ROWS=0 KP_HIST_SUM=0
+	while read -r a b c; do
+		if [ "$a" = "#" ]; then
+			case $b in
+			samples | min_ns | max_ns | mean_ns) printf -v "KP_HIST_$b" %s "$c" ;;
+			esac
+		else
+			KP_HIST_ROWS=$((KP_HIST_ROWS + 1))
+			KP_HIST_SUM=$((KP_HIST_SUM + c))
+		fi
+	done <"$KP_HIST"
+}
+
+# Number of live tasks whose name starts with PREFIX (default kp_).
+kp_count_kthreads() {
+	cat /proc/[0-9]*/comm 2>/dev/null | grep -c "^${1:-kp_}" || true
+}
+
+# The kernel log since this suite's mark.
+kp_dmesg_since_mark() {
+	dmesg | awk -v mark="$KP_MARK" 'found { print } index($0, mark) { found = 1 }'
+}
+
+# No warning, bug, oops, lockup, stall or hung task since the mark.
+kp_assert_dmesg_clean() {
+	local bad
+	bad="$(kp_dmesg_since_mark | grep -E "$KP_KERNEL_TROUBLE" || true)"
+	if [ -n "$bad" ]; then
+		fail "kernel log since the suite began: $bad"
+	fi
+}
+
+# kp_check_exact_run TC WT YI WORK_MODE: after a finished run, the counts
+# SPEC.md section 2 fixes, from the totals, every thread and the histogram.
+kp_check_exact_run() {
+	local tc="$1" wt="$2" yi="$3" wm="$4" ops waits=0 per_waits=0
+	ops=$((tc * wt))
+	[ "$wm" = normal ] || per_waits=$((wt / yi))
+	waits=$((tc * per_waits))
+	assert_equal "total_ops $(kp_get total_ops)" "total_ops $ops"
+	assert_equal "counter $(kp_get counter)" "counter $ops"
+	assert_equal "waits $(kp_get waits)" "waits $waits"
+	# Every thread: its ops and waits, and how many threads there are.
+	run awk -v ops="$wt" -v waits="$per_waits" '
+		FNR == 1 { n++ }
+		FILENAME ~ /\/ops$/ && $1 != ops { print FILENAME ": " $1 }
+		FILENAME ~ /\/waits$/ && $1 != waits { print FILENAME ": " $1 }
+		END { print n / 2 " threads" }' \
+		"$KP_SYS"/threads/*/ops "$KP_SYS"/threads/*/waits
+	assert_output "$tc threads"
+	kp_hist_read
+	assert_equal "samples $KP_HIST_samples" "samples $waits"
+	assert_equal "bucket sum $KP_HIST_SUM" "bucket sum $waits"
+}
+
+# ---- klt against a user-space model (tests/vm/compare_*.bats) ----
+
+# The comparison suites spell the module's paths short.
+SYS=$KP_SYS
+HIST=$KP_HIST
+
+# Load the module unless it is there already (unload only what we loaded),
+# and list the online CPUs in ONLINE_CPUS.
+kp_compare_setup_file() {
+	export LOADED_HERE=0
+	if [ ! -d "$SYS" ]; then
+		kp_load
+		LOADED_HERE=1
+	fi
+	ONLINE_CPUS="${KP_CPUS[*]}"
+	export ONLINE_CPUS
+}
+
+kp_compare_teardown_file() {
+	if [ -d "$SYS" ]; then
+		echo 1 >"$SYS/stop" || true
+	fi
+	if [ "$LOADED_HERE" = 1 ]; then
+		rmmod kthread_perf
+	fi
+}
+
+# rd VAR FILE: read the one-line FILE into VAR without a fork.
+rd() {
+	local -n _rd_var="$1"
+	read -r _rd_var <"$2"
+}
+
+# klt_run TC WORK_MODE SYNC_MODE WT YI SLEEP_US [BIND]: configure the module
+# through sysfs, start, wait for "done", and leave in $klt a JSON object
+# read back from the files: totals, per-thread rows and the histogram's
+# samples and bucket sum.
+klt_run() {
+	local tc="$1" i state rows="" f v lo hi count buckets=0 samples=null
+	local -A t
+
+	echo "$1" >"$SYS/thread_count"
+	echo "$2" >"$SYS/work_mode"
+	echo "$3" >"$SYS/sync_mode"
+	echo "$4" >"$SYS/work_target"
+	echo "$5" >"$SYS/yield_interval"
+	echo "$6" >"$SYS/sleep_us"
+	echo "${7:-0}" >"$SYS/bind_cpu_count"
+	echo 1 >"$SYS/start"
+	for ((i = 0; i < 3000; i++)); do
+		rd state "$SYS/state"
+		[ "$state" = running ] || break
+		sleep 0.1
+	done
+	if [ "$state" != done ]; then
+		echo "klt run ended in state '$state'" >&2
+		return 1
+	fi
+	for ((i = 0; i < tc; i++)); do
+		for f in pid cpu last_cpu ops nvcsw nivcsw waits; do
+			rd v "$SYS/threads/$i/$f"
+			t[$f]=$v
+		done
+		rows+="${rows:+, }{\"id\": $i, \"pid\": ${t[pid]}, \"cpu\": ${t[cpu]},"
+		rows+=" \"last_cpu\": ${t[last_cpu]}, \"ops\": ${t[ops]},"
+		rows+=" \"nvcsw\": ${t[nvcsw]}, \"nivcsw\": ${t[nivcsw]},"
+		rows+=" \"waits\": ${t[waits]}}"
+	done
+	while read -r lo hi count; do
+		if [ "$lo" = "#" ]; then
+			[ "$hi" = samples ] && samples=$count
+		else
+			buckets=$((buckets + count))
+		fi
+	done <"$HIST"
+	for f in total_ops counter waits nvcsw; do
+		rd v "$SYS/$f"
+		t[$f]=$v
+	done
+	klt="{\"total_ops\": ${t[total_ops]}, \"counter\": ${t[counter]},
+		\"waits\": ${t[waits]}, \"nvcsw\": ${t[nvcsw]}, \"threads\": [$rows],
+		\"latency_hist\": {\"samples\": $samples, \"bucket_sum\": $buckets}}"
 }

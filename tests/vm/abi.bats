@@ -5,7 +5,7 @@
 # /sys/kernel/kthread_perf/ (SPEC.md sections 3 and 10), per-thread files
 # included (they exist once a run has started).
 
-load ../lib/module
+load ../lib/common
 load ../lib/abi
 
 setup_file() { kp_setup_file; }

@@ -7,7 +7,7 @@
 # wakes each registered worker only when it has read that worker's BLOCKED
 # event, so a run ends only if every block is reported.
 
-load ../lib/module
+load ../lib/common
 
 ACT_WATCH="$KP_REPO/userspace/act_watch"
 ACT_DEBUGFS=/sys/kernel/debug/kthread_perf/activations

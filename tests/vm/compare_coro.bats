@@ -10,7 +10,6 @@
 bats_require_minimum_version 1.5.0
 
 load ../lib/common
-load ../lib/compare
 
 setup_file() {
 	export CORO_BENCH="$KP_REPO/coro/coro_bench"

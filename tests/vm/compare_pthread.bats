@@ -10,7 +10,6 @@
 bats_require_minimum_version 1.5.0
 
 load ../lib/common
-load ../lib/compare
 
 setup_file() {
 	export BENCH="$KP_REPO/userspace/pthread_bench"

@@ -8,8 +8,7 @@
 
 bats_require_minimum_version 1.5.0
 
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load ../lib/common
 
 SYS=/sys/kernel/kthread_perf
 

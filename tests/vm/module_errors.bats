@@ -5,7 +5,7 @@
 # errno, and changes nothing when it does; a failure to create a worker
 # leaves state "failed", the errno, one log line and no thread behind.
 
-load ../lib/module
+load ../lib/common
 
 setup_file() { kp_setup_file; }
 teardown_file() { kp_teardown_file; }

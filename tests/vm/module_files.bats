@@ -4,7 +4,7 @@
 # The files of kthread_perf.ko (SPEC.md sections 3 and 4): names, modes,
 # defaults, formats, and the per-thread directories.
 
-load ../lib/module
+load ../lib/common
 
 setup_file() { kp_setup_file; }
 teardown_file() { kp_teardown_file; }

@@ -5,7 +5,7 @@
 # concurrent writers and readers, unloading mid-run, and a clean kernel
 # log at the end.
 
-load ../lib/module
+load ../lib/common
 
 setup_file() { kp_setup_file; }
 teardown_file() { kp_teardown_file; }

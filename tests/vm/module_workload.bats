@@ -6,7 +6,7 @@
 # context switches and the live results.  Work targets are small: the VM
 # runs under TCG.
 
-load ../lib/module
+load ../lib/common
 
 setup_file() { kp_setup_file; }
 teardown_file() { kp_teardown_file; }

@@ -9,21 +9,64 @@ model of a compare, sweep or report is measured on the same kernel.
 """
 
 import argparse
-import csv
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
-from . import env, kernels, klt, merge, plot, runner, stats, table
-from .models import (Config, MODELS, PARAMS, PARAM_LABELS, RunError,
-                     UsageError, WORKLOAD_PARAMS, check_config, check_value,
+from . import (env, kernels, klt, merge, plot, report, runner, stats, sweep,
+               table)
+from .measure import Progress, measure, with_module
+from .models import (Config, MODELS, PARAMS, RunError,
+                     UsageError, check_config, check_value,
                      flag, parse_value)
 
 PROG = "kperf"
 DEFAULT_RUN_TIMEOUT = 600
+
+
+# ------------------------------------------------------------ converters
+# argparse calls these while it parses, so a malformed or out-of-range
+# number is bad usage (exit 2) before anything else happens.  UsageError
+# passes through argparse unchanged and keeps the one-line message.
+
+def workload_value(name):
+    """Converter of one workload option: its syntax and its model-free
+    range (thread_count, workers, stack_size depend on the model and are
+    checked once the models are known)."""
+    def convert(text):
+        v = parse_value(name, text)
+        if name not in ("thread_count", "workers", "stack_size"):
+            check_value(name, v, runner.defs_limits())
+        return v
+    convert.__name__ = name
+    return convert
+
+
+def positive_int(option):
+    def convert(text):
+        try:
+            v = parse_value("work_target", text)
+        except UsageError:
+            v = None
+        if v is None or v < 1:
+            raise UsageError("--%s: needs a positive integer, not '%s'"
+                             % (option, text))
+        return v
+    convert.__name__ = option
+    return convert
+
+
+def positive_seconds(text):
+    try:
+        v = float(text)
+    except ValueError:
+        v = 0
+    if not v > 0:
+        raise UsageError("--run-timeout: needs a positive number of "
+                         "seconds, not '%s'" % text)
+    return v
 
 
 class Parser(argparse.ArgumentParser):
@@ -33,30 +76,30 @@ class Parser(argparse.ArgumentParser):
         raise UsageError("%s: %s (try --help)" % (self.prog, message))
 
 
-def add_workload(p, coro=True):
+# (parameter, metavar, help) of every workload option, in SPEC order.
+WORKLOAD_OPTIONS = (
+    ("thread_count", "N", "workers (coroutines for coro); default 4"),
+    ("work_mode", "M", "normal, yield, sleep, pingpong, barrier or spawn; "
+     "default normal"),
+    ("sync_mode", "S", "atomic, spinlock, mutex or percpu; default atomic"),
+    ("work_target", "N", "operations per worker; default 1e6"),
+    ("yield_interval", "N", "operations between two waits; default 1000"),
+    ("sleep_us", "N", "sleep length in sleep mode, 0 = one tick; default 0"),
+    ("bind_cpu_count", "N", "bind worker i to online CPU i mod N; "
+                            "0 = unbound (default)"),
+)
+CORO_OPTIONS = (
+    ("workers", "M", "coro only: OS threads under the coroutines; "
+                     "1 = many-to-one (default), M > 1 many-to-many"),
+    ("stack_size", "BYTES", "coro only: coroutine stack size (64K, 1M ok)"),
+)
+
+
+def add_workload(p):
     g = p.add_argument_group("workload options (SPEC.md section 2)")
-    g.add_argument("--thread-count", metavar="N",
-                   help="workers (coroutines for coro); default 4")
-    g.add_argument("--work-mode", metavar="M",
-                   help="normal, yield, sleep, pingpong, barrier or spawn; "
-                   "default normal")
-    g.add_argument("--sync-mode", metavar="S",
-                   help="atomic, spinlock, mutex or percpu; default atomic")
-    g.add_argument("--work-target", metavar="N",
-                   help="operations per worker; default 1e6")
-    g.add_argument("--yield-interval", metavar="N",
-                   help="operations between two waits; default 1000")
-    g.add_argument("--sleep-us", metavar="N",
-                   help="sleep length in sleep mode, 0 = one tick; default 0")
-    g.add_argument("--bind-cpu-count", metavar="N",
-                   help="bind worker i to online CPU i mod N; 0 = unbound "
-                        "(default)")
-    if coro:
-        g.add_argument("--workers", metavar="M",
-                       help="coro only: OS threads under the coroutines; "
-                            "1 = many-to-one (default), M > 1 many-to-many")
-        g.add_argument("--stack-size", metavar="BYTES",
-                       help="coro only: coroutine stack size (64K, 1M ok)")
+    for name, metavar, text in WORKLOAD_OPTIONS + CORO_OPTIONS:
+        g.add_argument("--" + flag(name), metavar=metavar,
+                       type=workload_value(name), help=text)
 
 
 def add_common(p):
@@ -68,7 +111,7 @@ def add_common(p):
     w.add_argument("--host", action="store_true",
                    help="never start a VM; fail if klt is needed and the "
                         "host cannot load the module")
-    g.add_argument("--run-timeout", metavar="S", type=float,
+    g.add_argument("--run-timeout", metavar="S", type=positive_seconds,
                    default=DEFAULT_RUN_TIMEOUT,
                    help="give up on one run after S seconds (default %d)"
                         % DEFAULT_RUN_TIMEOUT)
@@ -106,6 +149,7 @@ def build_parser():
                                    "ratios between them.")
     add_workload(p)
     p.add_argument("--repeat", metavar="R", default="1",
+                   type=positive_int("repeat"),
                    help="runs per model; the table shows medians (default 1)")
     p.add_argument("--json", action="store_true",
                    help="print a JSON array of every result")
@@ -127,6 +171,7 @@ def build_parser():
                    help="comma-separated models (default klt,pthread,coro; "
                         "coro for workers and stack-size)")
     p.add_argument("--repeat", metavar="R", default="3",
+                   type=positive_int("repeat"),
                    help="runs per point (default 3)")
     p.add_argument("--out", metavar="DIR", default="kperf-sweep",
                    help="output directory (default ./kperf-sweep)")
@@ -144,8 +189,10 @@ def build_parser():
                    help="scaled-down work, one run per point: minutes "
                         "under TCG")
     p.add_argument("--repeat", metavar="R", default=None,
+                   type=positive_int("repeat"),
                    help="runs per point (default 3, 1 with --quick)")
     p.add_argument("--work-target", metavar="N", default=None,
+                   type=workload_value("work_target"),
                    help="base work target per thread (default 1e6, 1e5 "
                         "with --quick); scaled tables use 5x and 10x")
     p.add_argument("--models", metavar="LIST", default=None,
@@ -177,18 +224,10 @@ def config_from(args, base=None):
     """The Config the workload options describe (unset: base's values)."""
     cfg = base or Config()
     for name in PARAMS:
-        text = getattr(args, name, None)
-        if text is not None:
-            cfg = cfg.with_param(name, parse_value(name, text))
+        value = getattr(args, name, None)
+        if value is not None:
+            cfg = cfg.with_param(name, value)
     return cfg
-
-
-def positive(name, text):
-    v = parse_value("work_target", text) if text is not None else None
-    if v is None or v < 1:
-        raise UsageError("--%s: needs a positive integer, not '%s'"
-                         % (name, text))
-    return v
 
 
 def parse_models(text):
@@ -306,37 +345,6 @@ def run_in_vm(cmd, out=None):
     return status
 
 
-# -------------------------------------------------------------- progress
-
-class Progress:
-    """`[k/N  12.3s] what` lines on stderr for long runs."""
-
-    def __init__(self, total, enabled=True):
-        self.total = total
-        self.k = 0
-        self.t0 = time.monotonic()
-        self.enabled = enabled
-
-    def elapsed(self):
-        return time.monotonic() - self.t0
-
-    def step(self, what):
-        self.k += 1
-        self.note("%s" % what)
-
-    def note(self, what):
-        if self.enabled:
-            sys.stderr.write("kperf: [%d/%d %6.1fs] %s\n"
-                             % (self.k, self.total, self.elapsed(), what))
-            sys.stderr.flush()
-
-    def live(self, done, total):
-        if self.enabled and total:
-            sys.stderr.write("kperf:   ... %s of %s ops (%.0f%%)\n" % (
-                "{:,}".format(done), "{:,}".format(total),
-                100.0 * done / total))
-
-
 # ------------------------------------------------------------------- run
 
 def run_table(res):
@@ -361,14 +369,6 @@ def run_table(res):
             table.fmt_ns(h["min_ns"]), table.fmt_ns(h["mean_ns"]),
             table.fmt_ns(h["max_ns"]))]]
     return table.text(["metric", "value"], rows)
-
-
-def with_module(models, fn):
-    """Call fn() with kthread_perf loaded when klt is among models."""
-    if "klt" in models:
-        with klt.Module(runner.ROOT):
-            return fn()
-    return fn()
 
 
 def cmd_run(args):
@@ -403,29 +403,6 @@ def compare_configs(args, cfg):
         else env.online_cpus()
     return {"klt": cfg, "pthread": cfg, "coro": cfg.with_param("workers", 1),
             "coro-mn": cfg.with_param("workers", mn)}
-
-
-def measure(models, cfg, repeat, run_timeout, progress, label="", sink=None):
-    """{model: [result, ...]} of repeat runs of cfg on each model.
-
-    cfg is one Config for all, or {model: Config}; the model coro-mn runs
-    the coro binary.
-    Models alternate within a repeat (klt, pthread, coro, klt, ...) so a
-    slow drift of the machine hits all of them alike.  sink(model, i, res)
-    is called after every run (incremental output).
-    """
-    cfgs = cfg if isinstance(cfg, dict) else {m: cfg for m in models}
-    out = {m: [] for m in models}
-    for i in range(repeat):
-        for m in models:
-            progress.step("%s%s%s" % (label, m, " repeat %d/%d" % (
-                i + 1, repeat) if repeat > 1 else ""))
-            res = runner.run("coro" if m == "coro-mn" else m, cfgs[m],
-                             run_timeout, progress=progress.live)
-            out[m].append(res)
-            if sink:
-                sink(m, i, res)
-    return out
 
 
 def compare_rows(results, metrics=COMPARE_METRICS):
@@ -475,181 +452,6 @@ def cmd_compare(args):
     return 0
 
 
-# ----------------------------------------------------------------- sweep
-
-CSV_FIELDS = (["param", "value", "model", "repeat"] + list(WORKLOAD_PARAMS) +
-              ["workers", "total_ops", "counter", "elapsed_ns", "throughput",
-               "user_ns", "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits",
-               "mean_wait_ns", "max_wait_ns", "cpu_eff"])
-SUMMARY_METRICS = ("throughput", "elapsed_ns", "nvcsw", "nivcsw", "waits",
-                   "mean_wait_ns", "cpu_eff")
-
-
-def csv_row(param, value, model, i, res):
-    row = {"param": param, "value": value, "model": model, "repeat": i + 1}
-    row.update({k: res["config"].get(k) for k in WORKLOAD_PARAMS})
-    row["workers"] = res["config"].get("workers")
-    for k in ("total_ops", "counter", "elapsed_ns", "throughput", "user_ns",
-              "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits"):
-        row[k] = res.get(k)
-    for k in ("mean_wait_ns", "max_wait_ns"):
-        row[k] = stats.value(res, k)
-    eff = stats.value(res, "cpu_eff")
-    row["cpu_eff"] = None if eff is None else round(eff, 2)
-    return row
-
-
-class SweepWriter:
-    """PARAM.csv grows a row per run; PARAM.json is rewritten per run."""
-
-    def __init__(self, out, param, meta):
-        self.out, self.param, self.meta = out, param, meta
-        os.makedirs(out, exist_ok=True)
-        self.csv_path = os.path.join(out, param + ".csv")
-        self.json_path = os.path.join(out, param + ".json")
-        self.csv_file = open(self.csv_path, "w", newline="")
-        self.csv = csv.DictWriter(self.csv_file, CSV_FIELDS)
-        self.csv.writeheader()
-        self.csv_file.flush()
-        self.runs = []
-
-    def add(self, value, model, i, res):
-        self.csv.writerow(csv_row(self.param, value, model, i, res))
-        self.csv_file.flush()
-        self.runs.append({"value": value, "model": model, "repeat": i + 1,
-                          "result": res})
-        self.dump()
-
-    def dump(self, summary=None):
-        doc = dict(self.meta)
-        doc["runs"] = self.runs
-        if summary is not None:
-            doc["summary"] = summary
-        tmp = self.json_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=1)
-        os.replace(tmp, self.json_path)
-
-    def close(self):
-        self.csv_file.close()
-
-
-def sweep_summary(param, values, models, by_point):
-    """Rows of {value, model, metric: {median, min, max, n}}."""
-    rows = []
-    for v in values:
-        for m in models:
-            runs = by_point.get((v, m), [])
-            if not runs:
-                continue
-            row = {"value": v, "model": m}
-            for metric in SUMMARY_METRICS:
-                row[metric] = stats.summarize(runs, metric)
-            rows.append(row)
-    return rows
-
-
-def write_summary_csv(path, param, rows):
-    fields = ["param", "value", "model", "n"]
-    for metric in SUMMARY_METRICS:
-        fields += [metric + "_median", metric + "_min", metric + "_max"]
-    with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fields)
-        w.writeheader()
-        for r in rows:
-            d = {"param": param, "value": r["value"], "model": r["model"],
-                 "n": r["throughput"]["n"]}
-            for metric in SUMMARY_METRICS:
-                s = r[metric]
-                for k in ("median", "min", "max"):
-                    d[metric + "_" + k] = None if s is None else s[k]
-            w.writerow(d)
-
-
-def sweep_plot(png, param, values, models, by_point, title):
-    series = {}
-    categorical = param in ("work_mode", "sync_mode")
-    for m in models:
-        pts = []
-        for v in values:
-            s = stats.summarize(by_point.get((v, m), []), "throughput")
-            if s:
-                pts.append((v, s["median"], s["min"], s["max"]))
-        series[m] = pts
-    plot.lines(png, title, PARAM_LABELS[param], "throughput (ops/s)",
-               series, categorical=categorical)
-
-
-def sweep_points(args):
-    """Configurations of a sweep, checked before anything runs."""
-    pts = []
-    for v in args.values_parsed:
-        cfg = args.cfg.with_param(args.param, v)
-        check_config(cfg)
-        pts.append((v, cfg))
-    return pts
-
-
-def cmd_sweep(args):
-    param, models, repeat = args.param, args.models, args.repeat_n
-    points = sweep_points(args)
-    where = env.describe()
-    meta = {"param": param, "values": args.values_parsed, "models": models,
-            "repeat": repeat, "base_config": args.cfg.workload(),
-            "environment": where}
-    meta["base_config"].update(workers=args.cfg.workers)
-    writer = SweepWriter(args.out, param, meta)
-    by_point = {}
-    progress = Progress(len(points) * len(models) * repeat)
-    interrupted = False
-
-    def body():
-        for v, cfg in points:
-            def sink(m, i, res, v=v):
-                by_point.setdefault((v, m), []).append(res)
-                writer.add(v, m, i, res)
-            measure(models, cfg, repeat, args.run_timeout, progress,
-                    label="%s=%s " % (param, v), sink=sink)
-
-    try:
-        with_module(models, body)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        writer.close()
-    summary = sweep_summary(param, args.values_parsed, models, by_point)
-    writer.dump(summary)
-    sum_path = os.path.join(args.out, param + "-summary.csv")
-    write_summary_csv(sum_path, param, summary)
-    if interrupted:
-        sys.stderr.write("kperf: interrupted; %d runs kept in %s and %s\n"
-                         % (len(writer.runs), writer.csv_path,
-                            writer.json_path))
-        return 130
-    png = os.path.join(args.out, param + ".png")
-    sweep_plot(png, param, args.values_parsed, models, by_point,
-               "Throughput by %s (%s)" % (
-                   param.replace("_", " "), args.cfg.describe(param)))
-    header = [param] + models
-    rows = []
-    for v in args.values_parsed:
-        row = [str(v)]
-        for m in models:
-            row.append(table.fmt_spread("throughput", stats.summarize(
-                by_point.get((v, m), []), "throughput")))
-        rows.append(row)
-    print("kperf sweep %s: %s; throughput in ops/s%s" % (
-        param, args.cfg.describe(param),
-        ", median of %d (min..max)" % repeat if repeat > 1 else ""))
-    print("measured on %s" % env.sentence(where))
-    print()
-    print(table.text(header, rows), end="")
-    print()
-    for p in (writer.csv_path, sum_path, writer.json_path, png):
-        print("wrote %s" % p)
-    return 0
-
-
 # ------------------------------------------------------------------ main
 
 def prepare(args):
@@ -679,7 +481,8 @@ def prepare(args):
                 pv = parse_value(args.param, v)
             except UsageError as e:
                 raise UsageError("--values: %s" % e)
-            check_value(args.param, pv)
+            if args.param not in ("thread_count", "workers", "stack_size"):
+                check_value(args.param, pv, runner.defs_limits())
             args.values_parsed.append(pv)
         if args.models is None:
             args.models = "coro" if args.param in ("workers", "stack_size") \
@@ -687,25 +490,25 @@ def prepare(args):
         args.models = parse_models(args.models)
     if hasattr(args, "repeat"):
         if args.repeat is None:
-            args.repeat = "1" if args.quick else "3"
-        args.repeat_n = positive("repeat", args.repeat)
+            args.repeat = 1 if args.quick else 3
+        args.repeat_n = args.repeat
     if args.command == "report":
         args.models = parse_models(args.models or ",".join(MODELS))
-        if args.work_target is not None:
-            args.work_target_n = positive("work-target", args.work_target)
-            check_value("work_target", args.work_target_n)
-    if args.run_timeout <= 0:
-        raise UsageError("--run-timeout: needs a positive number of seconds")
+        args.work_target_n = args.work_target
     prepare_kernels(args)
     if args.command != "report":
         args.cfg = config_from(args)
-        if args.command != "sweep":
-            check_config(args.cfg)
+        if args.command == "run":
+            check_config(args.cfg, runner.limits(args.model))
+        elif args.command == "compare":
+            for m in MODELS:
+                check_config(args.cfg, runner.limits(m))
         else:
-            sweep_points(args)
+            sweep.sweep_points(args)
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep}
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": sweep.cmd_sweep,
+            "report": report.main}
 
 
 def prepare_kernels(args):
@@ -755,9 +558,6 @@ def main(argv):
         cmd = placement(args, argv)
         if cmd:
             return run_in_vm(cmd, getattr(args, "out", None))
-        if args.command == "report":
-            from . import report
-            return report.main(args)
         return COMMANDS[args.command](args)
     except UsageError as e:
         sys.stderr.write("%s: %s\n" % (PROG, e) if not str(e).startswith(

@@ -3,8 +3,9 @@
 
 One Config describes one run.  Its fields are spelled as the sysfs files and
 the JSON "config" object; the command-line flags are the same names with
-dashes.  Ranges are the module's (workload/kp_defs.h), so a value that one
-model would reject is rejected up front for all of them.
+dashes.  The ranges are not restated here: each binary prints its own
+(`--limits`, runner.limits()), and check_config() takes them, so a value
+that a model would reject is refused before any run.
 """
 
 import os
@@ -14,13 +15,6 @@ from dataclasses import dataclass, asdict, replace
 MODELS = ("klt", "pthread", "coro")
 WORK_MODES = ("normal", "yield", "sleep", "pingpong", "barrier", "spawn")
 SYNC_MODES = ("atomic", "spinlock", "mutex", "percpu")
-
-MAX_THREADS_DEFAULT = 1024
-WORK_TARGET_MAX = 10 ** 12
-YIELD_INTERVAL_MAX = 10 ** 12
-SLEEP_US_MAX = 1000000
-STACK_SIZE_MIN = 4096
-STACK_SIZE_MAX = 1 << 30
 
 # Workload parameters in the order of SPEC.md section 5.
 WORKLOAD_PARAMS = ("thread_count", "work_mode", "sync_mode", "work_target",
@@ -164,44 +158,25 @@ def parse_value(name, text):
     return parse_int(name, text)
 
 
-def param_range(name, max_threads=MAX_THREADS_DEFAULT):
-    """(lo, hi) of a numeric parameter, the module's ranges."""
-    return {
-        "thread_count": (1, max_threads),
-        "work_target": (1, WORK_TARGET_MAX),
-        "yield_interval": (1, YIELD_INTERVAL_MAX),
-        "sleep_us": (0, SLEEP_US_MAX),
-        "bind_cpu_count": (0, online_cpus()),
-        "workers": (1, max_threads),
-        "stack_size": (0, STACK_SIZE_MAX),
-    }[name]
-
-
-def check_value(name, value, max_threads=MAX_THREADS_DEFAULT):
-    """Raise UsageError when value is outside the parameter's range."""
-    if name in ("work_mode", "sync_mode"):
+def check_value(name, value, limits):
+    """Raise UsageError when value is outside limits[name] (a model's
+    {name: (lo, hi)}); a parameter the model does not have is not checked,
+    nor stack_size 0 (the binary's own default)."""
+    if name not in limits or (name == "stack_size" and value == 0):
         return
-    lo, hi = param_range(name, max_threads)
+    lo, hi = limits[name]
     if not lo <= value <= hi:
         extra = ""
         if name == "bind_cpu_count":
             extra = " (%d CPUs online)" % hi
         raise UsageError("--%s: %d is outside %d..%d%s"
                          % (flag(name), value, lo, hi, extra))
-    if name == "stack_size" and 0 < value < STACK_SIZE_MIN:
-        raise UsageError("--stack-size: %d is below %d bytes"
-                         % (value, STACK_SIZE_MIN))
 
 
-def check_config(cfg, max_threads=MAX_THREADS_DEFAULT):
-    """Raise UsageError for a configuration no model accepts."""
+def check_config(cfg, limits):
+    """Raise UsageError for a configuration the model of limits rejects."""
     for name in PARAMS:
-        check_value(name, getattr(cfg, name), max_threads)
+        check_value(name, getattr(cfg, name), limits)
     if cfg.work_mode == "pingpong" and cfg.thread_count % 2:
         raise UsageError("--thread-count: pingpong pairs the threads, so it "
                          "needs an even count (got %d)" % cfg.thread_count)
-
-
-def model_workers(model, cfg):
-    """OS threads that run the work in a model."""
-    return cfg.workers if model == "coro" else cfg.thread_count

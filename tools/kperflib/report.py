@@ -20,7 +20,7 @@ import os
 import time
 
 from . import env, klt, plot, runner, stats, table
-from .cli import CSV_FIELDS, Progress, csv_row, measure
+from .measure import CSV_FIELDS, Progress, csv_row, measure
 from .models import MODELS, Config, RunError, fmt_count, online_cpus
 
 # The reference report's own numbers, quoted beside ours.

@@ -9,12 +9,14 @@ thread_count * work_target, or kperf fails loudly.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 
 from . import klt
-from .models import RunError, UsageError, WORKLOAD_PARAMS, flag
+from .models import (RunError, UsageError, WORKLOAD_PARAMS, flag,
+                     online_cpus)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.realpath(__file__))))
@@ -38,6 +40,49 @@ def binary(model):
     if not os.access(path, os.X_OK):
         raise RunError("%s: %s is not built (run make)" % (model, path))
     return path
+
+
+_LIMITS = {}
+
+
+def defs_limits():
+    """The module's ranges, read from workload/kp_defs.h (the header the
+    module and both binaries compile against)."""
+    path = os.path.join(ROOT, "workload", "kp_defs.h")
+    with open(path) as f:
+        defs = dict(re.findall(r"^#define\s+KP_(\w+)\s+([0-9]+)(?:ULL)?\s*$",
+                               f.read(), re.M))
+    n = klt.max_threads() or int(defs["MAX_THREADS_DEFAULT"])
+    return {
+        "thread_count": (1, n),
+        "work_target": (1, int(defs["WORK_TARGET_MAX"])),
+        "yield_interval": (1, int(defs["YIELD_INTERVAL_MAX"])),
+        "sleep_us": (0, int(defs["SLEEP_US_MAX"])),
+        "bind_cpu_count": (0, online_cpus()),
+    }
+
+
+def limits(model):
+    """{param: (lo, hi)} that model accepts: klt's from kp_defs.h (and the
+    loaded module's max_threads), a binary's from its own --limits."""
+    if model not in _LIMITS:
+        if model == "klt":
+            _LIMITS[model] = defs_limits()
+        else:
+            path = binary(model)
+            try:
+                out = subprocess.run([path, "--limits"], check=True, text=True,
+                                     stdout=subprocess.PIPE).stdout
+                doc = json.loads(out)
+                if not isinstance(doc, dict):
+                    raise ValueError("not a JSON object")
+                _LIMITS[model] = {k: tuple(v) for k, v in doc.items()
+                                  if isinstance(v, list) and len(v) == 2
+                                  and all(isinstance(x, int) for x in v)}
+            except (OSError, ValueError, subprocess.CalledProcessError) as e:
+                raise RunError("%s: %s --limits failed (%s)"
+                               % (model, path, e))
+    return _LIMITS[model]
 
 
 def binary_args(model, cfg):

@@ -103,6 +103,8 @@ void kp_die_errno(int err, const char *fmt, ...);
 
 /* The program name given to kp_parse_args() ("kp" before that). */
 const char *kp_prog(void);
+/* Set the name kp_prog() returns (kp_parse_args() does). */
+void kp_set_prog(const char *name);
 
 /* Names of the modes as spelled in flags, sysfs and JSON. */
 const char *kp_work_mode_name(u32 mode);
@@ -139,6 +141,7 @@ struct kp_result {
 	struct kp_hist hist;	/* every worker's histogram merged */
 	struct kp_thread_result *threads;	/* cfg.thread_count rows */
 	char model_json[256];	/* the model's own JSON members, or "" */
+	u64 first_start_ns, last_end_ns;	/* kp_result_add_worker() */
 };
 
 /*
@@ -148,6 +151,15 @@ struct kp_result {
 void kp_result_init(struct kp_result *r, const char *model,
 		    const struct kp_config *cfg, u32 workers);
 void kp_result_free(struct kp_result *r);
+
+/*
+ * Take what worker i's loop left in *st and its start and end times into
+ * row i (ops, waits, runtime_ns), the histogram, the counter (percpu: the
+ * private counts add up to it) and elapsed_ns, first start to last end.
+ * The model fills pid, cpu, last_cpu and the switch and CPU-time columns.
+ */
+void kp_result_add_worker(struct kp_result *r, u32 i,
+			  const struct kp_stats *st, u64 start_ns, u64 end_ns);
 
 /*
  * Set total_ops, waits, nvcsw, nivcsw and cputime_ns to the sums over the
@@ -230,6 +242,5 @@ bool kp_stop_requested(void);
 int *kp_block_open(u32 n);
 void kp_block_close(int *fds, u32 n);
 void kp_stop_shutdown(const int *fds, u32 n);
-void kp_request_stop(void);
 
 #endif /* KP_BENCH_H */

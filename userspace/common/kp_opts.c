@@ -6,21 +6,14 @@
  * every model accepts.
  */
 #include <errno.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kp_bench.h"
 
-static const char *prog_name = "kp";
-
 static const char *const work_mode_names[] = KP_WORK_MODE_NAMES;
 static const char *const sync_mode_names[] = KP_SYNC_MODE_NAMES;
-
-const char *kp_prog(void)
-{
-	return prog_name;
-}
 
 const char *kp_work_mode_name(u32 mode)
 {
@@ -30,46 +23,6 @@ const char *kp_work_mode_name(u32 mode)
 const char *kp_sync_mode_name(u32 mode)
 {
 	return mode < KP_SYNC_NR ? sync_mode_names[mode] : "?";
-}
-
-void kp_usage_error(const char *option, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", prog_name);
-	if (option)
-		fprintf(stderr, "%s: ", option);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try --help)\n");
-	exit(2);
-}
-
-void kp_die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-void kp_die_errno(int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog_name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, ": %s\n", strerror(err));
-	exit(1);
 }
 
 /* The numeric options every model has, in --help order. */
@@ -149,9 +102,35 @@ static void usage(const struct kp_cli *cli, u32 max_threads)
 	}
 	printf("\nOutput:\n"
 	       "  --json               print one JSON object (SPEC.md section 5)\n"
+	       "  --limits             print the range of every number option as JSON\n"
 	       "  -h, --help           print this help and exit\n"
 	       "\nExit status: 0 done, 1 runtime failure or count mismatch, 2 bad usage.\n"
 	       "SIGINT stops the run early; it is then reported without the count check.\n");
+}
+
+/*
+ * --limits: every numeric option's range as one JSON object, keys spelled
+ * as the sysfs files ("thread_count": [1, 1024]).  kperf asks the binary
+ * instead of restating the ranges, so it refuses a value before any run.
+ */
+static void print_limits(const struct kp_cli *cli, u32 max_threads)
+{
+	const struct kp_cli_opt *x;
+	const char *c;
+
+	printf("{\"thread_count\": [1, %u], \"work_target\": [1, %llu], "
+	       "\"yield_interval\": [1, %llu], \"sleep_us\": [0, %llu], "
+	       "\"bind_cpu_count\": [0, %u]",
+	       max_threads, KP_WORK_TARGET_MAX, KP_YIELD_INTERVAL_MAX,
+	       KP_SLEEP_US_MAX, kp_online_cpu_count());
+	for (x = cli->extra; x && x->name; x++) {
+		printf(", \"");
+		for (c = x->name; *c; c++)
+			putchar(*c == '-' ? '_' : *c);
+		printf("\": [%llu, %llu]", (unsigned long long)x->min,
+		       (unsigned long long)x->max);
+	}
+	printf("}\n");
 }
 
 /*
@@ -182,7 +161,7 @@ void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 	char option[128];
 	int i, n;
 
-	prog_name = cli->prog;
+	kp_set_prog(cli->prog);
 	kp_system_record_start(argc, argv);
 	o->cfg = def;
 	o->json = false;
@@ -207,6 +186,10 @@ void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 		option[len] = '\0';
 		val = eq ? eq + 1 : NULL;
 
+		if (!strcmp(option, "--limits")) {
+			print_limits(cli, max_threads);
+			exit(0);
+		}
 		if (!strcmp(option, "--json")) {
 			if (val)
 				kp_usage_error(option, "takes no value");
@@ -275,23 +258,3 @@ void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 			       kp_work_mode_name(o->cfg.work_mode),
 			       o->cfg.thread_count);
 }
-
-#if defined(__SANITIZE_THREAD__)
-/*
- * Sanitizer builds stop at the first report, so that a test sees a
- * non-zero status instead of a warning scrolled past.  (Defined here
- * because every binary links this object.)
- */
-const char *__tsan_default_options(void);
-const char *__tsan_default_options(void)
-{
-	return "halt_on_error=1:second_deadlock_stack=1";
-}
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "halt_on_error=1:detect_leaks=1";
-}
-#endif

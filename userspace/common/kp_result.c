@@ -22,6 +22,7 @@ void kp_result_init(struct kp_result *r, const char *model,
 	r->threads = calloc(cfg->thread_count, sizeof(*r->threads));
 	if (!r->threads)
 		kp_die("out of memory for %u result rows", cfg->thread_count);
+	r->first_start_ns = UINT64_MAX;
 	for (i = 0; i < cfg->thread_count; i++) {
 		r->threads[i].id = i;
 		r->threads[i].cpu = kp_worker_cpu(cfg, i);
@@ -33,6 +34,25 @@ void kp_result_free(struct kp_result *r)
 {
 	free(r->threads);
 	r->threads = NULL;
+}
+
+void kp_result_add_worker(struct kp_result *r, u32 i,
+			  const struct kp_stats *st, u64 start_ns, u64 end_ns)
+{
+	struct kp_thread_result *t = &r->threads[i];
+
+	t->ops = st->ops;
+	t->waits = st->waits;
+	t->runtime_ns = end_ns - start_ns;
+	if (r->cfg.sync_mode == KP_SYNC_PERCPU)
+		r->counter += st->private_count;
+	kp_hist_merge(&r->hist, &st->hist);
+	if (start_ns < r->first_start_ns)
+		r->first_start_ns = start_ns;
+	if (end_ns > r->last_end_ns)
+		r->last_end_ns = end_ns;
+	r->elapsed_ns = r->last_end_ns > r->first_start_ns ?
+		r->last_end_ns - r->first_start_ns : 0;
 }
 
 void kp_result_sum_threads(struct kp_result *r)

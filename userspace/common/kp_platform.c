@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kthread_perf: clocks, CPUs, the kernel release and the stop flag, as the
- * user-space models need them.
+ * kthread_perf: what the user-space models ask of the operating system:
+ * clocks, the online CPUs (the one place "the i-th CPU" is computed in C:
+ * kp_worker_cpu()), the kernel release and the SIGINT stop flag.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -160,11 +161,6 @@ bool kp_stop_requested(void)
 	return __atomic_load_n(&stop_flag, __ATOMIC_RELAXED);
 }
 
-void kp_request_stop(void)
-{
-	__atomic_store_n(&stop_flag, 1, __ATOMIC_RELAXED);
-}
-
 int *kp_block_open(u32 n)
 {
 	int *fds = calloc(n, sizeof(*fds));
@@ -184,7 +180,6 @@ void kp_block_close(int *fds, u32 n)
 {
 	sigset_t block, old;
 	u32 i;
-
 
 	/* Called with every worker gone: only this thread can take SIGINT. */
 	sigemptyset(&block);

@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Measuring: repeated runs of models, progress lines, CSV rows.
+
+The one place that runs configurations for a command: cli.py (run,
+compare, sweep) and report.py both measure through here, so neither
+imports the other's internals.
+"""
+
+import sys
+import time
+
+from . import klt, runner, stats
+from .models import WORKLOAD_PARAMS
+
+
+class Progress:
+    """`[k/N  12.3s] what` lines on stderr for long runs."""
+
+    def __init__(self, total, enabled=True):
+        self.total = total
+        self.k = 0
+        self.t0 = time.monotonic()
+        self.enabled = enabled
+
+    def elapsed(self):
+        return time.monotonic() - self.t0
+
+    def step(self, what):
+        self.k += 1
+        self.note("%s" % what)
+
+    def note(self, what):
+        if self.enabled:
+            sys.stderr.write("kperf: [%d/%d %6.1fs] %s\n"
+                             % (self.k, self.total, self.elapsed(), what))
+            sys.stderr.flush()
+
+    def live(self, done, total):
+        if self.enabled and total:
+            sys.stderr.write("kperf:   ... %s of %s ops (%.0f%%)\n" % (
+                "{:,}".format(done), "{:,}".format(total),
+                100.0 * done / total))
+
+
+def with_module(models, fn):
+    """Call fn() with kthread_perf loaded when klt is among models."""
+    if "klt" in models:
+        with klt.Module(runner.ROOT):
+            return fn()
+    return fn()
+
+
+def measure(models, cfg, repeat, run_timeout, progress, label="", sink=None):
+    """{model: [result, ...]} of repeat runs of cfg on each model.
+
+    cfg is one Config for all, or {model: Config}; the model coro-mn runs
+    the coro binary.  Models alternate within a repeat (klt, pthread, coro,
+    klt, ...) so a slow drift of the machine hits all of them alike.
+    sink(model, i, res) is called after every run (incremental output).
+    """
+    cfgs = cfg if isinstance(cfg, dict) else {m: cfg for m in models}
+    out = {m: [] for m in models}
+    for i in range(repeat):
+        for m in models:
+            progress.step("%s%s%s" % (label, m, " repeat %d/%d" % (
+                i + 1, repeat) if repeat > 1 else ""))
+            res = runner.run("coro" if m == "coro-mn" else m, cfgs[m],
+                             run_timeout, progress=progress.live)
+            out[m].append(res)
+            if sink:
+                sink(m, i, res)
+    return out
+
+
+CSV_FIELDS = (["param", "value", "model", "repeat"] + list(WORKLOAD_PARAMS) +
+              ["workers", "total_ops", "counter", "elapsed_ns", "throughput",
+               "user_ns", "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits",
+               "mean_wait_ns", "max_wait_ns", "cpu_eff"])
+
+
+def csv_row(param, value, model, i, res):
+    row = {"param": param, "value": value, "model": model, "repeat": i + 1}
+    row.update({k: res["config"].get(k) for k in WORKLOAD_PARAMS})
+    row["workers"] = res["config"].get("workers")
+    for k in ("total_ops", "counter", "elapsed_ns", "throughput", "user_ns",
+              "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits"):
+        row[k] = res.get(k)
+    for k in ("mean_wait_ns", "max_wait_ns"):
+        row[k] = stats.value(res, k)
+    eff = stats.value(res, "cpu_eff")
+    row["cpu_eff"] = None if eff is None else round(eff, 2)
+    return row
