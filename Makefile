@@ -75,10 +75,13 @@ KPERFDIR ?= $(LIBDIR)/kthread_perf
 MAN_PAGES := $(wildcard man/*.[0-9])
 
 install: user
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KPERFDIR)/tools/kperflib
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KPERFDIR)/tools/kperflib \
+		$(DESTDIR)$(KPERFDIR)/workload
 	install -m 0755 userspace/pthread_bench coro/coro_bench $(DESTDIR)$(BINDIR)/
 	install -m 0755 tools/kperf $(DESTDIR)$(KPERFDIR)/tools/kperf
 	install -m 0644 tools/kperflib/*.py $(DESTDIR)$(KPERFDIR)/tools/kperflib/
+	# kperf reads the module's ranges from the header the models share.
+	install -m 0644 workload/kp_defs.h $(DESTDIR)$(KPERFDIR)/workload/
 	ln -sfr $(DESTDIR)$(KPERFDIR)/tools/kperf $(DESTDIR)$(BINDIR)/kperf
 	@set -e; for m in $(MAN_PAGES); do \
 		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \

@@ -33,6 +33,7 @@ installed_kperf() {
 	for f in usr/bin/pthread_bench usr/bin/coro_bench usr/bin/kperf \
 		usr/lib/kthread_perf/tools/kperf \
 		usr/lib/kthread_perf/tools/kperflib/cli.py \
+		usr/lib/kthread_perf/workload/kp_defs.h \
 		usr/include/coro.h usr/lib/libcoro.a usr/lib/libcoro.so \
 		usr/lib/libcoro.so.1 usr/lib/pkgconfig/coro.pc \
 		usr/share/man/man1/kperf.1 usr/share/man/man1/pthread_bench.1 \
