@@ -144,9 +144,10 @@ bound() {
 	# Per worker, against the whole run on the same bound: a worker's own
 	# runtime is too short a window for two clocks that drift apart
 	# (seen under TCG: 715 us of CPU in a 355 us runtime, correct code).
+	# (Not c > 0 per worker: a TCG guest's sched_clock can leave a worker
+	# that ran for microseconds with a zero delta; the sum above is > 0.)
 	for ((i = 0; i < 16; i++)); do
 		c="$(<"$KP_SYS/threads/$i/cputime_ns")"
-		assert [ "$c" -gt 0 ]
 		assert [ "$c" -le "$((ns * 5 / 4 + 100000))" ]
 	done
 }
