@@ -51,21 +51,15 @@ setup_file() {
 }
 
 @test "SIGINT in barrier mode stops every coroutine after the same barrier" {
-	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0 w
+	local w
 
 	for w in 1 2; do
-		"$CORO_BENCH" --json --workers $w --thread-count 8 --work-mode barrier \
-			--work-target 1000000000000 --yield-interval 100 >"$out" 2>"$err" &
-		pid=$!
-		kp_wait_busy "$pid"
-		kill -INT "$pid"
-		wait "$pid" || rc=$?
-		[ "$rc" -eq 0 ]
-		grep -q "stopped early" "$err"
+		kp_sigint_run "$CORO_BENCH" --workers $w --thread-count 8 \
+			--work-mode barrier --work-target 1000000000000 --yield-interval 100
 		jq -e '.total_ops > 0 and .total_ops == .counter
 			and ([.threads[].ops] | unique | length) == 1
 			and ([.threads[].waits] | unique | length) == 1
-			and .waits == .latency_hist.samples' "$out" >/dev/null
+			and .waits == .latency_hist.samples' <<<"$json" >/dev/null
 	done
 }
 
@@ -188,18 +182,9 @@ setup_file() {
 }
 
 @test "SIGINT stops a pingpong run early and still reports it" {
-	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
-
-	"$CORO_BENCH" --json --workers 2 --thread-count 4 --work-mode pingpong \
-		--work-target 1000000000000 --yield-interval 100 \
-		>"$out" 2>"$err" &
-	pid=$!
-	kp_wait_busy "$pid"
-	kill -INT "$pid"
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ]
-	grep -q "stopped early" "$err"
-	jq -e '.total_ops > 0 and .total_ops == .counter' "$out" >/dev/null
+	kp_sigint_run "$CORO_BENCH" --workers 2 --thread-count 4 --work-mode pingpong \
+		--work-target 1000000000000 --yield-interval 100
+	jq -e '.total_ops > 0 and .total_ops == .counter' <<<"$json" >/dev/null
 }
 
 @test "block mode is refused up front with exit 2 naming --work-mode, never a hang" {

@@ -106,36 +106,19 @@ matrix() {
 }
 
 @test "SIGINT in barrier mode stops every thread after the same barrier" {
-	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
-
-	"$BENCH" --json --thread-count 8 --work-mode barrier \
-		--work-target 1000000000000 --yield-interval 100 >"$out" 2>"$err" &
-	pid=$!
-	kp_wait_busy "$pid"
-	kill -INT "$pid"
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ]
-	grep -q "stopped early" "$err"
+	kp_sigint_run "$BENCH" --thread-count 8 --work-mode barrier \
+		--work-target 1000000000000 --yield-interval 100
 	jq -e '.total_ops > 0 and .total_ops == .counter
 		and ([.threads[].ops] | unique | length) == 1
 		and ([.threads[].waits] | unique | length) == 1
-		and .waits == .latency_hist.samples' "$out" >/dev/null
+		and .waits == .latency_hist.samples' <<<"$json" >/dev/null
 }
 
 @test "SIGINT stops a block run whose threads sit in read() and still reports it" {
-	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
-
-	"$BENCH" --json --thread-count 4 --work-mode block \
-		--work-target 1000000000000 --yield-interval 1 \
-		>"$out" 2>"$err" &
-	pid=$!
-	kp_wait_busy "$pid"
-	kill -INT "$pid"
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ]
-	grep -q "stopped early" "$err"
+	kp_sigint_run "$BENCH" --thread-count 4 --work-mode block \
+		--work-target 1000000000000 --yield-interval 1
 	jq -e '.total_ops > 0 and .total_ops == .counter
-		and .waits == .latency_hist.samples' "$out" >/dev/null
+		and .waits == .latency_hist.samples' <<<"$json" >/dev/null
 }
 
 @test "pingpong with one wait per operation and odd work_target counts exactly" {
@@ -264,19 +247,10 @@ matrix() {
 }
 
 @test "SIGINT stops a run early and still reports it" {
-	local out="$BATS_TEST_TMPDIR/out.json" err="$BATS_TEST_TMPDIR/err" pid rc=0
-
-	"$BENCH" --json --thread-count 2 --work-mode pingpong \
-		--work-target 1000000000000 --yield-interval 100 \
-		>"$out" 2>"$err" &
-	pid=$!
-	kp_wait_busy "$pid"
-	kill -INT "$pid"
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 0 ]
-	grep -q "stopped early" "$err"
+	kp_sigint_run "$BENCH" --thread-count 2 --work-mode pingpong \
+		--work-target 1000000000000 --yield-interval 100
 	jq -e '.total_ops > 0 and .total_ops < 2000000000000
-		and .total_ops == .counter' "$out" >/dev/null
+		and .total_ops == .counter' <<<"$json" >/dev/null
 }
 
 @test "--help prints usage and exits 0" {

@@ -68,6 +68,22 @@ kp_wait_busy() {
 	return 1
 }
 
+# kp_sigint_run BIN ARGS...: run a model binary with --json in the
+# background, interrupt it once it is busy (kp_wait_busy), and check that it
+# exits 0 saying it stopped early.  Its JSON is left in $json.
+kp_sigint_run() {
+	local out="$BATS_TEST_TMPDIR/sigint.json" err="$BATS_TEST_TMPDIR/sigint.err"
+	local pid rc=0
+	"$@" --json >"$out" 2>"$err" &
+	pid=$!
+	kp_wait_busy "$pid"
+	kill -INT "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ] || { echo "$* exited $rc: $(cat "$err")" >&2; return 1; }
+	grep -q "stopped early" "$err" || { echo "no 'stopped early' from $*" >&2; return 1; }
+	json=$(cat "$out")
+}
+
 # ---- the module (tests/vm/module_*.bats) ----
 
 KP_KO="$KP_REPO/module/kthread_perf.ko"
