@@ -6,14 +6,10 @@
 # writes (--sourcetree, --dkmstree, --installtree) is a temporary directory,
 # so the system's DKMS state is left as found.
 
-bats_require_minimum_version 1.5.0
-
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load ../lib/common
 
 setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-	export REPO
+	export REPO="$KP_REPO"
 	KVER=$("$REPO/tools/kernel" --version)
 	export KVER
 	# The name and version dkms.conf declares: the tests ask DKMS for those.

@@ -5,14 +5,10 @@
 # puts there, the installed kperf run from outside the source tree, and the
 # man pages.  make modules_install into an INSTALL_MOD_PATH.
 
-bats_require_minimum_version 1.5.0
-
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load ../lib/common
 
 setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-	export REPO
+	export REPO="$KP_REPO"
 	DEST="$BATS_FILE_TMPDIR/dest"
 	export DEST
 	make -C "$REPO" install DESTDIR="$DEST" PREFIX=/usr >"$BATS_FILE_TMPDIR/make.log" 2>&1 ||

@@ -7,14 +7,10 @@
 # machine is the same runs with another system block, as a result copied
 # from elsewhere would carry.
 
-bats_require_minimum_version 1.5.0
-
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load ../lib/common
 
 setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-	export REPO
+	export REPO="$KP_REPO"
 	export KPERF="$REPO/tools/kperf"
 	[ -x "$REPO/userspace/pthread_bench" ] && [ -x "$REPO/coro/coro_bench" ] ||
 		make -C "$REPO" user >&2

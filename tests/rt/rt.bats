@@ -10,14 +10,10 @@
 # The RT kernel is the newest /boot/vmlinuz-*-rt-*; its headers are
 # /lib/modules/V/build, or KPERF_RT_KDIR where they are unpacked elsewhere.
 
-bats_require_minimum_version 1.5.0
-
-load /usr/lib/bats/bats-support/load
-load /usr/lib/bats/bats-assert/load
+load ../lib/common
 
 setup_file() {
-	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-	export REPO
+	export REPO="$KP_REPO"
 	RT=$(cd /boot && ls vmlinuz-*-rt-* 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -n 1)
 	export RT
 	export RT_KDIR=${KPERF_RT_KDIR:-/lib/modules/$RT/build}
