@@ -27,6 +27,7 @@
 
 #include "coro.h"
 #include "context.h"
+#include "../tests/rss.h"
 
 #define ROUNDS 5
 
@@ -308,19 +309,6 @@ static double bench_pthread_create_join(long n)
 /* ---- resident bytes per idle coroutine ---- */
 static coro_sem_t idle_gate;
 static long idle_parked;
-
-static long rss_bytes(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * sysconf(_SC_PAGESIZE);
-}
 
 static void *idler(void *arg)
 {

@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "rss.h"
+#include <unistd.h>
+
 #define CHECK(cond) do {						\
 	if (!(cond)) {							\
 		fprintf(stderr, "%s:%d: check failed: %s\n",		\

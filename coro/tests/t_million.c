@@ -25,19 +25,6 @@ static void *one(void *arg)
 	return arg;
 }
 
-static long rss_bytes(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * sysconf(_SC_PAGESIZE);
-}
-
 int main(int argc, char **argv)
 {
 	size_t stack = argc > 2 ? strtoul(argv[2], NULL, 0) : 16384;
