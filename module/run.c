@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
@@ -66,7 +67,7 @@ int kp_get_state(void)
 	return smp_load_acquire(&kp.state);
 }
 
-/* The n-th online CPU, counting from 0. */
+/* The n-th online CPU, counting from 0; the caller holds cpus_read_lock(). */
 static int kp_nth_online_cpu(unsigned int n)
 {
 	int cpu;
@@ -78,7 +79,8 @@ static int kp_nth_online_cpu(unsigned int n)
 }
 
 /*
- * Allocate worker i and create its kthread, bound before it ever runs.
+ * Allocate worker i and create its kthread, bound before it ever runs;
+ * the caller holds cpus_read_lock() until it is woken.
  * The worker is stored in run->workers[i] even on failure, so that the
  * run's teardown frees it.
  */
@@ -384,7 +386,24 @@ int kp_run_start(void)
 	kp.run_id++;
 
 	run = kp_run_alloc(&kp.cfg);
+	/*
+	 * Hold CPU hotplug off from the n-th-online-CPU lookup, through
+	 * kthread_bind(), to the first wake-up: every bound worker first
+	 * runs on the CPU it was bound to.  Lock order: kp.lock, then
+	 * cpu_hotplug_lock; nothing under it takes a lock of the module
+	 * (kthread, socket and sysfs creation under it are as in the
+	 * workqueue code, which creates its kthreads under it too).
+	 */
+	cpus_read_lock();
 	err = run ? kp_run_build(run, &what, &which) : -ENOMEM;
+	if (!err) {
+		kp.run = run;
+		kp_set_state(KP_STATE_RUNNING);
+		for (i = 0; i < run->nr_workers; i++)
+			wake_up_process(run->workers[i]->task);
+		wake_up_process(run->controller);
+	}
+	cpus_read_unlock();
 	if (err) {
 		pr_err("run %llu: cannot create %s %u: %pe\n",
 		       kp.run_id, what, which, ERR_PTR(err));
@@ -392,12 +411,6 @@ int kp_run_start(void)
 		kp_set_state(KP_STATE_FAILED);
 		return err;
 	}
-
-	kp.run = run;
-	kp_set_state(KP_STATE_RUNNING);
-	for (i = 0; i < run->nr_workers; i++)
-		wake_up_process(run->workers[i]->task);
-	wake_up_process(run->controller);
 	return 0;
 }
 
