@@ -298,6 +298,7 @@ int main(int argc, char **argv)
 			       "read() would stall every coroutine on its worker");
 	n = o.cfg.thread_count;
 	kp_install_stop_handler();
+	kp_timer_slack_min();	/* sleep as the module does: before any thread */
 	shared.tick_ns = kp_tick_ns();
 	if ((err = pthread_spin_init(&shared.spin, PTHREAD_PROCESS_PRIVATE)))
 		kp_die_errno(err, "cannot initialise the spinlock");

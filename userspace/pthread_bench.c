@@ -225,6 +225,7 @@ int main(int argc, char **argv)
 	kp_parse_args(&cli, argc, argv, &o);
 	n = o.cfg.thread_count;
 	kp_install_stop_handler();
+	kp_timer_slack_min();	/* sleep as the module does: before any thread */
 	shared.tick_ns = kp_tick_ns();
 	if ((err = pthread_spin_init(&shared.spin, PTHREAD_PROCESS_PRIVATE)) ||
 	    (err = pthread_mutex_init(&shared.mutex, NULL)) ||

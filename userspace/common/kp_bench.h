@@ -197,6 +197,8 @@ u64 kp_clock_ns(void);		/* CLOCK_MONOTONIC */
 u64 kp_thread_cputime_ns(void);	/* CLOCK_THREAD_CPUTIME_ID of the caller */
 u64 kp_tick_ns(void);		/* clock_getres(CLOCK_MONOTONIC_COARSE): one tick */
 u64 kp_timeval_ns(long sec, long usec);	/* for struct rusage times */
+/* Timer slack 1 ns for this thread and every thread it creates after. */
+void kp_timer_slack_min(void);
 
 /* Number of online CPUs, and the i-th of them (ascending; i < count). */
 u32 kp_online_cpu_count(void);

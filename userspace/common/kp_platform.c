@@ -2,7 +2,8 @@
 /*
  * kthread_perf: what the user-space models ask of the operating system:
  * clocks, the online CPUs (the one place "the i-th CPU" is computed in C:
- * kp_worker_cpu()), the kernel release and the SIGINT stop flag.
+ * kp_worker_cpu()), the kernel release, the timer slack of sleeps and the
+ * SIGINT stop flag.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -46,6 +48,21 @@ u64 kp_tick_ns(void)
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &ts) || !ts_ns(&ts))
 		return 4000000;	/* HZ=250, Debian's default */
 	return ts_ns(&ts);
+}
+
+/*
+ * The module's workers sleep with zero timer slack (worker.c:
+ * schedule_hrtimeout_range(..., 0, ...)), a user task with its default
+ * 50 us.  Ask for the least the prctl allows (1 ns; 0 would mean "reset
+ * to the default"), so that a sleep ends when it is due in every model.
+ * Called before any thread exists: a new thread starts with its
+ * creator's slack, so every worker OS thread (pthread_bench's workers,
+ * libcoro's lwps and the spares they spawn) inherits it.
+ */
+void kp_timer_slack_min(void)
+{
+	if (prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL))
+		kp_die_errno(errno, "cannot set the timer slack");
 }
 
 u64 kp_timeval_ns(long sec, long usec)
