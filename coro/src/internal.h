@@ -157,6 +157,7 @@ HIDDEN void lwp_set_errno(int e);
 
 /* ---- timer.c ---- */
 HIDDEN void timer_poll(struct lwp *l);
+HIDDEN void timer_poll_at(struct lwp *l, uint64_t now);
 HIDDEN uint64_t clock_now_ns(void);
 
 /* ---- stack.c ---- */

@@ -151,11 +151,15 @@ void sched_kick(struct coro_sched *s)
 	}
 }
 
-/* Sleep in the kernel until work is queued or the next timer is due. */
-static void lwp_idle(struct lwp *l)
+/*
+ * Sleep in the kernel until work is queued or the next timer is due.
+ * Returns the deadline when the wait timed out at it (the clock has
+ * passed it), else 0.
+ */
+static uint64_t lwp_idle(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
-	uint64_t wake;
+	uint64_t wake, due = 0;
 	struct timespec ts;
 
 	pthread_mutex_lock(&s->idle_mtx);
@@ -167,11 +171,14 @@ static void lwp_idle(struct lwp *l)
 		} else {
 			ts.tv_sec = (time_t)(wake / 1000000000u);
 			ts.tv_nsec = (long)(wake % 1000000000u);
-			pthread_cond_timedwait(&s->idle_cond, &s->idle_mtx, &ts);
+			if (pthread_cond_timedwait(&s->idle_cond, &s->idle_mtx,
+						   &ts) == ETIMEDOUT)
+				due = wake;
 		}
 	}
 	__atomic_sub_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&s->idle_mtx);
+	return due;
 }
 
 /* Make c runnable: on the waker's worker when it has one, else at home. */
@@ -434,7 +441,11 @@ static void lwp_loop(struct lwp *l)
 		if (!c && s->nvp > 1)
 			c = steal(l);
 		if (!c) {
-			lwp_idle(l);
+			uint64_t due = lwp_idle(l);
+
+			/* A sleeper is due: queue it without reading the clock. */
+			if (due)
+				timer_poll_at(l, due);
 			continue;
 		}
 		wait_saved(c);
