@@ -87,6 +87,9 @@ WORKLOAD_OPTIONS = (
     ("sleep_us", "N", "sleep length in sleep mode, 0 = one tick; default 0"),
     ("bind_cpu_count", "N", "bind worker i to online CPU i mod N; "
                             "0 = unbound (default)"),
+    ("latency_sample", "N", "time every N-th wait of each worker, 0 = "
+                            "none (no clock read for waits); default: "
+                            "the models' own, 1 (every wait)"),
 )
 CORO_OPTIONS = (
     ("workers", "M", "coro only: OS threads under the coroutines; "
@@ -124,6 +127,12 @@ def add_common(p):
                         "built for it")
 
 
+def add_json_common(p, text):
+    """--json (its help: text) and the where-and-how-long options."""
+    p.add_argument("--json", action="store_true", help=text)
+    add_common(p)
+
+
 def build_parser():
     top = Parser(prog=PROG, description=(
         "Measure kernel threads (klt), POSIX threads (pthread) and "
@@ -139,9 +148,7 @@ def build_parser():
                                    "result (a table, or SPEC.md's JSON).")
     p.add_argument("model", metavar="MODEL", help="klt, pthread or coro")
     add_workload(p)
-    p.add_argument("--json", action="store_true",
-                   help="print the result as one JSON object")
-    add_common(p)
+    add_json_common(p, "print the result as one JSON object")
 
     p = sub.add_parser("compare", help="every model on the same workload",
                        description="Run klt, pthread and coro on identical "
@@ -151,9 +158,11 @@ def build_parser():
     p.add_argument("--repeat", metavar="R", default="1",
                    type=positive_int("repeat"),
                    help="runs per model; the table shows medians (default 1)")
-    p.add_argument("--json", action="store_true",
-                   help="print a JSON array of every result")
-    add_common(p)
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="also draw the wait-latency distribution of every "
+                        "model (CDF, log time axis) into FILE.png, its data "
+                        "and gnuplot script beside it")
+    add_json_common(p, "print a JSON array of every result")
 
     p = sub.add_parser("sweep", help="vary one parameter",
                        description="Vary one parameter over values, repeat "
@@ -198,6 +207,10 @@ def build_parser():
     p.add_argument("--models", metavar="LIST", default=None,
                    help="measure only these models (default all three; "
                         "without klt the report stays on the host)")
+    p.add_argument("--latency-sample", metavar="N", default=None,
+                   type=workload_value("latency_sample"),
+                   help="time every N-th wait in every run, 0 = none "
+                        "(default: the models' own, every wait)")
     p.add_argument("--kernels", metavar="A,B",
                    help="run the report in a guest of each kernel (into "
                         "DIR/A, DIR/B) and write DIR/report.md with them "
@@ -269,6 +282,24 @@ def vm_timeout(args):
     return int(300 + 3 * args.run_timeout)
 
 
+def output_dir(args):
+    """Where the command writes files: --out, or --plot's directory."""
+    if getattr(args, "out", None):
+        return args.out
+    if getattr(args, "plot", None):
+        return os.path.dirname(os.path.abspath(args.plot))
+    return None
+
+
+def rw_options(args):
+    """tools/vm options that let the guest write the command's files."""
+    out = output_dir(args)
+    if not out:
+        return []
+    os.makedirs(out, exist_ok=True)
+    return ["--rw", os.path.abspath(out)]
+
+
 def placement(args, argv):
     """None to run here, or the tools/vm command line to re-run in."""
     if args.kernel is not None:
@@ -291,11 +322,7 @@ def placement(args, argv):
                        "(root, make modules_install or DKMS); run "
                        "tools/kperf from the source tree to use a VM"
                        % (why, vm))
-    cmd = [vm, "--timeout", str(vm_timeout(args))]
-    out = getattr(args, "out", None)
-    if out:
-        os.makedirs(out, exist_ok=True)
-        cmd += ["--rw", os.path.abspath(out)]
+    cmd = [vm, "--timeout", str(vm_timeout(args))] + rw_options(args)
     rest = [a for a in argv if a != "--vm"]
     cmd += ["--", os.path.join(runner.ROOT, "tools", "kperf")] + rest + \
         ["--host"]
@@ -311,11 +338,7 @@ def kernel_placement(args, argv):
         os.environ["KPERF_MODULE"] = kernels.module_for(
             runner.ROOT, args.kernel, klt.module_vermagic)
     cmd = [os.path.join(runner.ROOT, "tools", "vm"), "--kernel", args.kernel,
-           "--timeout", str(vm_timeout(args))]
-    out = getattr(args, "out", None)
-    if out:
-        os.makedirs(out, exist_ok=True)
-        cmd += ["--rw", os.path.abspath(out)]
+           "--timeout", str(vm_timeout(args))] + rw_options(args)
     rest = [a for a in merge.strip_options(argv, ("--kernel",))
             if a != "--vm"]
     return cmd + ["--", os.path.join(runner.ROOT, "tools", "kperf")] + \
@@ -367,7 +390,11 @@ def run_table(res):
     if h.get("samples"):
         rows += [["wait latency min/mean/max", "%s / %s / %s" % (
             table.fmt_ns(h["min_ns"]), table.fmt_ns(h["mean_ns"]),
-            table.fmt_ns(h["max_ns"]))]]
+            table.fmt_ns(h["max_ns"]))],
+            ["wait latency %s" % "/".join(
+                label for _, _, label in stats.PERCENTILES),
+             " / ".join(table.fmt_ns(stats.value(res, m))
+                        for m in stats.PERCENTILE_METRICS)]]
     return table.text(["metric", "value"], rows)
 
 
@@ -389,7 +416,8 @@ def cmd_run(args):
 
 COMPARE_METRICS = ("throughput", "elapsed_ns", "total_ops", "cputime_ns",
                    "user_ns", "sys_ns", "nvcsw", "nivcsw", "waits",
-                   "mean_wait_ns", "max_wait_ns")
+                   "mean_wait_ns") + stats.PERCENTILE_METRICS + \
+    ("max_wait_ns",)
 RATIOS = (("coro", "pthread"), ("coro-mn", "pthread"), ("coro", "klt"),
           ("coro-mn", "klt"), ("klt", "pthread"))
 # compare's columns (SPEC 6): coro on one worker (many-to-one) and coro-mn
@@ -434,6 +462,8 @@ def cmd_compare(args):
     progress = Progress(len(models) * args.repeat_n, enabled=not args.json)
     results = with_module(models, lambda: measure(
         models, cfgs, args.repeat_n, args.run_timeout, progress))
+    if args.plot:
+        plot_distribution(args.plot, cfg, results)
     if args.json:
         print(json.dumps([r for m in models for r in results[m]]))
         return 0
@@ -449,7 +479,37 @@ def cmd_compare(args):
     print()
     print(table.text(["throughput ratio", "value"], ratio_rows(results)),
           end="")
+    if args.plot:
+        print("\nwrote %s" % args.plot)
     return 0
+
+
+def plot_distribution(png, cfg, results):
+    """compare --plot: every column's wait-latency CDF in one figure."""
+    plot.distribution(png, "Wait-latency distribution (%s)" % cfg.describe(),
+                      {m: stats.merged_buckets(results[m]) for m in results})
+
+
+def check_plot(args):
+    """compare --plot FILE: a .png in a writable directory, of a workload
+    that times its waits (bad usage otherwise)."""
+    path = args.plot
+    if path is None:
+        return
+    d = os.path.dirname(os.path.abspath(path))
+    if not path.lower().endswith(".png"):
+        raise UsageError("--plot: '%s' must end in .png" % path)
+    if os.path.isdir(path):
+        raise UsageError("--plot: '%s' is a directory" % path)
+    if not os.path.isdir(d):
+        raise UsageError("--plot: no directory '%s' for %s" % (d, path))
+    if not os.access(d, os.W_OK | os.X_OK):
+        raise UsageError("--plot: cannot write into '%s'" % d)
+    if args.cfg.work_mode == "normal":
+        raise UsageError("--plot: work mode normal has no waits to plot "
+                         "(give --work-mode)")
+    if args.cfg.latency_sample == 0:
+        raise UsageError("--plot: --latency-sample 0 times no wait")
 
 
 # ------------------------------------------------------------------ main
@@ -503,6 +563,7 @@ def prepare(args):
         elif args.command == "compare":
             for m in MODELS:
                 check_config(args.cfg, runner.limits(m))
+            check_plot(args)
         else:
             sweep.sweep_points(args)
 
@@ -557,7 +618,7 @@ def main(argv):
                 args, argv, os.path.join(runner.ROOT, "tools", "kperf"))
         cmd = placement(args, argv)
         if cmd:
-            return run_in_vm(cmd, getattr(args, "out", None))
+            return run_in_vm(cmd, output_dir(args))
         return COMMANDS[args.command](args)
     except UsageError as e:
         sys.stderr.write("%s: %s\n" % (PROG, e) if not str(e).startswith(

@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from . import env
-from .models import RunError, UsageError, WORKLOAD_PARAMS
+from .models import RunError, UsageError, SAMPLING_PARAMS, WORKLOAD_PARAMS
 
 SYSFS = "/sys/kernel/kthread_perf"
 DEBUGFS = "/sys/kernel/debug"
@@ -185,6 +185,11 @@ def mount_debugfs():
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+# The summary lines of latency_hist ("# samples 4000"), SPEC.md section 4.
+HIST_SUMMARY = ("samples", "min_ns", "max_ns", "mean_ns", "p50_ns", "p90_ns",
+                "p99_ns", "p999_ns")
+
+
 def parse_hist(text):
     """debugfs latency_hist -> the JSON "latency_hist" object."""
     hist = {"buckets": [], "samples": 0, "min_ns": 0, "max_ns": 0,
@@ -195,8 +200,7 @@ def parse_hist(text):
             continue
         if line.startswith("#"):
             words = line[1:].split()
-            if len(words) == 2 and words[0] in ("samples", "min_ns",
-                                                "max_ns", "mean_ns"):
+            if len(words) == 2 and words[0] in HIST_SUMMARY:
                 hist[words[0]] = int(words[1])
             continue
         lo, hi, count = (int(w) for w in line.split())
@@ -204,11 +208,28 @@ def parse_hist(text):
     return hist
 
 
+def has_file(name):
+    return os.path.exists(os.path.join(SYSFS, name))
+
+
 def configure(cfg):
     for name in WORKLOAD_PARAMS:
         value = getattr(cfg, name)
         current = read_choice(name) if name.endswith("_mode") else read(name)
         if str(current) != str(value):
+            write(name, value)
+    # Not given: the default, 1, not what an earlier run left in the
+    # module.  A module older than the knob can only time every wait.
+    for name in SAMPLING_PARAMS:
+        value = getattr(cfg, name)
+        if not has_file(name):
+            if value not in (None, 1):
+                raise RunError("klt: this kthread_perf.ko has no %s file "
+                               "(built before it existed; run make)"
+                               % name)
+            continue
+        value = 1 if value is None else value
+        if read(name) != str(value):
             write(name, value)
 
 
@@ -218,6 +239,9 @@ def collect(cfg=None, start_time=None):
     for name in WORKLOAD_PARAMS:
         config[name] = (read_choice(name) if name.endswith("_mode")
                         else read_int(name))
+    for name in SAMPLING_PARAMS:
+        if has_file(name):
+            config[name] = read_int(name)
     config["workers"] = config["thread_count"]
     res = {"model": "klt", "config": config}
     vals = {name: read_int(name) for name in RESULT_FILES}

@@ -10,7 +10,7 @@ import sys
 import time
 
 from . import klt, runner, stats
-from .models import WORKLOAD_PARAMS
+from .models import SAMPLING_PARAMS, WORKLOAD_PARAMS
 
 
 class Progress:
@@ -72,21 +72,34 @@ def measure(models, cfg, repeat, run_timeout, progress, label="", sink=None):
     return out
 
 
+# Where a result came from (SPEC.md section 5): the system block's members,
+# then start_time and version, as columns of their own.
+SYSTEM_FIELDS = ["kernel", "machine", "cpu_model", "online_cpus", "accel",
+                 "hostname", "preempt"]
+PROVENANCE_FIELDS = SYSTEM_FIELDS + ["start_time", "version"]
+WAIT_FIELDS = ["mean_wait_ns"] + list(stats.PERCENTILE_METRICS) + \
+    ["max_wait_ns"]
+
 CSV_FIELDS = (["param", "value", "model", "repeat"] + list(WORKLOAD_PARAMS) +
+              list(SAMPLING_PARAMS) +
               ["workers", "total_ops", "counter", "elapsed_ns", "throughput",
-               "user_ns", "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits",
-               "mean_wait_ns", "max_wait_ns", "cpu_eff"])
+               "user_ns", "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits"]
+              + WAIT_FIELDS + ["cpu_eff"] + PROVENANCE_FIELDS)
 
 
 def csv_row(param, value, model, i, res):
     row = {"param": param, "value": value, "model": model, "repeat": i + 1}
-    row.update({k: res["config"].get(k) for k in WORKLOAD_PARAMS})
+    row.update({k: res["config"].get(k) for k in WORKLOAD_PARAMS +
+                SAMPLING_PARAMS})
     row["workers"] = res["config"].get("workers")
     for k in ("total_ops", "counter", "elapsed_ns", "throughput", "user_ns",
               "sys_ns", "cputime_ns", "nvcsw", "nivcsw", "waits"):
         row[k] = res.get(k)
-    for k in ("mean_wait_ns", "max_wait_ns"):
+    for k in WAIT_FIELDS:
         row[k] = stats.value(res, k)
+    system = res.get("system") or {}
+    row.update({k: system.get(k) for k in SYSTEM_FIELDS})
+    row.update({k: res.get(k) for k in ("start_time", "version")})
     eff = stats.value(res, "cpu_eff")
     row["cpu_eff"] = None if eff is None else round(eff, 2)
     return row

@@ -35,8 +35,10 @@ REFERENCE = {
 class Context:
     """What sections see: the scale of the run, results, figure output."""
 
-    def __init__(self, out, quick, work_target, repeat, models):
+    def __init__(self, out, quick, work_target, repeat, models,
+                 latency_sample=None):
         self.out = out
+        self.latency_sample = latency_sample   # None: the models' default
         self.models = models
         self.quick = quick
         self.w = work_target
@@ -48,6 +50,8 @@ class Context:
         self.tables = 0
 
     def get(self, model, cfg):
+        if self.latency_sample is not None:
+            cfg = cfg.with_param("latency_sample", self.latency_sample)
         key = (model, cfg)
         if model not in self.models:
             return []
@@ -105,6 +109,21 @@ def mode_label(cfg):
                                       "%d us" % cfg.sleep_us,
                                       cfg.yield_interval)
     return "%s %d" % (cfg.work_mode, cfg.yield_interval)
+
+
+def spread(ctx, model, cfg, metric="throughput"):
+    """(median, min, max) of metric, for a bar; None when unmeasured."""
+    s = ctx.s(model, cfg, metric)
+    return s and (s["median"], s["min"], s["max"])
+
+
+def lines_section(ctx, intro, tab, fig, xlabel, series):
+    """A section of one throughput table and one line figure: intro text,
+    tab = (title, header, rows), fig = (name, caption, plot title)."""
+    name, caption, title = fig
+    return "".join([intro, ctx.table(*tab), ctx.figure(
+        name, caption, lambda p: plot.lines(p, title, xlabel, "throughput",
+                                            series))])
 
 
 def series_points(ctx, model, cfgs, xs, metric="throughput"):
@@ -174,12 +193,12 @@ def sec_scenarios(ctx):
         out.append("KLT/pthread here: %s; in the reference report: %s.\n\n"
                    % (ratio(ctx, "klt", "pthread", cfg), ref))
     cats = ["A: normal", "B: yield 1000"]
-    vals = {cats[0]: {m: ctx.med(m, a) for m in ctx.models},
-            cats[1]: {m: ctx.med(m, b) for m in ctx.models}}
+    vals = {cats[0]: {m: spread(ctx, m, a) for m in ctx.models},
+            cats[1]: {m: spread(ctx, m, b) for m in ctx.models}}
     out.append(ctx.figure("scenarios", "Throughput of scenarios A and B "
                           "by model", lambda p: plot.bars(
                               p, "Scenarios A and B (%s)" % a.describe(),
-                              "throughput (ops/s)", cats, list(ctx.models),
+                              "throughput", cats, list(ctx.models),
                               vals)))
     return "".join(out)
 
@@ -197,41 +216,43 @@ def sec_yield_sweep(ctx):
                          cell(ctx, m, cfg, "nivcsw"),
                          cell(ctx, m, cfg, "waits"),
                          cell(ctx, m, cfg, "mean_wait_ns")])
-    out = ["## 2. Yield-interval sweep\n\n"
-           "Reference Table 9 and Figure 2: %s, yielding every 100, 1000 "
-           "and 10000 operations.  CPU efficiency is CPU time over elapsed "
-           "time times the CPUs the run could use (workers, capped by the "
-           "binding and the online CPUs).  Waits are the yields themselves "
-           "(expected: threads x work target / interval); the kernel counts "
-           "a `yield()` that switches as an involuntary switch.\n\n"
-           % a.describe("yield_interval"),
-           ctx.table("Yield-interval sweep", [
-               "scenario", "model", "throughput (ops/s)", "CPU efficiency",
-               "vol. switches", "invol. switches", "waits",
-               "mean wait latency"], rows)]
+    intro = ("## 2. Yield-interval sweep\n\n"
+             "Reference Table 9 and Figure 2: %s, yielding every 100, 1000 "
+             "and 10000 operations.  CPU efficiency is CPU time over "
+             "elapsed time times the CPUs the run could use (workers, capped"
+             " by the binding and the online CPUs).  Waits are the yields "
+             "themselves (expected: threads x work target / interval); the "
+             "kernel counts a `yield()` that switches as an involuntary "
+             "switch.\n\n"
+             % a.describe("yield_interval"))
     series = {m: series_points(ctx, m, cfgs[1:], intervals) for m in ctx.models}
-    out.append(ctx.figure("yield-interval", "Throughput by yield interval",
-                          lambda p: plot.lines(
-                              p, "Yield-interval sweep (%s)"
-                              % yield_cfg(a).describe("yield_interval"),
-                              "yield interval (operations between yields)",
-                              "throughput (ops/s)", series)))
-    return "".join(out)
+    return lines_section(
+        ctx, intro, ("Yield-interval sweep", [
+            "scenario", "model", "throughput (ops/s)", "CPU efficiency",
+            "vol. switches", "invol. switches", "waits",
+            "mean wait latency"], rows),
+        ("yield-interval", "Throughput by yield interval",
+         "Yield-interval sweep (%s)" % yield_cfg(a).describe(
+             "yield_interval")),
+        "yield interval (operations between yields)", series)
 
 
 def sec_binding(ctx):
     a = base(ctx)
     binds = bind_values()
-    rows, series = [], {}
+    rows, names = [], []
+    cats = [str(n) if n else "unbound" for n in binds]
+    vals = {c: {} for c in cats}
     for mode_cfg in (a, yield_cfg(a)):
         cfgs = [mode_cfg.with_param("bind_cpu_count", n) for n in binds]
-        for n, cfg in zip(binds, cfgs):
-            rows.append([str(n) if n else "unbound", mode_label(cfg)] +
+        for c, cfg in zip(cats, cfgs):
+            rows.append([c, mode_label(cfg)] +
                         [thr(ctx, m, cfg) for m in ctx.models] +
                         [ratio(ctx, "klt", "pthread", cfg)])
-        for m in ctx.models:
-            series["%s %s" % (m, mode_label(mode_cfg))] = series_points(
-                ctx, m, cfgs, [str(n) if n else "unbound" for n in binds])
+            for m in ctx.models:
+                vals[c]["%s %s" % (m, mode_label(mode_cfg))] = spread(
+                    ctx, m, cfg)
+        names += ["%s %s" % (m, mode_label(mode_cfg)) for m in ctx.models]
     out = ["## 3. CPU binding\n\n"
            "Reference Table 10 and Figure 3: four threads bound round-robin "
            "to 1, 2, ... online CPUs (thread i to CPU i mod n), normal and "
@@ -244,11 +265,10 @@ def sec_binding(ctx):
                      ["bound CPUs", "mode"] + list(ctx.models) + ["KLT/pthread"],
                      rows)]
     out.append(ctx.figure("binding", "Throughput by CPU binding",
-                          lambda p: plot.lines(
-                              p, "CPU binding (%s)" % a.describe(
-                                  "bind_cpu_count"), "bound CPUs",
-                              "throughput (ops/s)", series,
-                              categorical=True)))
+                          lambda p: plot.bars(
+                              p, "CPU binding (%s); x: bound CPUs"
+                              % a.describe("bind_cpu_count"), "throughput",
+                              cats, names, vals)))
     return "".join(out)
 
 
@@ -265,19 +285,16 @@ def sec_work_target(ctx):
         for m in ctx.models:
             series["%s %s" % (m, mode_label(mode_cfg))] = series_points(
                 ctx, m, cfgs, targets)
-    out = ["## 4. Work-target scaling\n\n"
-           "Reference Table 11 and Figure 4: four threads bound to one CPU, "
-           "1x, 5x and 10x the base work target.  Flat lines mean the runs "
-           "measure the steady state, not start-up.\n\n",
-           ctx.table("Work-target scaling (throughput, ops/s)",
-                     ["work target", "mode"] + list(ctx.models) +
-                     ["KLT/pthread"], rows)]
-    out.append(ctx.figure("work-target", "Throughput by work target",
-                          lambda p: plot.lines(
-                              p, "Work-target scaling (4 threads, 1 CPU)",
-                              "work target (operations per thread)",
-                              "throughput (ops/s)", series)))
-    return "".join(out)
+    return lines_section(
+        ctx, "## 4. Work-target scaling\n\n"
+        "Reference Table 11 and Figure 4: four threads bound to one CPU, "
+        "1x, 5x and 10x the base work target.  Flat lines mean the runs "
+        "measure the steady state, not start-up.\n\n",
+        ("Work-target scaling (throughput, ops/s)",
+         ["work target", "mode"] + list(ctx.models) + ["KLT/pthread"], rows),
+        ("work-target", "Throughput by work target",
+         "Work-target scaling (4 threads, 1 CPU)"),
+        "work target (operations per thread)", series)
 
 
 def sec_thread_count(ctx):
@@ -288,20 +305,17 @@ def sec_thread_count(ctx):
             [ratio(ctx, "klt", "pthread", cfg)]
             for n, cfg in zip(counts, cfgs)]
     series = {m: series_points(ctx, m, cfgs, counts) for m in ctx.models}
-    out = ["## 5. Thread count\n\n"
-           "Reference Table 12 and Figure 5: 4, 16 and 32 threads (coroutines"
-           " for coro) bound to one CPU, normal mode.  On one CPU more "
-           "threads add scheduling pressure, not capacity.\n\n",
-           ctx.table("Thread count (throughput, ops/s)",
-                     ["threads", "work target"] + list(ctx.models) +
-                     ["KLT/pthread"], rows)]
-    out.append(ctx.figure("thread-count", "Throughput by thread count",
-                          lambda p: plot.lines(
-                              p, "Thread count (%s)" % one.describe(
-                                  "thread_count"),
-                              "threads (coroutines for coro)",
-                              "throughput (ops/s)", series)))
-    return "".join(out)
+    return lines_section(
+        ctx, "## 5. Thread count\n\n"
+        "Reference Table 12 and Figure 5: 4, 16 and 32 threads (coroutines"
+        " for coro) bound to one CPU, normal mode.  On one CPU more "
+        "threads add scheduling pressure, not capacity.\n\n",
+        ("Thread count (throughput, ops/s)",
+         ["threads", "work target"] + list(ctx.models) + ["KLT/pthread"],
+         rows),
+        ("thread-count", "Throughput by thread count",
+         "Thread count (%s)" % one.describe("thread_count")),
+        "threads (coroutines for coro)", series)
 
 
 def coro_workers():
@@ -334,7 +348,7 @@ def sec_coro(ctx):
                          os_switches(ctx, cfg),
                          cell(ctx, "coro", cfg, "waits")])
             vals[mode_label(cfg0)]["%d worker%s" % (w, "s" if w > 1 else "")
-                                   ] = ctx.med("coro", cfg)
+                                   ] = spread(ctx, "coro", cfg)
     names = ["%d worker%s" % (w, "s" if w > 1 else "") for w in workers]
     out = ["## 6. Coroutines: many-to-one and many-to-many\n\n"
            "Reference Table 13 and Figure 6: 32 coroutines, %s operations "
@@ -351,7 +365,7 @@ def sec_coro(ctx):
                           "worker threads",
                           lambda p: plot.bars(
                               p, "Coroutines (32 coroutines x %s ops)"
-                              % fmt_count(ctx.w), "throughput (ops/s)",
+                              % fmt_count(ctx.w), "throughput",
                               cats, names, vals)))
     return "".join(out)
 
@@ -372,7 +386,8 @@ def sec_sync(ctx):
             [ratio(ctx, "klt", "pthread", cfg),
              ratio(ctx, "coro", "pthread", cfg)]
             for s, cfg in zip(modes, cfgs)]
-    series = {m: series_points(ctx, m, cfgs, list(modes)) for m in ctx.models}
+    vals = {s: {m: spread(ctx, m, cfg) for m in ctx.models}
+            for s, cfg in zip(modes, cfgs)}
     out = ["## 7. Synchronisation modes\n\n"
            "Not in the reference report (its future work 3): %s with each "
            "sync mode: one shared atomic, a spinlock, a sleeping mutex "
@@ -383,10 +398,10 @@ def sec_sync(ctx):
                      ["sync mode"] + list(ctx.models) +
                      ["KLT/pthread", "coro/pthread"], rows)]
     out.append(ctx.figure("sync-modes", "Throughput by sync mode",
-                          lambda p: plot.lines(
+                          lambda p: plot.bars(
                               p, "Sync modes (%s)" % a.describe("sync_mode"),
-                              "sync mode", "throughput (ops/s)", series,
-                              categorical=True)))
+                              "throughput", list(modes), list(ctx.models),
+                              vals)))
     return "".join(out)
 
 
@@ -403,11 +418,13 @@ def sec_latency(ctx):
         for m in ctx.models:
             rows.append([mode_label(cfg), m, thr(ctx, m, cfg),
                          cell(ctx, m, cfg, "waits"),
-                         cell(ctx, m, cfg, "mean_wait_ns"),
-                         cell(ctx, m, cfg, "max_wait_ns"),
+                         cell(ctx, m, cfg, "mean_wait_ns")] +
+                        [cell(ctx, m, cfg, p)
+                         for p in stats.PERCENTILE_METRICS] +
+                        [cell(ctx, m, cfg, "max_wait_ns"),
                          cell(ctx, m, cfg, "nvcsw"),
                          cell(ctx, m, cfg, "nivcsw")])
-            vals[mode_label(cfg)][m] = ctx.med(m, cfg, "mean_wait_ns")
+            vals[mode_label(cfg)][m] = spread(ctx, m, cfg, "mean_wait_ns")
     out = ["## 8. Wait latency by work mode\n\n"
            "Not in the reference report (its future work 4): the "
            "wait-latency histograms of yield, sleep (100 us every 1000 "
@@ -415,15 +432,31 @@ def sec_latency(ctx):
            "1000 operations), four workers.  Yield latency is the time inside"
            " the yield call, sleep latency from asking to sleep until running"
            " again, pingpong latency from the partner's wake-up to running."
-           "\n\n",
+           "  Percentiles are read from each run's histogram (within 12.5 %"
+           " of the true value; of older results' power-of-two buckets, "
+           "their upper bound), medians over the repeats.  Every model "
+           "sleeps with the least timer slack (README: fair sleeps).\n\n",
            ctx.table("Wait latency by work mode", [
-               "mode", "model", "throughput (ops/s)", "waits", "mean wait",
-               "max wait", "vol. switches", "invol. switches"], rows)]
+               "mode", "model", "throughput (ops/s)", "waits", "mean wait"] +
+               ["%s wait" % label for _, _, label in stats.PERCENTILES] +
+               ["max wait", "vol. switches", "invol. switches"], rows)]
     out.append(ctx.figure("wait-latency", "Mean wait latency by work mode",
                           lambda p: plot.bars(
                               p, "Mean wait latency (4 workers)",
-                              "mean wait latency (ns)", cats, list(ctx.models),
-                              vals)))
+                              "mean wait latency", cats, list(ctx.models),
+                              vals, yunit="ns")))
+    series, styles = {}, {}
+    for i, cfg in enumerate(cfgs):
+        for j, m in enumerate(ctx.models):
+            name = "%s, %s" % (m, mode_label(cfg))
+            series[name] = stats.merged_buckets(ctx.get(m, cfg))
+            styles[name] = "lc %d dt %d" % (j + 1, i + 1)
+    out.append(ctx.figure("wait-distribution", "Wait-latency distribution "
+                          "by model and work mode (CDF)",
+                          lambda p: plot.distribution(
+                              p, "Wait-latency distribution (4 workers; "
+                              "colour: model, dashes: mode)", series,
+                              styles)))
     return "".join(out)
 
 
@@ -540,7 +573,8 @@ def sec_vpi(ctx):
     out.append(ctx.figure("thread-ops", "Time per thread operation",
                           lambda p: plot.bars(
                               p, "Thread operations (time per iteration)",
-                              "ns per iteration", cats, list(cols), vals)))
+                              "time per iteration", cats, list(cols), vals,
+                              yunit="ns")))
     return "".join(out)
 
 
@@ -604,6 +638,9 @@ def header(ctx, args, where, wall, status):
         "| accel | %s (%s) |" % (where["accel"], where["detected_by"]),
         "| preemption | %s |" % where["preempt"],
     ]
+    if ctx.latency_sample is not None:
+        lines.append("| latency sample | every %s-th wait of each worker "
+                     "timed (0: none) |" % ctx.latency_sample)
     if where.get("host_cpu"):
         lines.append("| host CPU | %s |" % where["host_cpu"])
     lines.append("")
@@ -628,7 +665,8 @@ def main(args):
         w = args.work_target_n
     out = args.out
     os.makedirs(out, exist_ok=True)
-    ctx = Context(out, quick, w, args.repeat_n, args.models)
+    ctx = Context(out, quick, w, args.repeat_n, args.models,
+                  args.latency_sample)
     render(ctx)                          # planning pass
     ctx.planning = False
     keys = {k: i for i, k in enumerate(ctx.wanted)}

@@ -15,8 +15,8 @@ import subprocess
 import sys
 
 from . import klt
-from .models import (RunError, UsageError, WORKLOAD_PARAMS, flag,
-                     online_cpus)
+from .models import (RunError, UsageError, SAMPLING_PARAMS, WORKLOAD_PARAMS,
+                     flag, online_cpus)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.realpath(__file__))))
@@ -59,6 +59,7 @@ def defs_limits():
         "yield_interval": (1, int(defs["YIELD_INTERVAL_MAX"])),
         "sleep_us": (0, int(defs["SLEEP_US_MAX"])),
         "bind_cpu_count": (0, online_cpus()),
+        "latency_sample": (0, int(defs.get("LATENCY_SAMPLE_MAX", 1000000))),
     }
 
 
@@ -89,6 +90,9 @@ def binary_args(model, cfg):
     args = [binary(model)]
     for name in WORKLOAD_PARAMS:
         args += ["--" + flag(name), str(getattr(cfg, name))]
+    for name in SAMPLING_PARAMS:
+        if getattr(cfg, name) is not None:
+            args += ["--" + flag(name), str(getattr(cfg, name))]
     if model == "coro":
         args += ["--workers", str(cfg.workers)]
         if cfg.stack_size:
@@ -133,6 +137,24 @@ def run_binary(model, cfg, timeout):
     return res
 
 
+def latency_sample(res):
+    """The result's latency_sample (1 where it predates the knob)."""
+    n = res.get("config", {}).get("latency_sample")
+    return 1 if n is None else n
+
+
+def expected_samples(res):
+    """Timed waits (SPEC.md section 2): each worker's waits / N, rounded
+    down; none for N = 0."""
+    n = latency_sample(res)
+    if n == 1:
+        return res["waits"]
+    if n == 0:
+        return 0
+    threads = res.get("threads") or []
+    return sum(t.get("waits", 0) // n for t in threads)
+
+
 def check(model, cfg, res):
     """Fail loudly on a result that cannot be right."""
     for key in ("total_ops", "counter", "elapsed_ns", "throughput", "waits"):
@@ -148,11 +170,15 @@ def check(model, cfg, res):
                 model, res["counter"], res["total_ops"], cfg.thread_count,
                 cfg.work_target, expect))
     hist = res.get("latency_hist")
-    if hist and hist.get("samples") != res["waits"]:
-        raise RunError("%s: latency histogram has %s samples but waits is %d"
-                       % (model, hist.get("samples"), res["waits"]))
+    if hist and hist.get("samples") != expected_samples(res):
+        raise RunError("%s: latency histogram has %s samples but %d waits "
+                       "with latency_sample %d make %d"
+                       % (model, hist.get("samples"), res["waits"],
+                          latency_sample(res), expected_samples(res)))
     got = res.get("config", {})
-    for name in WORKLOAD_PARAMS:
+    for name in WORKLOAD_PARAMS + SAMPLING_PARAMS:
+        if getattr(cfg, name) is None:
+            continue
         if name in got and got[name] != getattr(cfg, name):
             raise RunError("%s: ran with %s = %s, asked for %s" % (
                 model, name, got[name], getattr(cfg, name)))

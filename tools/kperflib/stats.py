@@ -16,6 +16,59 @@ def mean_wait_ns(res):
     return hist.get("mean_ns", 0) if hist.get("samples") else None
 
 
+# The percentiles every result shows (SPEC.md sections 4, 5): the JSON
+# key and the table label of each.
+PERCENTILES = (("p50_ns", 0.50, "p50"), ("p90_ns", 0.90, "p90"),
+               ("p99_ns", 0.99, "p99"), ("p999_ns", 0.999, "p99.9"))
+
+
+PERCENTILE_METRICS = tuple("%s_wait_ns" % k[:-3] for k, _, _ in PERCENTILES)
+
+
+def hist_percentile(hist, q):
+    """The q-quantile (0 < q < 1) of a latency_hist object's buckets: the
+    upper bound of the bucket in which the ceil(q * samples)-th sample
+    lies, kept within min_ns..max_ns.  For results that carry no
+    percentiles of their own (written before the log-linear histogram);
+    None without samples."""
+    buckets = hist.get("buckets") or []
+    total = sum(b["count"] for b in buckets)
+    if not total:
+        return None
+    rank = max(1, -(-int(q * total * 1000) // 1000))  # ceil, float-safe
+    seen = 0
+    for b in buckets:
+        seen += b["count"]
+        if seen >= rank:
+            v = b["hi_ns"]
+            if hist.get("max_ns"):
+                v = min(v, hist["max_ns"])
+            return max(v, hist.get("min_ns") or 0)
+    return None
+
+
+def wait_percentile(res, key):
+    """A result's wait-latency percentile key (p50_ns ...): its own, or
+    computed from its buckets where it has none; None without samples."""
+    hist = res.get("latency_hist") or {}
+    if not hist.get("samples"):
+        return None
+    if isinstance(hist.get(key), int):
+        return hist[key]
+    return hist_percentile(hist, dict((k, q) for k, q, _ in PERCENTILES)[key])
+
+
+def merged_buckets(results):
+    """[(lo_ns, hi_ns, count)] of the buckets of results summed (repeats
+    of one configuration), empty ones included."""
+    sums = {}
+    for res in results:
+        for b in (res.get("latency_hist") or {}).get("buckets") or []:
+            key = (b["lo_ns"], b["hi_ns"])
+            sums[key] = sums.get(key, 0) + b["count"]
+    return [(lo, hi, n) for (lo, hi), n in sorted(sums.items())]
+
+
 def usable_cpus(res):
     """CPUs the run could use: workers, capped by binding and online CPUs."""
     cfg = res.get("config", {})
@@ -46,6 +99,9 @@ METRICS = {
     "mean_wait_ns": (mean_wait_ns, "ns", "mean wait latency"),
     "max_wait_ns": (lambda r: (r.get("latency_hist") or {}).get("max_ns")
                     if r.get("waits") else None, "ns", "max wait latency"),
+    **{"%s_wait_ns" % k[:-3]: ((lambda r, k=k: wait_percentile(r, k)), "ns",
+                               "%s wait latency" % label)
+       for k, _, label in PERCENTILES},
     "cputime_ns": (lambda r: r.get("cputime_ns", 0), "ns", "CPU time"),
     "user_ns": (lambda r: r.get("user_ns", 0), "ns", "user time"),
     "sys_ns": (lambda r: r.get("sys_ns", 0), "ns", "system time"),

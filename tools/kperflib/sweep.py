@@ -87,18 +87,29 @@ def write_summary_csv(path, param, rows):
             w.writerow(d)
 
 
+# Parameters whose values are names, not numbers: drawn as bars.
+CATEGORICAL = ("work_mode", "sync_mode")
+# The unit of a numeric parameter's values (plot.UNITS), for tick labels.
+PARAM_UNITS = {"sleep_us": "us", "stack_size": "B"}
+
+
 def sweep_plot(png, param, values, models, by_point, title):
-    series = {}
-    categorical = param in ("work_mode", "sync_mode")
-    for m in models:
-        pts = []
-        for v in values:
-            s = stats.summarize(by_point.get((v, m), []), "throughput")
-            if s:
-                pts.append((v, s["median"], s["min"], s["max"]))
-        series[m] = pts
-    plot.lines(png, title, PARAM_LABELS[param], "throughput (ops/s)",
-               series, categorical=categorical)
+    """Throughput by value: bars per model for a categorical parameter,
+    lines (median, min..max) for a numeric one."""
+    spread = {(v, m): stats.summarize(by_point.get((v, m), []), "throughput")
+              for v in values for m in models}
+    if param in CATEGORICAL:
+        plot.bars(png, title, "throughput", [str(v) for v in values], models,
+                  {str(v): {m: spread[(v, m)] and (
+                      spread[(v, m)]["median"], spread[(v, m)]["min"],
+                      spread[(v, m)]["max"]) for m in models}
+                   for v in values})
+        return
+    series = {m: [(v, s["median"], s["min"], s["max"])
+                  for v in values for s in [spread[(v, m)]] if s]
+              for m in models}
+    plot.lines(png, title, PARAM_LABELS[param], "throughput", series,
+               xunit=PARAM_UNITS.get(param, ""))
 
 
 def sweep_points(args):
