@@ -100,6 +100,62 @@ need_coro() {
 	[[ $stderr == *--thread-count* ]]
 	usage_error sweep bind_cpu_count --values 0,$((NCPU + 1)) --models pthread
 	usage_error sweep yield_interval --values 10,0 --models pthread
+	usage_error run pthread --latency-sample 1000001
+	[[ $stderr == *--latency-sample* ]]
+	usage_error compare --latency-sample -1
+	usage_error report --latency-sample lots
+	usage_error sweep latency_sample --values 1,2000000 --models pthread
+	[[ $stderr == *--latency-sample* ]]
+}
+
+@test "compare --plot: a bad file or a workload without waits is bad usage" {
+	usage_error compare --work-mode yield --plot "$TMP/no/such/dir/w.png"
+	[[ $stderr == *"no directory"* ]]
+	usage_error compare --work-mode yield --plot "$TMP/w.svg"
+	[[ $stderr == *.png* ]]
+	mkdir "$TMP/d.png"
+	usage_error compare --work-mode yield --plot "$TMP/d.png"
+	usage_error compare --plot "$TMP/w.png"
+	[[ $stderr == *"no waits"* ]]
+	usage_error compare --work-mode sleep --latency-sample 0 --plot "$TMP/w.png"
+	usage_error compare --work-mode yield --plot
+	[ ! -e "$TMP/w.png" ]
+}
+
+@test "--latency-sample N reaches the binary only when given" {
+	# A stand-in binary that records its arguments and answers as
+	# pthread_bench would: 4 threads x 1000 ops, 10 waits each, every
+	# latency_sample-th of them timed.
+	cat >"$TMP/bench" <<-'EOF'
+	#!/bin/sh
+	[ "$1" = --limits ] && { echo '{}'; exit 0; }
+	echo "$@" >>"$(dirname "$0")/args"
+	n=1
+	while [ $# -gt 0 ]; do [ "$1" = --latency-sample ] && n=$2; shift; done
+	s=$(( n ? 4 * (10 / n) : 0 ))
+	cfg='"thread_count": 4, "work_mode": "yield", "work_target": 1000, "yield_interval": 100'
+	[ "$n" = 1 ] || cfg="$cfg, \"latency_sample\": $n"
+	echo "{\"model\": \"pthread\", \"config\": {$cfg}, \"total_ops\": 4000,
+	  \"counter\": 4000, \"elapsed_ns\": 1, \"throughput\": 1, \"waits\": 40,
+	  \"threads\": [{\"waits\": 10}, {\"waits\": 10}, {\"waits\": 10}, {\"waits\": 10}],
+	  \"latency_hist\": {\"samples\": $s, \"buckets\": []}}"
+	EOF
+	chmod +x "$TMP/bench"
+	local a=(run pthread --work-mode yield --work-target 1000 --yield-interval 100 --json)
+	KPERF_PTHREAD_BENCH="$TMP/bench" run --separate-stderr "$KPERF" "${a[@]}"
+	assert_success
+	KPERF_PTHREAD_BENCH="$TMP/bench" run --separate-stderr "$KPERF" "${a[@]}" \
+		--latency-sample 3
+	assert_success
+	assert_equal "$(jq .latency_hist.samples <<<"$output")" 12
+	KPERF_PTHREAD_BENCH="$TMP/bench" run --separate-stderr "$KPERF" "${a[@]}" \
+		--latency-sample 0
+	assert_success
+	run cat "$TMP/args"
+	assert_equal "${#lines[@]}" 3
+	[[ ${lines[0]} != *--latency-sample* ]]
+	[[ ${lines[1]} == *"--latency-sample 3 "* ]]
+	[[ ${lines[2]} == *"--latency-sample 0 "* ]]
 }
 
 @test "a sweep value a binary would reject is refused with exit 2 before any run" {
@@ -209,12 +265,40 @@ need_coro() {
 	done
 }
 
-@test "sweep over a mode parameter plots categories" {
-	run --separate-stderr "$KPERF" sweep sync_mode --values atomic,mutex,percpu \
-		--models pthread --repeat 1 --work-target 5000 --out "$TMP/m"
+@test "sweep over work modes: bars, wait percentiles in order, where each run came from" {
+	need_coro
+	local f="$TMP/m/work_mode"
+	run --separate-stderr "$KPERF" sweep work_mode --values normal,yield,pingpong \
+		--models pthread,coro --repeat 1 --work-target 5000 --yield-interval 100 \
+		--out "$TMP/m"
 	assert_success
-	assert_equal "$(wc -l <"$TMP/m/sync_mode.csv")" 4
-	[ -s "$TMP/m/sync_mode.png" ]
+	assert_equal "$(wc -l <"$f.csv")" 7
+	[ -s "$f.png" ]
+	# Categories are drawn as clustered bars: one data row per mode.
+	grep -qx 'set style data histogram' "$f.gp"
+	! grep -q 'yerrorlines' "$f.gp"
+	assert_equal "$(grep -cE '^"(normal|yield|pingpong)" ' "$f.dat")" 3
+	# The value axis is labelled in SI units, not 1x10^7.
+	grep -qE '^set ytics \(.*"[0-9.]+ [kMG]? ?ops/s"' "$f.gp"
+	! grep -qE "format y|10\^" "$f.gp"
+	# CSV: the percentiles, ordered, for every run with waits, and the
+	# system block, start time and version as columns.
+	python3 - "$f.csv" <<-'EOF'
+	import csv, sys
+	rows = list(csv.DictReader(open(sys.argv[1])))
+	cols = ["kernel", "machine", "cpu_model", "online_cpus", "accel",
+	        "hostname", "preempt", "start_time", "version"]
+	assert all(r[c] for r in rows for c in cols), "empty system column"
+	assert {r["kernel"] for r in rows} == {__import__("platform").release()}
+	assert all(r["start_time"].endswith("Z") for r in rows)
+	p = ["p50_wait_ns", "p90_wait_ns", "p99_wait_ns", "p999_wait_ns"]
+	timed = [r for r in rows if r["work_mode"] != "normal"]
+	assert len(timed) == 4, rows
+	for r in timed:
+	    v = [int(float(r[k])) for k in p]
+	    assert 0 < v[0] <= v[1] <= v[2] <= v[3] <= int(float(r["max_wait_ns"])), v
+	assert all(r[k] == "" for r in rows if r["work_mode"] == "normal" for k in p)
+	EOF
 }
 
 @test "report --quick without klt stays on the host and writes report.md" {
@@ -228,6 +312,15 @@ need_coro() {
 	assert_equal "$(grep -cE '^\| (4|16|32) \| 2000 \|' "$TMP/r/report.md")" 3
 	ls "$TMP"/r/fig*.png >/dev/null
 	[ "$(jq length "$TMP/r/results.json")" -gt 10 ]
+	# The wait-latency table has the percentiles; the distribution figure
+	# is drawn from the buckets and linked.
+	grep -q '^| mode | model | throughput (ops/s) | waits | mean wait | p50 wait | p90 wait | p99 wait | p99.9 wait | max wait |' \
+		"$TMP/r/report.md"
+	local fig
+	fig=$(grep -oE '\(fig[0-9]+-wait-distribution\.png\)' "$TMP/r/report.md" | tr -d '()')
+	[ -s "$TMP/r/$fig" ]
+	grep -q 'set logscale x' "$TMP/r/${fig%.png}.gp"
+	grep -q '"1 µs"' "$TMP/r/${fig%.png}.gp"
 }
 
 @test "a counter mismatch fails loudly with exit 1" {
