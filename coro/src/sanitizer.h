@@ -121,4 +121,14 @@ static inline unsigned int tool_stack_register(void *lo, void *hi)
 #endif
 }
 
+/* Forget a stack that is about to be unmapped (its registration's id). */
+static inline void tool_stack_deregister(unsigned int id)
+{
+#ifdef CORO_VALGRIND
+	VALGRIND_STACK_DEREGISTER(id);
+#else
+	(void)id;
+#endif
+}
+
 #endif /* CORO_SANITIZER_H */

@@ -327,10 +327,19 @@ static struct slab *slab_new(struct stack_class *k)
 	return sl;
 }
 
-/* Unmap a slab whose slots are all free.  pool_lock held. */
+/*
+ * Unmap a slab whose slots are all free, and tell Valgrind its stacks
+ * are gone (the addresses may be mapped again, as a stack or as heap).
+ * pool_lock held.
+ */
 static void slab_free(struct slab *sl)
 {
 	struct stack_class *k = sl->k;
+	struct coro *ctl = (struct coro *)(sl + 1);
+	unsigned int i;
+
+	for (i = 0; i < sl->n; i++)
+		tool_stack_deregister(ctl[i].vg_id);
 
 	if (sl->partial_prev)
 		sl->partial_prev->partial_next = sl->partial_next;
