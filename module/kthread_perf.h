@@ -16,6 +16,7 @@
 #include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/sysfs.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -148,20 +149,34 @@ struct kp_module {
 };
 
 extern struct kp_module kp;
+
 extern unsigned int kp_max_threads;
 extern int kp_inject_fail_worker;
 extern int kp_inject_fail_spawn;
+
+/*
+ * A sysfs file made at init, for the rows of a table that one show and
+ * store serve (config.c, sysfs.c).
+ */
+static inline void
+kp_attr_init(struct kobj_attribute *ka, const char *name, umode_t mode,
+	     ssize_t (*show)(struct kobject *, struct kobj_attribute *, char *),
+	     ssize_t (*store)(struct kobject *, struct kobj_attribute *,
+			      const char *, size_t))
+{
+	*ka = (struct kobj_attribute){
+		.attr = { .name = name, .mode = mode },
+		.show = show,
+		.store = store,
+	};
+	sysfs_attr_init(&ka->attr);
+}
 
 /* config.c */
 extern const struct attribute_group kp_config_group;
 void kp_config_files_init(void);
 
 /* sysfs.c */
-void kp_attr_init(struct kobj_attribute *ka, const char *name, umode_t mode,
-		  ssize_t (*show)(struct kobject *, struct kobj_attribute *,
-				  char *),
-		  ssize_t (*store)(struct kobject *, struct kobj_attribute *,
-				   const char *, size_t));
 int kp_sysfs_init(void);
 void kp_sysfs_remove_files(void);
 void kp_sysfs_exit(void);

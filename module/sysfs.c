@@ -121,21 +121,6 @@ static const struct attribute_group *kp_groups[] = {
 	NULL,
 };
 
-/* A file made at init: for the rows of a table served by one show/store. */
-void kp_attr_init(struct kobj_attribute *ka, const char *name, umode_t mode,
-		  ssize_t (*show)(struct kobject *, struct kobj_attribute *,
-				  char *),
-		  ssize_t (*store)(struct kobject *, struct kobj_attribute *,
-				   const char *, size_t))
-{
-	*ka = (struct kobj_attribute){
-		.attr = { .name = name, .mode = mode },
-		.show = show,
-		.store = store,
-	};
-	sysfs_attr_init(&ka->attr);
-}
-
 /* Create the directory, threads/ and every file. */
 int kp_sysfs_init(void)
 {
