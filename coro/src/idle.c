@@ -10,6 +10,8 @@
 #include "clock.h"
 #include "runq.h"
 
+#include <errno.h>
+
 static bool work_visible(struct coro_sched *s, struct lwp *l)
 {
 	unsigned int i;
@@ -40,11 +42,15 @@ void sched_kick(struct coro_sched *s)
 	}
 }
 
-/* Sleep in the kernel until work is queued or the next timer is due. */
-void lwp_idle(struct lwp *l)
+/*
+ * Sleep in the kernel until work is queued or the next timer is due.
+ * Returns the deadline when the wait timed out at it (the clock has
+ * passed it), else 0.
+ */
+uint64_t lwp_idle(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
-	uint64_t wake;
+	uint64_t wake, due = 0;
 	struct timespec ts;
 
 	pthread_mutex_lock(&s->idle_mtx);
@@ -56,11 +62,14 @@ void lwp_idle(struct lwp *l)
 		} else {
 			ts.tv_sec = (time_t)(wake / 1000000000u);
 			ts.tv_nsec = (long)(wake % 1000000000u);
-			pthread_cond_timedwait(&s->idle_cond, &s->idle_mtx, &ts);
+			if (pthread_cond_timedwait(&s->idle_cond, &s->idle_mtx,
+						   &ts) == ETIMEDOUT)
+				due = wake;
 		}
 	}
 	__atomic_sub_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_unlock(&s->idle_mtx);
+	return due;
 }
 
 /* A spare: wait until a vproc is handed over or everything has ended. */

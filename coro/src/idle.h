@@ -10,7 +10,7 @@
 #include "internal.h"
 
 HIDDEN void sched_kick(struct coro_sched *s);
-HIDDEN void lwp_idle(struct lwp *l);
+HIDDEN uint64_t lwp_idle(struct lwp *l);
 HIDDEN void lwp_spare_wait(struct lwp *l);
 HIDDEN void sched_finish(struct coro_sched *s);
 

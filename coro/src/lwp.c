@@ -52,6 +52,7 @@ void lwp_loop(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
 	struct coro *c;
+	uint64_t due;
 
 	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
 		if (!l->vp) {
@@ -63,8 +64,8 @@ void lwp_loop(struct lwp *l)
 		c = lwp_next(l);
 		if (c)
 			lwp_run(l, c);
-		else
-			lwp_idle(l);
+		else if ((due = lwp_idle(l)))
+			timer_poll_at(l, due);	/* due sleepers, no clock read */
 	}
 }
 

@@ -71,12 +71,15 @@ static void publish_next_wake(struct coro_sched *s)
 			 __ATOMIC_RELAXED);
 }
 
-/* Queue every sleeper whose time has come on l's worker. */
-void timer_poll(struct lwp *l)
+/*
+ * Queue every sleeper whose time has come on l's worker: now is the
+ * clock, or a time it is known to have passed (the deadline an idle
+ * wait timed out at), which saves reading it.
+ */
+void timer_poll_at(struct lwp *l, uint64_t now)
 {
 	struct coro_sched *s = l->sched;
 	struct coro *list = NULL, *c;
-	uint64_t now = clock_now_ns();
 	bool any = false;
 
 	if (now < __atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) ||
@@ -97,6 +100,11 @@ void timer_poll(struct lwp *l)
 	}
 	if (any && s->nvp > 1)
 		sched_kick(s);
+}
+
+void timer_poll(struct lwp *l)
+{
+	timer_poll_at(l, clock_now_ns());
 }
 
 /*

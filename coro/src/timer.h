@@ -6,6 +6,7 @@
 #include "internal.h"
 
 HIDDEN void timer_poll(struct lwp *l);
+HIDDEN void timer_poll_at(struct lwp *l, uint64_t now);
 HIDDEN int timer_insert(struct coro_sched *s, struct coro *c);
 
 /* Whether any coroutine sleeps, without the lock. */
