@@ -26,9 +26,10 @@ PERCENTILE_METRICS = tuple("%s_wait_ns" % k[:-3] for k, _, _ in PERCENTILES)
 
 
 def hist_percentile(hist, q):
-    """The q-quantile (0 < q < 1) of a latency_hist object's buckets: the
-    upper bound of the bucket in which the ceil(q * samples)-th sample
-    lies, kept within min_ns..max_ns.  For results that carry no
+    """The q-quantile (0 < q < 1) of a latency_hist object's buckets, as
+    the C side reads its own (kp_hist_percentile): nearest rank, the
+    largest value the bucket of the ceil(q * samples)-th sample can hold
+    (hi_ns - 1), kept within min_ns..max_ns.  For results that carry no
     percentiles of their own (written before the log-linear histogram);
     None without samples."""
     buckets = hist.get("buckets") or []
@@ -40,7 +41,7 @@ def hist_percentile(hist, q):
     for b in buckets:
         seen += b["count"]
         if seen >= rank:
-            v = b["hi_ns"]
+            v = b["hi_ns"] - 1
             if hist.get("max_ns"):
                 v = min(v, hist["max_ns"])
             return max(v, hist.get("min_ns") or 0)
