@@ -195,6 +195,14 @@ static struct kp_config_attr kp_attr_bind_cpu_count = {
 	.bound = KP_BOUND_ONLINE_CPUS,
 };
 
+static struct kp_config_attr kp_attr_latency_sample = {
+	.kattr = __ATTR(latency_sample, 0644, kp_config_show, kp_config_store),
+	.offset = offsetof(struct kp_config, latency_sample),
+	.size = sizeof(u32),
+	.min = 0,
+	.max = KP_LATENCY_SAMPLE_MAX,
+};
+
 static ssize_t max_threads_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
 {
@@ -211,6 +219,7 @@ static struct attribute *kp_config_attrs[] = {
 	&kp_attr_yield_interval.kattr.attr,
 	&kp_attr_sleep_us.kattr.attr,
 	&kp_attr_bind_cpu_count.kattr.attr,
+	&kp_attr_latency_sample.kattr.attr,
 	&kp_attr_max_threads.attr,
 	NULL,
 };
