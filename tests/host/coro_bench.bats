@@ -114,10 +114,38 @@ setup_file() {
 			"unguarded", "resident_bytes"])
 		and (.config | keys_unsorted == ["thread_count", "work_mode",
 			"sync_mode", "work_target", "yield_interval", "sleep_us",
-			"bind_cpu_count", "workers"])
+			"bind_cpu_count", "latency_sample", "workers"])
 		and all(.threads[]; keys_unsorted == ["id", "pid", "cpu",
 			"last_cpu", "ops", "nvcsw", "nivcsw", "cputime_ns",
-			"runtime_ns", "waits"])' <<<"$json" >/dev/null
+			"runtime_ns", "waits"])
+		and (.latency_hist | keys_unsorted == ["buckets", "samples",
+			"min_ns", "max_ns", "mean_ns", "p50_ns", "p90_ns", "p99_ns",
+			"p999_ns"])' <<<"$json" >/dev/null
+	kp_check_percentiles
+}
+
+@test "latency_sample 0, 1 and N time the expected waits on 1 and 2 workers; 0 reads no clock" {
+	# The build that counts its clock reads (two per timed wait).
+	local bin="$KP_REPO/build/count/coro_bench" w wm n
+	[ -x "$bin" ] || coro_build "$bin"
+	for w in 1 2; do
+		for wm in yield sleep pingpong barrier spawn; do
+			for n in 0 1 3; do
+				coro_json "$bin" --workers "$w" --thread-count 4 \
+					--work-mode "$wm" --work-target 2000 \
+					--yield-interval 100 --sleep-us 20 \
+					--latency-sample "$n"
+				kp_check_sampling 4 2000 100 "$wm" "$n"
+				kp_check_clock_reads
+			done
+		done
+	done
+	coro_json "$CORO_BENCH" --workers 2 --thread-count 6 --work-mode pingpong \
+		--work-target 2001 --yield-interval 1 --latency-sample 7
+	kp_check_sampling 6 2001 1 pingpong 7
+	kp_check_percentiles
+	run --separate-stderr "$CORO_BENCH" --latency-sample 1000001
+	[ "$status" -eq 2 ] && [ -z "$output" ] && [[ "$stderr" == *--latency-sample* ]]
 }
 
 @test "a worker with nothing runnable sleeps in the kernel" {

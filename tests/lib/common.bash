@@ -84,6 +84,56 @@ kp_sigint_run() {
 	json=$(cat "$out")
 }
 
+# ---- latency sampling and percentiles in a model's JSON ($json) ----
+
+# kp_check_sampling TC WT YI WORK_MODE N: a full run with latency_sample N
+# counted every wait and timed each worker's every N-th (SPEC.md section
+# 2): samples = TC * (waits per worker / N), 0 for N = 0.
+kp_check_sampling() {
+	local tc=$1 wt=$2 yi=$3 wm=$4 n=$5 per=0 samples=0
+	[ "$wm" = normal ] || per=$((wt / yi))
+	[ "$n" -eq 0 ] || samples=$((tc * (per / n)))
+	jq -e --argjson n "$n" --argjson waits $((tc * per)) --argjson s "$samples" '
+		.config.latency_sample == $n and .waits == $waits
+		and ([.threads[].waits] | add) == $waits
+		and .latency_hist.samples == $s
+		and ([.latency_hist.buckets[].count] | add) == $s
+		and (if $s == 0 then .latency_hist.max_ns == 0
+			and .latency_hist.p999_ns == 0
+		     else .latency_hist.p50_ns > 0 end)' <<<"$json" >/dev/null || {
+		echo "sampling fails: tc=$tc wt=$wt yi=$yi mode=$wm latency_sample=$n" \
+			"(expected $samples samples)" >&2
+		jq -c 'del(.latency_hist.buckets) | del(.threads)' <<<"$json" >&2
+		return 1
+	}
+}
+
+# kp_check_clock_reads: a build/count/ binary's clock reads ("kp_clock_reads
+# N" in $stderr) are two per timed wait, so none with latency_sample 0.
+kp_check_clock_reads() {
+	local reads samples
+	reads=$(sed -n 's/^kp_clock_reads //p' <<<"$stderr")
+	samples=$(jq '.latency_hist.samples' <<<"$json")
+	if [ -z "$reads" ] || [ "$reads" -ne $((2 * samples)) ]; then
+		echo "clock reads '$reads', expected $((2 * samples)) for $samples samples" >&2
+		return 1
+	fi
+}
+
+# kp_check_percentiles: p50 <= p90 <= p99 <= p999 are integers within
+# [min_ns, max_ns], all 0 without samples.
+kp_check_percentiles() {
+	jq -e '.latency_hist as $h | [$h.p50_ns, $h.p90_ns, $h.p99_ns, $h.p999_ns] as $p
+		| all($p[]; type == "number" and . == floor)
+		and $p == ($p | sort)
+		and (if $h.samples > 0 then $p[0] >= $h.min_ns and $p[3] <= $h.max_ns
+		     else $p == [0, 0, 0, 0] end)' <<<"$json" >/dev/null || {
+		echo "bad percentiles:" >&2
+		jq -c '.latency_hist | del(.buckets)' <<<"$json" >&2
+		return 1
+	}
+}
+
 # ---- the module (tests/vm/module_*.bats) ----
 
 KP_KO="$KP_REPO/module/kthread_perf.ko"
@@ -92,7 +142,7 @@ KP_HIST=/sys/kernel/debug/kthread_perf/latency_hist
 KP_PARAMS=/sys/module/kthread_perf/parameters
 
 KP_CONFIG_FILES=(thread_count work_mode sync_mode work_target yield_interval
-	sleep_us bind_cpu_count)
+	sleep_us bind_cpu_count latency_sample)
 KP_RESULT_FILES=(total_ops counter elapsed_ns throughput nvcsw nivcsw
 	cputime_ns waits)
 KP_THREAD_FILES=(pid cpu last_cpu ops nvcsw nivcsw cputime_ns runtime_ns waits)
