@@ -22,16 +22,16 @@
 #include <linux/wait.h>
 
 /* The sequence count of struct kp_stats (kp_defs.h): the kernel's own. */
-typedef seqcount_t kp_seq_t;
+#define KP_SEQ_T seqcount_t
 
-static inline unsigned int kp_seq_read_begin(const kp_seq_t *s)
+static inline unsigned int kp_seq_read_begin(const KP_SEQ_T *s)
 {
-	return read_seqcount_begin((kp_seq_t *)s);
+	return read_seqcount_begin((KP_SEQ_T *)s);
 }
 
-static inline bool kp_seq_read_retry(const kp_seq_t *s, unsigned int start)
+static inline bool kp_seq_read_retry(const KP_SEQ_T *s, unsigned int start)
 {
-	return read_seqcount_retry((kp_seq_t *)s, start);
+	return read_seqcount_retry((KP_SEQ_T *)s, start);
 }
 
 #include "kp_defs.h"

@@ -76,7 +76,9 @@ int kp_get_state(void)
  */
 static void kp_publish_start(int state)
 {
+	/* Pairs with kp_get_state(): the run's results before its state. */
 	smp_store_release(&kp.state, state);
+	/* Pairs with kp_get_run_id(): the state before the run_id. */
 	smp_store_release(&kp.run_id, kp.run_id + 1);
 	sysfs_notify(kp.root, NULL, "state");
 }

@@ -5,7 +5,7 @@
  * This header is compiled into the kernel module, the pthread baseline and
  * the coroutine benchmark.  The includer provides first: u32, u64, bool,
  * READ_ONCE(), WRITE_ONCE(), memset(), and the sequence count of struct
- * kp_stats: its type kp_seq_t, kp_seq_read_begin(const kp_seq_t *) (waits
+ * kp_stats: its type KP_SEQ_T, kp_seq_read_begin(const KP_SEQ_T *) (waits
  * for an even count and returns it) and kp_seq_read_retry(seq, start)
  * (whether to read again).  The kernel's are in "kthread_perf.h" (a
  * seqcount_t), user space's in "kp_user.h" (C11 atomics).
@@ -118,7 +118,7 @@ struct kp_stats {
 	u64 waits;		/* waits done, timed or not */
 	u64 private_count;	/* the worker's own counter (percpu mode) */
 	u64 sample_left;	/* waits until the next timed one */
-	kp_seq_t seq;		/* around the timed updates */
+	KP_SEQ_T seq;		/* around the timed updates */
 	bool barrier_stop;	/* barrier mode: the agreed stop has come */
 	bool pp_timed;		/* pingpong: whether the last take was timed */
 	struct kp_hist *hist;	/* NULL unless kp_wants_hist() */

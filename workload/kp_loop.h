@@ -56,15 +56,20 @@
 
 #include "kp_defs.h"
 
-/* n times: take the lock, add one to the locked counter, drop the lock. */
+/*
+ * n times: take the lock, add one to the locked counter, drop the lock.
+ * A macro, so that each sync mode's loop calls its lock directly (and
+ * sparse sees the pair).
+ */
 #define KP_LOCKED_OPS(n, s, locked, lock, unlock)	\
 	do {						\
-		u64 _i;					\
+		struct kp_shared *_s = (s);		\
+		u64 _i, _n = (n);			\
 							\
-		for (_i = 0; _i < (n); _i++) {		\
-			lock(s);			\
+		for (_i = 0; _i < _n; _i++) {		\
+			lock(_s);			\
 			(*(locked))++;			\
-			unlock(s);			\
+			unlock(_s);			\
 		}					\
 	} while (0)
 

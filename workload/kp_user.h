@@ -29,31 +29,31 @@ typedef uint32_t u32;
  * with release order; the reader loads the count and the data with acquire
  * order and retries while the count was odd or has moved.
  */
-typedef u32 kp_seq_t;
+#define KP_SEQ_T u32
 
 #define KP_STAT_STORE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
 #define KP_STAT_LOAD(x)		__atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 
-static inline void kp_seq_write_begin(kp_seq_t *s)
+static inline void kp_seq_write_begin(KP_SEQ_T *s)
 {
 	__atomic_store_n(s, *s + 1, __ATOMIC_RELAXED);
 }
 
-static inline void kp_seq_write_end(kp_seq_t *s)
+static inline void kp_seq_write_end(KP_SEQ_T *s)
 {
 	__atomic_store_n(s, *s + 1, __ATOMIC_RELEASE);
 }
 
-static inline unsigned int kp_seq_read_begin(const kp_seq_t *s)
+static inline unsigned int kp_seq_read_begin(const KP_SEQ_T *s)
 {
-	kp_seq_t v;
+	KP_SEQ_T v;
 
 	while ((v = __atomic_load_n(s, __ATOMIC_ACQUIRE)) & 1)
 		;
 	return v;
 }
 
-static inline bool kp_seq_read_retry(const kp_seq_t *s, unsigned int start)
+static inline bool kp_seq_read_retry(const KP_SEQ_T *s, unsigned int start)
 {
 	return __atomic_load_n(s, __ATOMIC_RELAXED) != start;
 }

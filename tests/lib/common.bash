@@ -305,14 +305,16 @@ kp_thread_dirs() {
 }
 
 # Read latency_hist into KP_HIST_ROWS (bucket rows), KP_HIST_SUM (sum of
-# their counts) and KP_HIST_samples, _min_ns, _max_ns, _mean_ns.
+# their counts) and KP_HIST_samples, _min_ns, _max_ns, _mean_ns, _p50_ns,
+# _p90_ns, _p99_ns, _p999_ns.
 kp_hist_read() {
 	local a b c
 	KP_HIST_ROWS=0 KP_HIST_SUM=0
 	while read -r a b c; do
 		if [ "$a" = "#" ]; then
 			case $b in
-			samples | min_ns | max_ns | mean_ns) printf -v "KP_HIST_$b" %s "$c" ;;
+			samples | min_ns | max_ns | mean_ns | p50_ns | p90_ns | p99_ns | p999_ns)
+				printf -v "KP_HIST_$b" %s "$c" ;;
 			esac
 		else
 			KP_HIST_ROWS=$((KP_HIST_ROWS + 1))
@@ -340,13 +342,32 @@ kp_assert_dmesg_clean() {
 	fi
 }
 
-# kp_check_exact_run TC WT YI WORK_MODE: after a finished run, the counts
-# SPEC.md section 2 fixes, from the totals, every thread and the histogram.
+# kp_check_live_snapshot: one read during a run with latency_sample 1
+# (SPEC.md section 4): the histogram's counts add up to its samples, which
+# lie between the waits read before and after it.
+kp_check_live_snapshot() {
+	local w1 w2
+	read -r w1 <"$KP_SYS/waits"
+	kp_hist_read
+	read -r w2 <"$KP_SYS/waits"
+	if [ "$KP_HIST_SUM" != "$KP_HIST_samples" ] ||
+	   [ "$KP_HIST_samples" -lt "$w1" ] || [ "$KP_HIST_samples" -gt "$w2" ]; then
+		echo "inconsistent snapshot: bucket sum $KP_HIST_SUM, samples" \
+			"$KP_HIST_samples, waits $w1 before and $w2 after" >&2
+		return 1
+	fi
+}
+
+# kp_check_exact_run TC WT YI WORK_MODE [LATENCY_SAMPLE]: after a finished
+# run, the counts SPEC.md section 2 fixes, from the totals, every thread
+# and the histogram (each worker's every LATENCY_SAMPLE-th wait, default 1).
 kp_check_exact_run() {
-	local tc="$1" wt="$2" yi="$3" wm="$4" ops waits=0 per_waits=0
+	local tc="$1" wt="$2" yi="$3" wm="$4" n="${5:-1}" ops waits=0 per_waits=0
+	local samples=0
 	ops=$((tc * wt))
 	[ "$wm" = normal ] || per_waits=$((wt / yi))
 	waits=$((tc * per_waits))
+	[ "$n" -eq 0 ] || samples=$((tc * (per_waits / n)))
 	assert_equal "total_ops $(kp_get total_ops)" "total_ops $ops"
 	assert_equal "counter $(kp_get counter)" "counter $ops"
 	assert_equal "waits $(kp_get waits)" "waits $waits"
@@ -359,8 +380,8 @@ kp_check_exact_run() {
 		"$KP_SYS"/threads/*/ops "$KP_SYS"/threads/*/waits
 	assert_output "$tc threads"
 	kp_hist_read
-	assert_equal "samples $KP_HIST_samples" "samples $waits"
-	assert_equal "bucket sum $KP_HIST_SUM" "bucket sum $waits"
+	assert_equal "samples $KP_HIST_samples" "samples $samples"
+	assert_equal "bucket sum $KP_HIST_SUM" "bucket sum $samples"
 }
 
 # ---- klt against a user-space model (tests/vm/compare_*.bats) ----
