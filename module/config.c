@@ -39,13 +39,6 @@ static int kp_config_lock(void)
 	return 0;
 }
 
-/* Where the upper bound of a number comes from. */
-enum kp_bound {
-	KP_BOUND_FIXED,		/* max below */
-	KP_BOUND_MAX_THREADS,	/* the max_threads module parameter */
-	KP_BOUND_ONLINE_CPUS,	/* num_online_cpus() at the write */
-};
-
 /*
  * One configuration file: a field of kp.cfg (offset and size) and either
  * its range or the names of its choices.  kp_config_show() and
@@ -68,14 +61,8 @@ static const struct kp_config_attr *to_kp_config_attr(struct kobj_attribute *a)
 
 static u64 kp_config_max(const struct kp_config_attr *ca)
 {
-	switch (ca->bound) {
-	case KP_BOUND_MAX_THREADS:
-		return kp_max_threads;
-	case KP_BOUND_ONLINE_CPUS:
-		return num_online_cpus();
-	default:
-		return ca->max;
-	}
+	return kp_bound_max(ca->bound, ca->max, kp_max_threads,
+			    num_online_cpus());
 }
 
 static u64 kp_config_read(const struct kp_config_attr *ca)

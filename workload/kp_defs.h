@@ -50,6 +50,24 @@ enum kp_sync_mode {
 #define KP_LATENCY_SAMPLE_DEFAULT 1
 #define KP_LATENCY_SAMPLE_MAX	1000000ULL
 
+/*
+ * Where the upper bound of a configuration number comes from: the sysfs
+ * files (module/config.c) and the command line (kp_opts.c) share it.
+ */
+enum kp_bound {
+	KP_BOUND_FIXED,		/* a constant of this file */
+	KP_BOUND_MAX_THREADS,	/* the module's max_threads (a binary's own) */
+	KP_BOUND_ONLINE_CPUS,	/* the online CPUs at the time of the check */
+};
+
+static inline u64 kp_bound_max(enum kp_bound bound, u64 fixed,
+			       u64 max_threads, u64 online_cpus)
+{
+	if (bound == KP_BOUND_MAX_THREADS)
+		return max_threads;
+	return bound == KP_BOUND_ONLINE_CPUS ? online_cpus : fixed;
+}
+
 /* Operations between two checks of the stop flag in every work mode. */
 #define KP_CHUNK		4096ULL
 

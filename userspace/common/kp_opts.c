@@ -31,13 +31,6 @@ const char *kp_sync_mode_name(u32 mode)
 	return mode < KP_SYNC_NR ? sync_mode_names[mode] : "?";
 }
 
-/* Where the upper bound of a number comes from. */
-enum bound {
-	BOUND_FIXED,		/* max below */
-	BOUND_MAX_THREADS,	/* the binary's max_threads */
-	BOUND_ONLINE_CPUS,	/* kp_online_cpu_count() */
-};
-
 /*
  * A value option: a field of struct kp_config (offset, size) or, for a
  * binary's extra, a u64 of its own (ext); a number in min..max or one of
@@ -49,39 +42,39 @@ struct opt {
 	const char *help;
 	size_t offset, size;
 	u64 min, max;
-	enum bound bound;
+	enum kp_bound bound;
 	const char *const *names;
 	u32 nr_names;
 	u64 *ext;
 	u64 ext_def;
 };
 
-#define CFG(field) offsetof(struct kp_config, field), \
-	sizeof(((struct kp_config *)0)->field)
+#define CFG(field) .offset = offsetof(struct kp_config, field), \
+	.size = sizeof(((struct kp_config *)0)->field)
+#define NUM(nm, h, field, lo, hi, bnd) { .name = nm, .metavar = "N", \
+	.help = h, CFG(field), .min = lo, .max = hi, .bound = bnd }
+#define CHOICE(nm, mv, h, field, list, nr) { .name = nm, .metavar = mv, \
+	.help = h, CFG(field), .names = list, .nr_names = nr }
 
-/* The common options, in --help order. */
+/* The common options, in --help order, with the module's ranges. */
 static const struct opt common_opts[] = {
-	{ "thread-count", "N", "workers", CFG(thread_count), 1, 0,
-	  BOUND_MAX_THREADS, NULL, 0, NULL, 0 },
-	{ "work-mode", "M", "what every yield_interval operations do",
-	  CFG(work_mode), 0, 0, BOUND_FIXED, work_mode_names, KP_WORK_NR,
-	  NULL, 0 },
-	{ "sync-mode", "S", "how one operation updates the counter",
-	  CFG(sync_mode), 0, 0, BOUND_FIXED, sync_mode_names, KP_SYNC_NR,
-	  NULL, 0 },
-	{ "work-target", "N", "operations per worker", CFG(work_target), 1,
-	  KP_WORK_TARGET_MAX, BOUND_FIXED, NULL, 0, NULL, 0 },
-	{ "yield-interval", "N", "operations between waits",
-	  CFG(yield_interval), 1, KP_YIELD_INTERVAL_MAX, BOUND_FIXED, NULL, 0,
-	  NULL, 0 },
-	{ "sleep-us", "N", "sleep per wait in us; 0 = one tick", CFG(sleep_us),
-	  0, KP_SLEEP_US_MAX, BOUND_FIXED, NULL, 0, NULL, 0 },
-	{ "bind-cpu-count", "N", "bind worker i to the (i mod N)-th online "
-	  "CPU; 0 = unbound", CFG(bind_cpu_count), 0, 0, BOUND_ONLINE_CPUS,
-	  NULL, 0, NULL, 0 },
-	{ "latency-sample", "N", "time every N-th wait of each worker; "
-	  "0 = none, no clock read", CFG(latency_sample), 0,
-	  KP_LATENCY_SAMPLE_MAX, BOUND_FIXED, NULL, 0, NULL, 0 },
+	NUM("thread-count", "workers", thread_count, 1, 0,
+	    KP_BOUND_MAX_THREADS),
+	CHOICE("work-mode", "M", "what every yield_interval operations do",
+	       work_mode, work_mode_names, KP_WORK_NR),
+	CHOICE("sync-mode", "S", "how one operation updates the counter",
+	       sync_mode, sync_mode_names, KP_SYNC_NR),
+	NUM("work-target", "operations per worker", work_target, 1,
+	    KP_WORK_TARGET_MAX, KP_BOUND_FIXED),
+	NUM("yield-interval", "operations between waits", yield_interval, 1,
+	    KP_YIELD_INTERVAL_MAX, KP_BOUND_FIXED),
+	NUM("sleep-us", "sleep per wait in us; 0 = one tick", sleep_us, 0,
+	    KP_SLEEP_US_MAX, KP_BOUND_FIXED),
+	NUM("bind-cpu-count", "bind worker i to the (i mod N)-th online CPU; "
+	    "0 = unbound", bind_cpu_count, 0, 0, KP_BOUND_ONLINE_CPUS),
+	NUM("latency-sample", "time every N-th wait of each worker; 0 = none, "
+	    "no clock read", latency_sample, 0, KP_LATENCY_SAMPLE_MAX,
+	    KP_BOUND_FIXED),
 };
 #define NR_COMMON (sizeof(common_opts) / sizeof(common_opts[0]))
 
@@ -95,14 +88,10 @@ static u32 max_threads;
 
 static u64 opt_max(const struct opt *o)
 {
-	switch (o->bound) {
-	case BOUND_MAX_THREADS:
-		return max_threads;
-	case BOUND_ONLINE_CPUS:
-		return kp_online_cpu_count();
-	default:
-		return o->names ? o->nr_names - 1 : o->max;
-	}
+	if (o->names)
+		return o->nr_names - 1;
+	return kp_bound_max(o->bound, o->max, max_threads,
+			    kp_online_cpu_count());
 }
 
 static u64 opt_get(const struct opt *o, const struct kp_config *cfg)
