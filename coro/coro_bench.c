@@ -21,7 +21,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 #include "coro.h"
 
 #define CACHELINE 64
@@ -33,7 +33,7 @@ static struct kp_shared {
 	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
 	coro_mutex_t mutex __attribute__((aligned(CACHELINE)));
 	coro_barrier_t meet __attribute__((aligned(CACHELINE)));
-	u64 stop_gen;			/* barrier mode: see kp_user_hooks.h */
+	u64 stop_gen;			/* barrier mode: see kp_loop_hooks.h */
 	u64 tick_ns;
 	coro_sched_t *sched;		/* spawn mode: where children run */
 } shared;
@@ -63,7 +63,7 @@ struct kp_worker {
 /* ---- Hooks of kp_loop.h ---------------------------------------------- */
 
 #define KP_SHARED shared
-#include "kp_user_hooks.h"
+#include "kp_loop_hooks.h"
 
 static inline void kp_mutex_lock(struct kp_shared *s)
 {

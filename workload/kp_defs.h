@@ -8,7 +8,7 @@
  * kp_stats: its type KP_SEQ_T, kp_seq_read_begin(const KP_SEQ_T *) (waits
  * for an even count and returns it) and kp_seq_read_retry(seq, start)
  * (whether to read again).  The kernel's are in "kthread_perf.h" (a
- * seqcount_t), user space's in "kp_user.h" (C11 atomics).
+ * seqcount_t), user space's in "kp_kernel_compat.h" (C11 atomics).
  */
 #ifndef KP_DEFS_H
 #define KP_DEFS_H

@@ -4,6 +4,19 @@
  * virtual processor (struct vproc: a run queue and an index) that one OS
  * thread (struct lwp) holds at a time; spare lwps wait for a vproc that a
  * coroutine's blocking call left behind.
+ *
+ * The functions live in files named for what they hold, each with its
+ * own header; a file includes the headers of what it uses, and the uses
+ * go one way (README.md, "Source files"):
+ *
+ *   current    the calling thread's lwp          clock   monotonic ns
+ *   queue      FIFO lists of coroutines          stack   stacks, death row
+ *   runq       a vproc's run queue (the pool)    overflow  SIGSEGV, canaries
+ *   steal      taking half of another's queue    idle    where lwps park
+ *   timer      the sleepers' heap              dispatch  the scheduler core
+ *   lwp        OS threads and their loop         handoff a vproc to a spare
+ *   sched      the scheduler object              coro, sleep, blocking,
+ *                                                mutex, cond, sem, barrier
  */
 #ifndef CORO_INTERNAL_H
 #define CORO_INTERNAL_H
@@ -17,7 +30,7 @@
 #include "coro.h"
 #include "context.h"
 #include "spinlock.h"
-#include "tools.h"
+#include "sanitizer.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define CACHELINE 64
@@ -144,63 +157,5 @@ struct coro_sched {
 	uint64_t handoffs, created, reused, os_threads;
 	uint64_t dead_switches, dead_steals;	/* of lwps gone */
 };
-
-/* ---- sched.c ---- */
-HIDDEN struct lwp *lwp_current(void);
-HIDDEN struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
-				   int *park_lock, struct vproc *requeue_to);
-HIDDEN void coro_wake(struct lwp *l, struct coro *c);
-HIDDEN void vp_push(struct vproc *vp, struct coro *c);
-HIDDEN void sched_kick(struct coro_sched *s);
-HIDDEN struct lwp *lwp_hand_off(struct lwp *l);
-HIDDEN void lwp_set_errno(int e);
-
-/* ---- timer.c ---- */
-HIDDEN void timer_poll(struct lwp *l);
-HIDDEN uint64_t clock_now_ns(void);
-
-/* ---- stack.c ---- */
-HIDDEN struct coro *stack_get(size_t stack_size, bool *reused);
-HIDDEN void stack_put(struct coro *c);
-HIDDEN bool stack_canary_intact(const struct coro *c);
-
-/* ---- overflow.c ---- */
-HIDDEN void overflow_init(void);
-HIDDEN int overflow_altstack_on(struct lwp *l);
-HIDDEN void overflow_altstack_off(struct lwp *l);
-HIDDEN __attribute__((noreturn)) void overflow_canary_report(struct coro *c);
-
-HIDDEN const char *overflow_entry_name(void *(*fn)(void *));
-
-/* Stacks without a guard: the whole canary gap, at every switch out. */
-static inline void canary_check(struct coro *c)
-{
-	if (__builtin_expect(c->canary != NULL, 0) && !stack_canary_intact(c))
-		overflow_canary_report(c);
-}
-
-/* ---- wait queues of mutex.c, cond.c, sem.c ---- */
-static inline void waitq_push(struct coro_waitq *q, struct coro *c)
-{
-	c->next = NULL;
-	if (q->tail)
-		q->tail->next = c;
-	else
-		q->head = c;
-	q->tail = c;
-}
-
-static inline struct coro *waitq_pop(struct coro_waitq *q)
-{
-	struct coro *c = q->head;
-
-	if (c) {
-		q->head = c->next;
-		if (!q->head)
-			q->tail = NULL;
-		c->next = NULL;
-	}
-	return c;
-}
 
 #endif /* CORO_INTERNAL_H */

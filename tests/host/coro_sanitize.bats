@@ -46,11 +46,8 @@ setup_file() {
 }
 
 @test "ASan+UBSan: coro_bench counts exactly in every mode on 1 and 2 workers" {
-	local w
-	for w in 1 2; do
-		coro_matrix "$ASAN/coro_bench" "$w" 4 4100 1000 20 \
-			normal yield sleep pingpong barrier spawn
-	done
+	kp_matrix "1 2" "$ASAN/coro_bench" 4 4100 1000 20 \
+		normal yield sleep pingpong barrier spawn
 }
 
 @test "TSan: create/join/detach and synchronisation on 2 and 3 workers" {
@@ -66,6 +63,6 @@ setup_file() {
 }
 
 @test "TSan: coro_bench counts exactly in every mode on 2 workers" {
-	coro_matrix "$TSAN/coro_bench" 2 4 4100 1000 20 \
+	kp_matrix 2 "$TSAN/coro_bench" 4 4100 1000 20 \
 		normal yield sleep pingpong barrier spawn
 }

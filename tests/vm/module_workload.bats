@@ -13,19 +13,22 @@ teardown_file() { kp_teardown_file; }
 setup() { kp_load; }
 teardown() { kp_unload; }
 
+# exact TC WORK_MODE SYNC_MODE WT YI [SLEEP_US [BIND]]: a run that counts
+# exactly; in sync mode atomic its histogram is also read while it runs,
+# and must be a consistent snapshot (SPEC.md section 4).
+exact_run() {
+	kp_config "$@"
+	kp_set start 1
+	[ "$3" != atomic ] || kp_check_live_snapshot
+	kp_wait_finished 240
+	assert_equal "state $KP_STATE" "state done"
+	kp_check_exact_run "$1" "$4" "$5" "$2"
+}
+
 # exact WORK_MODE: in every sync mode, 4 workers of 20000 operations
-# with a wait every 1000 (20 per worker); the first run's histogram is
-# also read while it runs, and must be a consistent snapshot.
+# with a wait every 1000 (20 per worker).
 exact() {
-	local sm
-	for sm in atomic spinlock mutex percpu; do
-		kp_config 4 "$1" "$sm" 20000 1000 0
-		kp_set start 1
-		[ "$sm" != atomic ] || kp_check_live_snapshot
-		kp_wait_finished 240
-		assert_equal "state $KP_STATE" "state done"
-		kp_check_exact_run 4 20000 1000 "$1"
-	done
+	kp_each_sync_mode exact_run 4 "$1" 20000 1000 0
 }
 
 @test "normal mode counts every operation exactly in every sync mode" { exact normal; }
@@ -36,14 +39,10 @@ exact() {
 @test "barrier mode counts operations and waits exactly in every sync mode" { exact barrier; }
 
 @test "spawn mode counts exactly in every sync mode, each child gone after its join" {
-	local before sm
+	local before
 	before="$(kp_count_kthreads kp_spawn)"
-	for sm in atomic spinlock mutex percpu; do
-		kp_run 2 spawn "$sm" 2000 100 0 1
-		kp_check_exact_run 2 2000 100 spawn
-	done
-	kp_run 3 spawn atomic 1000 100
-	kp_check_exact_run 3 1000 100 spawn
+	kp_each_sync_mode exact_run 2 spawn 2000 100 0 1
+	exact_run 3 spawn atomic 1000 100
 	assert_equal "$(kp_count_kthreads kp_spawn)" "$before"
 }
 
@@ -133,8 +132,9 @@ exact() {
 bound() {
 	local n="$1" tc="$2" i want
 	kp_run "$tc" yield atomic 4000 1000 0 "$n"
+	kp_worker_cpus "$n" "$tc"
 	for ((i = 0; i < tc; i++)); do
-		want=${KP_CPUS[$((i % n))]}
+		want=${KP_WORKER_CPUS[i]}
 		assert_equal "$i cpu $(<"$KP_SYS/threads/$i/cpu")" "$i cpu $want"
 		assert_equal "$i last_cpu $(<"$KP_SYS/threads/$i/last_cpu")" "$i last_cpu $want"
 	done

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "kp_user.h"
+#include "kp_kernel_compat.h"
 #include "kp_defs.h"
 
 static unsigned long checks, failures;

@@ -3,8 +3,8 @@
  * kthread_perf: what the shared workload headers need in user space, in
  * the kernel's spelling, so that kp_defs.h and kp_loop.h compile unchanged.
  */
-#ifndef KP_USER_H
-#define KP_USER_H
+#ifndef KP_KERNEL_COMPAT_H
+#define KP_KERNEL_COMPAT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -58,4 +58,4 @@ static inline bool kp_seq_read_retry(const KP_SEQ_T *s, unsigned int start)
 	return __atomic_load_n(s, __ATOMIC_RELAXED) != start;
 }
 
-#endif /* KP_USER_H */
+#endif /* KP_KERNEL_COMPAT_H */

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hand-off of a vproc to a spare lwp, so that its queue keeps
+ * running while the lwp that held it is blocked in a system call
+ * (blocking.c): scheduler activations done in user space.  Spares wait
+ * in lwp_spare_wait() (idle.c); one is started when none waits.
+ */
+#include "handoff.h"
+#include "lwp.h"
+
+/*
+ * Before a blocking call: give l's vproc to a spare lwp (a new one if
+ * none waits) so that its queue keeps running.  Returns NULL, keeping
+ * the vproc, when no OS thread can be had.
+ */
+struct lwp *lwp_hand_off(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+	struct vproc *vp = l->vp;
+	struct lwp *sp;
+
+	pthread_mutex_lock(&s->lwp_mtx);
+	sp = s->spares;
+	if (sp) {
+		s->spares = sp->next_spare;
+		sp->vp = vp;
+		pthread_cond_signal(&sp->cond);
+	}
+	pthread_mutex_unlock(&s->lwp_mtx);
+	if (!sp && !lwp_spawn(s, vp))
+		return NULL;
+	l->vp = NULL;
+	__atomic_add_fetch(&s->handoffs, 1, __ATOMIC_RELAXED);
+	return l;
+}

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A vproc handed to a spare lwp around a blocking call (handoff.c). */
+#ifndef CORO_HANDOFF_H
+#define CORO_HANDOFF_H
+
+#include "internal.h"
+
+HIDDEN struct lwp *lwp_hand_off(struct lwp *l);
+
+#endif /* CORO_HANDOFF_H */
