@@ -312,6 +312,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		w[i].id = i;
 		w[i].cfg = &o.cfg;
+		kp_stats_init(&w[i].st, &o.cfg);
 		w[i].partner = &w[(i ^ 1) < n ? (i ^ 1) : i];
 		w[i].worker = -1;
 		w[i].last_cpu = -1;
@@ -339,6 +340,8 @@ int main(int argc, char **argv)
 	kp_result_report(&r, o.json);
 
 	coro_sched_destroy(s);
+	for (i = 0; i < n; i++)
+		kp_stats_free(&w[i].st);
 	free(w);
 	pthread_spin_destroy(&shared.spin);
 	return 0;

@@ -205,6 +205,23 @@ static void kp_spawn_join(struct kp_worker *w)
 	put_task_struct(child);
 }
 
+/*
+ * Around the update of a timed wait: the worker is the only writer of its
+ * sequence count, and cannot be preempted while it is odd, so a reader
+ * (kp_stats_read()) never spins behind a worker that is not running.
+ */
+static inline void kp_stats_write_begin(struct kp_worker *w)
+{
+	preempt_disable();
+	write_seqcount_begin(&w->st.seq);
+}
+
+static inline void kp_stats_write_end(struct kp_worker *w)
+{
+	write_seqcount_end(&w->st.seq);
+	preempt_enable();
+}
+
 static inline bool kp_should_stop(struct kp_worker *w)
 {
 	return READ_ONCE(w->run->stop);

@@ -230,6 +230,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		w[i].id = i;
 		w[i].cfg = &o.cfg;
+		kp_stats_init(&w[i].st, &o.cfg);
 		w[i].partner = &w[i ^ 1];
 		w[i].blk_fd = blk_fds ? blk_fds[i] : -1;
 		w[i].cpu = r.threads[i].cpu;
@@ -275,6 +276,8 @@ int main(int argc, char **argv)
 	kp_result_sum_threads(&r);
 	kp_result_report(&r, o.json);
 
+	for (i = 0; i < n; i++)
+		kp_stats_free(&w[i].st);
 	free(w);
 	pthread_barrier_destroy(&shared.start);
 	pthread_barrier_destroy(&shared.meet);

@@ -172,6 +172,17 @@ void kp_result_end(struct kp_result *r, u64 shared_counter);
 void *kp_workers_alloc(u32 n, size_t size);
 
 /*
+ * Give a worker's statistics their histogram when the run records
+ * latencies (kp_wants_hist()), else none; dies on ENOMEM.  kp_stats_free()
+ * frees it.
+ */
+void kp_stats_init(struct kp_stats *st, const struct kp_config *cfg);
+void kp_stats_free(struct kp_stats *st);
+
+/* Wait samples a worker with waits waits records: waits / latency_sample. */
+u64 kp_samples_of(const struct kp_config *cfg, u64 waits);
+
+/*
  * Take what worker i's loop left in *st and its start and end times into
  * row i (ops, waits, runtime_ns), the histogram, the counter (percpu: the
  * private counts add up to it) and elapsed_ns, first start to last end.
@@ -204,9 +215,10 @@ void kp_hist_print(const struct kp_hist *h, FILE *f);
 
 /*
  * Unless r->stopped: check counter == total_ops == thread_count *
- * work_target, waits == hist.samples == thread_count * waits per worker,
- * and the sum of the buckets == samples.  On a mismatch print what
- * differs on stderr and exit 1.
+ * work_target, waits == thread_count * waits per worker, hist.samples ==
+ * thread_count * (waits per worker / latency_sample), and the sum of the
+ * buckets == samples.  On a mismatch print what differs on stderr and
+ * exit 1.
  */
 void kp_result_verify(const struct kp_result *r);
 

@@ -52,9 +52,41 @@ static inline u64 *kp_locked_counter(struct kp_shared *s)
 	return &s->counter;
 }
 
+#ifdef KP_COUNT_CLOCK
+/*
+ * Test build (build/count/): count the clock reads of the worker loop and
+ * print the count on stderr at exit ("kp_clock_reads N"), to prove that
+ * latency_sample 0 reads none.
+ */
+static u64 kp_clock_reads;
+
+__attribute__((destructor)) static void kp_clock_reads_print(void)
+{
+	fprintf(stderr, "kp_clock_reads %llu\n", (unsigned long long)
+		__atomic_load_n(&kp_clock_reads, __ATOMIC_RELAXED));
+}
+
+static inline u64 kp_now_ns(void)
+{
+	__atomic_fetch_add(&kp_clock_reads, 1, __ATOMIC_RELAXED);
+	return kp_clock_ns();
+}
+#else
 static inline u64 kp_now_ns(void)
 {
 	return kp_clock_ns();
+}
+#endif
+
+/* Around the update of a timed wait (kp_kernel_compat.h: the sequence count). */
+static inline void kp_stats_write_begin(struct kp_worker *w)
+{
+	kp_seq_write_begin(&w->st.seq);
+}
+
+static inline void kp_stats_write_end(struct kp_worker *w)
+{
+	kp_seq_write_end(&w->st.seq);
 }
 
 static inline bool kp_should_stop(struct kp_worker *w)
