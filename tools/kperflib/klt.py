@@ -185,22 +185,18 @@ def mount_debugfs():
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-# The summary lines of latency_hist ("# samples 4000"), SPEC.md section 4.
-HIST_SUMMARY = ("samples", "min_ns", "max_ns", "mean_ns", "p50_ns", "p90_ns",
-                "p99_ns", "p999_ns")
-
-
 def parse_hist(text):
     """debugfs latency_hist -> the JSON "latency_hist" object."""
     hist = {"buckets": [], "samples": 0, "min_ns": 0, "max_ns": 0,
-            "mean_ns": 0}
+            "mean_ns": 0, "p50_ns": 0, "p90_ns": 0, "p99_ns": 0,
+            "p999_ns": 0}
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
         if line.startswith("#"):
             words = line[1:].split()
-            if len(words) == 2 and words[0] in HIST_SUMMARY:
+            if len(words) == 2 and words[0] in hist:
                 hist[words[0]] = int(words[1])
             continue
         lo, hi, count = (int(w) for w in line.split())
