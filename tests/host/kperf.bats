@@ -137,7 +137,8 @@ need_coro() {
 	[ "$n" = 1 ] || cfg="$cfg, \"latency_sample\": $n"
 	echo "{\"model\": \"pthread\", \"config\": {$cfg}, \"total_ops\": 4000,
 	  \"counter\": 4000, \"elapsed_ns\": 1, \"throughput\": 1, \"waits\": 40,
-	  \"threads\": [{\"waits\": 10}, {\"waits\": 10}, {\"waits\": 10}, {\"waits\": 10}],
+	  \"threads\": [{\"cpu\": -1, \"waits\": 10}, {\"cpu\": -1, \"waits\": 10},
+	  {\"cpu\": -1, \"waits\": 10}, {\"cpu\": -1, \"waits\": 10}],
 	  \"latency_hist\": {\"samples\": $s, \"buckets\": []}}"
 	EOF
 	chmod +x "$TMP/bench"
