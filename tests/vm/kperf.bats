@@ -82,7 +82,7 @@ kperf() {
 		and .config == {"thread_count": $tc, "work_mode": "yield",
 			"sync_mode": "atomic", "work_target": $wt,
 			"yield_interval": 1000, "sleep_us": 0, "bind_cpu_count": 0,
-			"workers": $tc}
+			"latency_sample": 1, "workers": $tc}
 		and .user_ns == 0 and .sys_ns == .cputime_ns
 		and .kernel == $kernel and .elapsed_ns > 0 and .throughput > 0
 		and .latency_hist.buckets[0].lo_ns == 0
@@ -122,14 +122,16 @@ kperf() {
 	fi
 }
 
-@test "run klt counts pingpong waits and binds threads" {
-	local tc=6 wt=12000 yi=400 bind=1
+@test "run klt counts pingpong waits, times every 4th (--latency-sample) and binds threads" {
+	local tc=6 wt=12000 yi=400 bind=1 n=4
 	run --separate-stderr kperf run klt --thread-count $tc --work-target $wt \
-		--work-mode pingpong --yield-interval $yi --bind-cpu-count $bind --json
+		--work-mode pingpong --yield-interval $yi --bind-cpu-count $bind \
+		--latency-sample $n --json
 	assert_success
-	jq -e --argjson ops $((tc * wt)) --argjson waits $((tc * (wt / yi))) '
+	jq -e --argjson ops $((tc * wt)) --argjson waits $((tc * (wt / yi))) \
+		--argjson timed $((tc * (wt / yi / n))) --argjson n $n '
 		.counter == $ops and .waits == $waits
-		and .latency_hist.samples == $waits
+		and .config.latency_sample == $n and .latency_hist.samples == $timed
 		and ([.threads[].cpu] | unique) == [([.threads[].cpu] | min)]
 		and all(.threads[]; .cpu >= 0 and .last_cpu == .cpu)' <<<"$output"
 }
