@@ -63,11 +63,12 @@ exact() {
 
 @test "reads during a yield run are consistent snapshots" {
 	local i
-	# A long yield run of 8 workers, each timing a wait after every
-	# operation: 10 reads of the histogram and waits.
-	kp_config 8 yield atomic 1000000000 1
+	# A long yield run of 4 workers, each timing a wait every 10
+	# operations: 5 reads of the histogram and waits.
+	kp_config 4 yield atomic 1000000000 10
 	kp_set start 1
-	for ((i = 0; i < 10; i++)); do
+	kp_wait_ops 1000
+	for ((i = 0; i < 5; i++)); do
 		kp_check_live_snapshot
 	done
 	kp_hist_read
