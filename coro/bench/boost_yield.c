@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * boost_yield: the reference for coro_bench's many-to-one yield cost.
+ * thread_count contexts of Boost.Context's fcontext run the yield
+ * workload of workload/kp_loop.h, the same loop coro_bench runs, with
+ * no scheduler at all: kp_wait_yield() jumps straight to the next live
+ * context of a ring (plain round robin, the order coro's FIFO run queue
+ * gives).  Takes the common options (yield mode only) and prints the
+ * same result, JSON with --json, so that run.sh can set it beside
+ *
+ *	coro_bench --workers 1 --work-mode yield ...
+ *
+ * in one run (make -C coro bench).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "kp_bench.h"
+
+/* libboost_context's C entry points (boost/context/detail/fcontext.hpp). */
+typedef void *fcontext_t;
+typedef struct { fcontext_t fctx; void *data; } transfer_t;
+transfer_t jump_fcontext(fcontext_t const to, void *vp);
+fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
+
+#define CACHELINE 64
+#define STACK (64 * 1024)
+/*
+ * Stacks lie STRIDE apart, as protected_fixedsize_stack's mmaps of a
+ * stack and its guard page would (the page is not protected here): a
+ * stride of exactly 64 KiB would put every context's top frames in the
+ * same cache sets, a handicap no real allocator imposes.
+ */
+#define STRIDE (STACK + 4096)
+
+static struct kp_shared {
+	u64 counter __attribute__((aligned(CACHELINE)));
+	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
+	pthread_mutex_t mutex __attribute__((aligned(CACHELINE)));
+	u64 stop_gen;
+	u64 tick_ns;
+} shared;
+
+/* One context.  The members kp_loop.h and kp_user_hooks.h use first. */
+struct kp_worker {
+	unsigned int id;
+	const struct kp_config *cfg;
+	struct kp_stats st;
+	struct kp_worker *partner;
+	u64 wake_ns;
+	int blk_fd;
+	struct kp_worker *next, *prev;	/* the ring of live contexts */
+	fcontext_t fctx;		/* where it resumes */
+	u64 start_ns, end_ns;
+} __attribute__((aligned(CACHELINE)));
+
+static struct kp_worker *workers;
+static char *stacks;
+static fcontext_t main_fctx;
+
+/*
+ * Leave the running context (whose resume point goes to *save, or
+ * nowhere when save is NULL) for to.  Whoever is resumed stores the
+ * context that left where the leaver said.
+ */
+static inline void jump_to(fcontext_t *save, fcontext_t to)
+{
+	transfer_t t = jump_fcontext(to, save);
+
+	if (t.data)
+		*(fcontext_t *)t.data = t.fctx;
+}
+
+/* ---- Hooks of kp_loop.h ---------------------------------------------- */
+
+#define KP_SHARED shared
+#include "kp_user_hooks.h"
+
+static inline void kp_mutex_lock(struct kp_shared *s)
+{
+	pthread_mutex_lock(&s->mutex);
+}
+
+static inline void kp_mutex_unlock(struct kp_shared *s)
+{
+	pthread_mutex_unlock(&s->mutex);
+}
+
+/* The whole point: the next context of the ring, nothing else. */
+static inline void kp_wait_yield(struct kp_worker *w)
+{
+	if (w->next != w)
+		jump_to(&w->fctx, w->next->fctx);
+}
+
+/* Refused in main(): yield mode only. */
+static inline void kp_wait_sleep(struct kp_worker *w)
+{
+	kp_die("worker %u: sleep mode is not measured here", w->id);
+}
+
+static inline void kp_pp_give(struct kp_worker *w, u64 now)
+{
+	(void)now;
+	kp_die("worker %u: pingpong mode is not measured here", w->id);
+}
+
+static inline u64 kp_pp_take(struct kp_worker *w)
+{
+	kp_die("worker %u: pingpong mode is not measured here", w->id);
+}
+
+static inline void kp_barrier_wait(struct kp_worker *w)
+{
+	kp_die("worker %u: barrier mode is not measured here", w->id);
+}
+
+static inline void kp_spawn_join(struct kp_worker *w)
+{
+	kp_die("worker %u: spawn mode is not measured here", w->id);
+}
+
+#include "kp_loop.h"
+
+/* ---- The run ---------------------------------------------------------- */
+
+/* First frame of every context: its worker is found by its stack. */
+static void context_main(transfer_t t)
+{
+	char *sp = __builtin_frame_address(0);
+	struct kp_worker *w = &workers[(sp - stacks) / STRIDE];
+	struct kp_worker *next;
+
+	if (t.data)
+		*(fcontext_t *)t.data = t.fctx;
+	w->start_ns = kp_clock_ns();
+	kp_run_workload(w);
+	w->end_ns = kp_clock_ns();
+	/* Leave the ring for good: to the next live context, or home. */
+	next = w->next;
+	w->prev->next = next;
+	next->prev = w->prev;
+	jump_to(NULL, next == w ? main_fctx : next->fctx);
+	__builtin_unreachable();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct kp_cli cli = {
+		.prog = "boost_yield",
+		.summary = "Run the kthread_perf yield workload on Boost.Context "
+			   "fcontexts in plain round robin (the reference for "
+			   "coro_bench --workers 1).",
+	};
+	struct kp_opts o;
+	struct kp_result r;
+	struct rusage ru0, ru1;
+	u64 cpu0;
+	u32 n, i;
+
+	kp_parse_args(&cli, argc, argv, &o);
+	if (o.cfg.work_mode != KP_WORK_YIELD)
+		kp_usage_error("--work-mode", "only yield is measured here");
+	n = o.cfg.thread_count;
+	kp_install_stop_handler();
+	shared.tick_ns = kp_tick_ns();
+	pthread_spin_init(&shared.spin, PTHREAD_PROCESS_PRIVATE);
+	pthread_mutex_init(&shared.mutex, NULL);
+	workers = aligned_alloc(CACHELINE, (size_t)n * sizeof(*workers));
+	stacks = aligned_alloc(4096, (size_t)n * STRIDE);
+	if (!workers || !stacks)
+		kp_die("out of memory for %u contexts", n);
+	memset(workers, 0, (size_t)n * sizeof(*workers));
+	for (i = 0; i < n; i++) {
+		struct kp_worker *w = &workers[i];
+
+		w->id = i;
+		w->cfg = &o.cfg;
+		w->partner = w;
+		w->next = &workers[(i + 1) % n];
+		w->prev = &workers[(i + n - 1) % n];
+		w->fctx = make_fcontext(stacks + (size_t)i * STRIDE + STACK,
+					STACK, context_main);
+	}
+	kp_result_init(&r, "boost_fcontext", &o.cfg, 1);
+	if (getrusage(RUSAGE_SELF, &ru0))
+		kp_die_errno(errno, "getrusage");
+	cpu0 = kp_thread_cputime_ns();
+	jump_to(&main_fctx, workers[0].fctx);
+	cpu0 = kp_thread_cputime_ns() - cpu0;
+	if (getrusage(RUSAGE_SELF, &ru1))
+		kp_die_errno(errno, "getrusage");
+
+	r.stopped = kp_stop_requested();
+	r.counter = shared.counter;
+	for (i = 0; i < n; i++) {
+		r.threads[i].pid = gettid();
+		kp_result_add_worker(&r, i, &workers[i].st, workers[i].start_ns,
+				     workers[i].end_ns);
+	}
+	kp_result_sum_threads(&r);
+	/* One OS thread ran them all: its time, counted once. */
+	r.cputime_ns = cpu0;
+	r.user_ns = kp_timeval_ns(ru1.ru_utime.tv_sec, ru1.ru_utime.tv_usec) -
+		    kp_timeval_ns(ru0.ru_utime.tv_sec, ru0.ru_utime.tv_usec);
+	r.sys_ns = kp_timeval_ns(ru1.ru_stime.tv_sec, ru1.ru_stime.tv_usec) -
+		   kp_timeval_ns(ru0.ru_stime.tv_sec, ru0.ru_stime.tv_usec);
+	kp_result_print(&r, o.json, stdout);
+	kp_result_verify(&r);
+	kp_result_free(&r);
+	free(stacks);
+	free(workers);
+	return 0;
+}
