@@ -70,6 +70,11 @@ overflow_case() {
 	refute_line --partial "no overflow was caught"
 }
 
+@test "coroutines on one worker are woken from plain threads (the inbox), and on 2" {
+	coro_run_test "$CORO_TESTS/t_inbox" 1
+	coro_run_test "$CORO_TESTS/t_inbox" 2 50
+}
+
 @test "a frame larger than a page hits the guard: the middle of three is named, neighbours untouched (1 worker)" {
 	overflow_case guard 1 "guard page hit"
 }
