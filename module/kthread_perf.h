@@ -15,9 +15,25 @@
 #include <linux/completion.h>
 #include <linux/kobject.h>
 #include <linux/mutex.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+
+/* The sequence count of struct kp_stats (kp_defs.h): the kernel's own. */
+#define KP_SEQ_T seqcount_t
+
+static inline unsigned int kp_seq_read_begin(const KP_SEQ_T *s)
+{
+	return read_seqcount_begin((KP_SEQ_T *)s);
+}
+
+static inline bool kp_seq_read_retry(const KP_SEQ_T *s, unsigned int start)
+{
+	return read_seqcount_retry((KP_SEQ_T *)s, start);
+}
 
 #include "kp_defs.h"
 
@@ -38,6 +54,13 @@ enum kp_phase {
 };
 
 struct kp_run;
+
+/* What a worker takes of itself at the start and at the end of its work. */
+struct kp_sample {
+	u64 ns;				/* ktime_get_ns() */
+	unsigned long nvcsw;
+	unsigned long nivcsw;
+};
 
 /*
  * One worker kthread.  The first three members are those kp_loop.h needs.
@@ -63,12 +86,8 @@ struct kp_worker {
 
 	/* Written by the worker itself; valid according to phase. */
 	int phase;
-	u64 start_ns;
-	u64 end_ns;
-	unsigned long start_nvcsw;
-	unsigned long start_nivcsw;
-	unsigned long end_nvcsw;
-	unsigned long end_nivcsw;
+	struct kp_sample start;
+	struct kp_sample end;
 	u64 start_runtime;		/* se.sum_exec_runtime at start */
 	u64 end_runtime;		/* and once blocked after the work */
 	int last_cpu;
@@ -145,12 +164,32 @@ struct kp_module {
 };
 
 extern struct kp_module kp;
+
 extern unsigned int kp_max_threads;
 extern int kp_inject_fail_worker;
 extern int kp_inject_fail_spawn;
 
+/*
+ * A sysfs file made at init, for the rows of a table that one show and
+ * store serve (config.c, sysfs.c).
+ */
+static inline void
+kp_attr_init(struct kobj_attribute *ka, const char *name, umode_t mode,
+	     ssize_t (*show)(struct kobject *, struct kobj_attribute *, char *),
+	     ssize_t (*store)(struct kobject *, struct kobj_attribute *,
+			      const char *, size_t))
+{
+	*ka = (struct kobj_attribute){
+		.attr = { .name = name, .mode = mode },
+		.show = show,
+		.store = store,
+	};
+	sysfs_attr_init(&ka->attr);
+}
+
 /* config.c */
 extern const struct attribute_group kp_config_group;
+void kp_config_files_init(void);
 
 /* sysfs.c */
 int kp_sysfs_init(void);
@@ -161,12 +200,11 @@ void kp_sysfs_exit(void);
 int kp_thread_dir_add(struct kp_worker *w);
 void kp_worker_init_kobj(struct kp_worker *w);
 
-/* worker.c */
+/* worker.c: the kthreads and their waits */
 int kp_worker_fn(void *arg);
-u64 kp_worker_nvcsw(struct kp_worker *w);
-u64 kp_worker_nivcsw(struct kp_worker *w);
+void kp_run_request_stop(struct kp_run *run);
+void kp_worker_so_far(struct kp_worker *w, struct kp_sample *d);
 u64 kp_worker_cputime_ns(struct kp_worker *w);
-u64 kp_worker_runtime_ns(struct kp_worker *w);
 int kp_worker_last_cpu(struct kp_worker *w);
 
 /* run.c: the state machine, the configuration check and the names */
@@ -175,13 +213,13 @@ extern const char * const kp_sync_mode_names[KP_SYNC_NR];
 extern const char * const kp_state_names[KP_STATE_NR];
 void kp_set_state(int state);
 int kp_get_state(void);
+u64 kp_get_run_id(void);
 int kp_config_check(const struct kp_config *cfg);
 int kp_run_start(void);
 void kp_run_stop(struct kp_run *run);
-void kp_run_request_stop(struct kp_run *run);
 void kp_run_destroy(struct kp_run *run);
 void kp_run_totals(struct kp_run *run, struct kp_totals *t);
-void kp_run_hist(struct kp_run *run, struct kp_hist *h);
+int kp_run_hist(struct kp_run *run, struct kp_hist *h);
 
 /* debugfs.c */
 void kp_debugfs_init(void);

@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kobject.h>
+#include <linux/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -48,13 +49,19 @@ static ssize_t ops_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t nvcsw_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", kp_worker_nvcsw(to_kp_worker(kobj)));
+	struct kp_sample d;
+
+	kp_worker_so_far(to_kp_worker(kobj), &d);
+	return sysfs_emit(buf, "%lu\n", d.nvcsw);
 }
 
 static ssize_t nivcsw_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", kp_worker_nivcsw(to_kp_worker(kobj)));
+	struct kp_sample d;
+
+	kp_worker_so_far(to_kp_worker(kobj), &d);
+	return sysfs_emit(buf, "%lu\n", d.nivcsw);
 }
 
 static ssize_t cputime_ns_show(struct kobject *kobj,
@@ -67,15 +74,17 @@ static ssize_t cputime_ns_show(struct kobject *kobj,
 static ssize_t runtime_ns_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n",
-			  kp_worker_runtime_ns(to_kp_worker(kobj)));
+	struct kp_sample d;
+
+	kp_worker_so_far(to_kp_worker(kobj), &d);
+	return sysfs_emit(buf, "%llu\n", d.ns);
 }
 
 static ssize_t waits_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
 	return sysfs_emit(buf, "%llu\n",
-			  READ_ONCE(to_kp_worker(kobj)->st.waits));
+			  KP_STAT_LOAD(to_kp_worker(kobj)->st.waits));
 }
 
 static struct kobj_attribute kp_thread_pid = __ATTR_RO(pid);
@@ -109,6 +118,7 @@ static void kp_thread_release(struct kobject *kobj)
 
 	if (w->task)
 		put_task_struct(w->task);
+	kvfree(w->st.hist);
 	kfree(w);
 }
 

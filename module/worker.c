@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kthread_perf: the worker kthread, the kernel's hooks for the shared
- * worker loop (workload/kp_loop.h), and what a worker counts about itself.
+ * worker loop (workload/kp_loop.h), the stop that wakes a worker from each
+ * of its waits, and what a worker counts about itself.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -11,6 +12,7 @@
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
+#include <linux/string.h>
 
 #include "kthread_perf.h"
 
@@ -150,6 +152,30 @@ static int kp_spawn_child(void *unused)
 }
 
 /*
+ * Set the run's stop flag and wake every worker wherever it waits (each
+ * wait of this file, and the controller's); returns at once.  A worker
+ * whose spawn fails calls it too.
+ */
+void kp_run_request_stop(struct kp_run *run)
+{
+	struct kp_worker *w;
+	unsigned int i;
+
+	WRITE_ONCE(run->stop, true);
+	smp_mb();	/* the flag before the wake-ups; pairs with the waits */
+	wake_up_all(&run->start_wq);
+	wake_up_all(&run->bar_wq);
+	for (i = 0; i < run->nr_workers; i++) {
+		w = run->workers[i];
+		wake_up(&w->pp_wq);
+		wake_up_process(w->task);	/* an hrtimer or tick sleep */
+		if (w->blk_sock)		/* a read() on the socket */
+			kernel_sock_shutdown(w->blk_sock, SHUT_RDWR);
+	}
+	wake_up(&run->ctl_wq);
+}
+
+/*
  * Spawn mode: create a kthread (on the worker's CPU when it is bound),
  * wake it and join it with kthread_stop(); its body returns at once.  A
  * failure stops the run, which then ends as failed.
@@ -177,6 +203,23 @@ static void kp_spawn_join(struct kp_worker *w)
 	wake_up_process(child);
 	kthread_stop(child);
 	put_task_struct(child);
+}
+
+/*
+ * Around the update of a timed wait: the worker is the only writer of its
+ * sequence count, and cannot be preempted while it is odd, so a reader
+ * (kp_stats_read()) never spins behind a worker that is not running.
+ */
+static inline void kp_stats_write_begin(struct kp_worker *w)
+{
+	preempt_disable();
+	write_seqcount_begin(&w->st.seq);
+}
+
+static inline void kp_stats_write_end(struct kp_worker *w)
+{
+	write_seqcount_end(&w->st.seq);
+	preempt_enable();
 }
 
 static inline bool kp_should_stop(struct kp_worker *w)
@@ -208,6 +251,14 @@ static void kp_start_barrier(struct kp_run *run)
 	/* Pairs with the release above (nothing read after it, though). */
 	wait_event_idle(run->start_wq, smp_load_acquire(&run->go) ||
 			READ_ONCE(run->stop));
+}
+
+/* Now, and the task's switches so far (it may be running elsewhere). */
+static void kp_take_sample(struct task_struct *t, struct kp_sample *s)
+{
+	s->ns = ktime_get_ns();
+	s->nvcsw = READ_ONCE(t->nvcsw);
+	s->nivcsw = READ_ONCE(t->nivcsw);
 }
 
 /*
@@ -245,20 +296,16 @@ int kp_worker_fn(void *arg)
 	 */
 	schedule();
 	if (!READ_ONCE(run->stop)) {
-		w->start_nvcsw = current->nvcsw;
-		w->start_nivcsw = current->nivcsw;
 		w->start_runtime = current->se.sum_exec_runtime;
-		w->start_ns = ktime_get_ns();
-		/* Publishes the start_* snapshots to kp_phase(). */
+		kp_take_sample(current, &w->start);
+		/* Publishes the start snapshots to kp_phase(). */
 		smp_store_release(&w->phase, KP_PHASE_WORKING);
 
 		kp_run_workload(w);
 
-		w->end_nvcsw = current->nvcsw;
-		w->end_nivcsw = current->nivcsw;
 		w->last_cpu = raw_smp_processor_id();
-		w->end_ns = ktime_get_ns();
-		/* Publishes the end_* snapshots to kp_phase(). */
+		kp_take_sample(current, &w->end);
+		/* Publishes the end snapshots to kp_phase(). */
 		smp_store_release(&w->phase, KP_PHASE_FINISHED);
 	}
 	if (atomic_dec_and_test(&run->active))
@@ -278,41 +325,30 @@ static int kp_phase(struct kp_worker *w)
 	return smp_load_acquire(&w->phase);
 }
 
-u64 kp_worker_nvcsw(struct kp_worker *w)
+/*
+ * The worker's switches and wall-clock time over its workload so far:
+ * nothing before it starts, live while it works, final once it has
+ * finished.
+ */
+void kp_worker_so_far(struct kp_worker *w, struct kp_sample *d)
 {
-	switch (kp_phase(w)) {
-	case KP_PHASE_WORKING:
-		return READ_ONCE(w->task->nvcsw) - w->start_nvcsw;
-	case KP_PHASE_FINISHED:
-		return w->end_nvcsw - w->start_nvcsw;
-	default:
-		return 0;
-	}
-}
+	struct kp_sample now;
+	const struct kp_sample *end = &now;
 
-u64 kp_worker_nivcsw(struct kp_worker *w)
-{
 	switch (kp_phase(w)) {
 	case KP_PHASE_WORKING:
-		return READ_ONCE(w->task->nivcsw) - w->start_nivcsw;
+		kp_take_sample(w->task, &now);
+		break;
 	case KP_PHASE_FINISHED:
-		return w->end_nivcsw - w->start_nivcsw;
+		end = &w->end;
+		break;
 	default:
-		return 0;
+		memset(d, 0, sizeof(*d));
+		return;
 	}
-}
-
-/* Wall-clock time of the worker's own workload. */
-u64 kp_worker_runtime_ns(struct kp_worker *w)
-{
-	switch (kp_phase(w)) {
-	case KP_PHASE_WORKING:
-		return ktime_get_ns() - w->start_ns;
-	case KP_PHASE_FINISHED:
-		return w->end_ns - w->start_ns;
-	default:
-		return 0;
-	}
+	d->ns = end->ns - w->start.ns;
+	d->nvcsw = end->nvcsw - w->start.nvcsw;
+	d->nivcsw = end->nivcsw - w->start.nivcsw;
 }
 
 /*

@@ -47,11 +47,8 @@ setup_file() {
 }
 
 @test "ASan+UBSan: coro_bench counts exactly in every mode on 1 and 2 workers" {
-	local w
-	for w in 1 2; do
-		coro_matrix "$ASAN/coro_bench" "$w" 4 4100 1000 20 \
-			normal yield sleep pingpong barrier spawn
-	done
+	kp_matrix "1 2" "$ASAN/coro_bench" 4 4100 1000 20 \
+		normal yield sleep pingpong barrier spawn
 }
 
 # One worker too: its run queue is lock-free for its own thread, and
@@ -72,6 +69,6 @@ setup_file() {
 }
 
 @test "TSan: coro_bench counts exactly in every mode on 2 workers" {
-	coro_matrix "$TSAN/coro_bench" 2 4 4100 1000 20 \
+	kp_matrix 2 "$TSAN/coro_bench" 4 4100 1000 20 \
 		normal yield sleep pingpong barrier spawn
 }
