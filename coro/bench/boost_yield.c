@@ -13,14 +13,12 @@
  * in one run (make -C coro bench).
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 
 /* libboost_context's C entry points (boost/context/detail/fcontext.hpp). */
 typedef void *fcontext_t;
@@ -46,7 +44,7 @@ static struct kp_shared {
 	u64 tick_ns;
 } shared;
 
-/* One context.  The members kp_loop.h and kp_user_hooks.h use first. */
+/* One context.  The members kp_loop.h and kp_loop_hooks.h use first. */
 struct kp_worker {
 	unsigned int id;
 	const struct kp_config *cfg;
@@ -79,7 +77,7 @@ static inline void jump_to(fcontext_t *save, fcontext_t to)
 /* ---- Hooks of kp_loop.h ---------------------------------------------- */
 
 #define KP_SHARED shared
-#include "kp_user_hooks.h"
+#include "kp_loop_hooks.h"
 
 static inline void kp_mutex_lock(struct kp_shared *s)
 {
@@ -159,7 +157,6 @@ int main(int argc, char **argv)
 	};
 	struct kp_opts o;
 	struct kp_result r;
-	struct rusage ru0, ru1;
 	u64 cpu0;
 	u32 n, i;
 
@@ -171,11 +168,10 @@ int main(int argc, char **argv)
 	shared.tick_ns = kp_tick_ns();
 	pthread_spin_init(&shared.spin, PTHREAD_PROCESS_PRIVATE);
 	pthread_mutex_init(&shared.mutex, NULL);
-	workers = aligned_alloc(CACHELINE, (size_t)n * sizeof(*workers));
+	workers = kp_workers_alloc(n, sizeof(*workers));
 	stacks = aligned_alloc(4096, (size_t)n * STRIDE);
-	if (!workers || !stacks)
+	if (!stacks)
 		kp_die("out of memory for %u contexts", n);
-	memset(workers, 0, (size_t)n * sizeof(*workers));
 	for (i = 0; i < n; i++) {
 		struct kp_worker *w = &workers[i];
 
@@ -188,16 +184,12 @@ int main(int argc, char **argv)
 					STACK, context_main);
 	}
 	kp_result_init(&r, "boost_fcontext", &o.cfg, 1);
-	if (getrusage(RUSAGE_SELF, &ru0))
-		kp_die_errno(errno, "getrusage");
+	kp_result_begin(&r);
 	cpu0 = kp_thread_cputime_ns();
 	jump_to(&main_fctx, workers[0].fctx);
 	cpu0 = kp_thread_cputime_ns() - cpu0;
-	if (getrusage(RUSAGE_SELF, &ru1))
-		kp_die_errno(errno, "getrusage");
+	kp_result_end(&r, shared.counter);
 
-	r.stopped = kp_stop_requested();
-	r.counter = shared.counter;
 	for (i = 0; i < n; i++) {
 		r.threads[i].pid = gettid();
 		kp_result_add_worker(&r, i, &workers[i].st, workers[i].start_ns,
@@ -206,14 +198,8 @@ int main(int argc, char **argv)
 	kp_result_sum_threads(&r);
 	/* One OS thread ran them all: its time, counted once. */
 	r.cputime_ns = cpu0;
-	r.user_ns = kp_timeval_ns(ru1.ru_utime.tv_sec, ru1.ru_utime.tv_usec) -
-		    kp_timeval_ns(ru0.ru_utime.tv_sec, ru0.ru_utime.tv_usec);
-	r.sys_ns = kp_timeval_ns(ru1.ru_stime.tv_sec, ru1.ru_stime.tv_usec) -
-		   kp_timeval_ns(ru0.ru_stime.tv_sec, ru0.ru_stime.tv_usec);
-	kp_result_print(&r, o.json, stdout);
-	kp_result_verify(&r);
-	kp_result_free(&r);
 	free(stacks);
 	free(workers);
+	kp_result_report(&r, o.json);
 	return 0;
 }
