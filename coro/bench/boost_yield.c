@@ -39,9 +39,8 @@ fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
 static struct kp_shared {
 	u64 counter __attribute__((aligned(CACHELINE)));
 	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
-	int mutex_held __attribute__((aligned(CACHELINE)));
-	u64 stop_gen;
-	u64 tick_ns;
+	u64 stop_gen, tick_ns;
+	int mutex_held;
 } shared;
 
 /* One context.  The members kp_loop.h and kp_loop_hooks.h use first. */
@@ -49,11 +48,11 @@ struct kp_worker {
 	unsigned int id;
 	const struct kp_config *cfg;
 	struct kp_stats st;
-	struct kp_worker *partner;
-	u64 wake_ns;
-	int blk_fd;
 	struct kp_worker *next, *prev;	/* the ring of live contexts */
 	fcontext_t fctx;		/* where it resumes */
+	struct kp_worker *partner;	/* block-mode members, unused */
+	u64 wake_ns;
+	int blk_fd;
 	u64 start_ns, end_ns;
 } __attribute__((aligned(CACHELINE)));
 
