@@ -2,11 +2,23 @@
 /*
  * Context switch for x86-64, System V ABI (ELF).
  *
- *   void *coro_ctx_switch(void **save_sp, void *to_sp, void *val);
+ *   coro_ctx_switch: rdi = void **save_sp, rsi = void *to_sp, rdx = val
  *
  * Saves the callee-saved state on the current stack, stores the stack
  * pointer in *save_sp, loads to_sp, restores the state saved there and
- * returns val in the resumed context (a plain ret, see below).  Everything caller-saved is dead
+ * resumes it with rax = val, by an indirect jump to the saved return
+ * address.
+ *
+ * It is entered by a jump, with the return address pushed by hand
+ * (coro_ctx_swap() in src/context.h), not by a call: the return-stack
+ * buffer then sees neither a call nor a ret.  A call paired with this
+ * jump left one entry behind per switch, so every ret up the resumed
+ * coroutine's chain (coro_yield, its caller) was mispredicted (~18 ns a
+ * yield in coro_bench); a call paired with a ret mispredicts that ret
+ * whenever the two contexts switch from different places (the bare
+ * ping-pong, 2.5 -> 10.8 ns).  With neither, the jump's target is
+ * predicted from its history, and the rets of each context's own chain
+ * from that chain's calls.  Everything caller-saved is dead
  * across a call, so only this is kept (64 bytes, sp 16-byte aligned):
  *
  *   sp+0   MXCSR (4 bytes), x87 control word (2), pad (2)
@@ -22,15 +34,18 @@
  * r13 = arg, rbp = 0 and returns into coro_ctx_start, which calls
  * entry(val, arg); entry never returns.
  *
- * Under -fcf-protection (__CET__) both entry points start with endbr64
- * (a ret needs no landing pad), and the object carries a GNU property
- * note saying IBT.  Not SHSTK: the switch moves between stacks without switching
+ * Under -fcf-protection (__CET__) both entry points start with endbr64,
+ * the jump to a saved return address is notrack (it lands on a label of
+ * coro_ctx_swap(), not on an endbr64), and the object carries a GNU
+ * property note saying IBT.  Not SHSTK: the switch moves between stacks without switching
  * shadow stacks, so a shadow stack would have to be left off.
  */
 #if defined(__CET__) && (__CET__ & 1)
 #define ENDBR	endbr64
+#define NOTRACK	notrack
 #else
 #define ENDBR
+#define NOTRACK
 #endif
 
 	.text
@@ -55,6 +70,7 @@ coro_ctx_switch:
 	movq	%rsp, (%rdi)
 
 	movq	%rsi, %rsp
+	movq	0x38(%rsp), %rcx
 	/* MXCSR and the x87 control word are loaded only when the control
 	 * bits differ from the running ones: LDMXCSR of a changed value
 	 * costs ~55 ns here (Xeon; bench/), and ordinary arithmetic sets
@@ -74,19 +90,9 @@ coro_ctx_switch:
 	movq	0x20(%rsp), %r12
 	movq	0x28(%rsp), %rbx
 	movq	0x30(%rsp), %rbp
-	leaq	0x38(%rsp), %rsp
+	leaq	0x40(%rsp), %rsp
 	movq	%rdx, %rax
-	/*
-	 * ret, not Boost's pop and indirect jump: the call that entered
-	 * here pushed a return-stack-buffer entry, and a ret pops it, so
-	 * the predictor stays in step.  Contexts switched at the same call
-	 * site (every coro_yield() of a loop) resume at the same address,
-	 * which that entry predicts.  An indirect jump leaves the entry
-	 * behind, and every ret up the resumed caller's chain (coro_yield,
-	 * its caller, ...) is then predicted from the wrong entry.  The bare
-	 * switch benchmark makes no other call, so it cannot show this.
-	 */
-	ret
+	NOTRACK jmpq	*%rcx
 2:	ldmxcsr	(%rsp)
 	jmp	1b
 3:	fldcw	4(%rsp)
