@@ -202,8 +202,9 @@ void kp_sysfs_exit(void);
 int kp_thread_dir_add(struct kp_worker *w);
 void kp_worker_init_kobj(struct kp_worker *w);
 
-/* worker.c */
+/* worker.c: the kthreads and their waits */
 int kp_worker_fn(void *arg);
+void kp_run_request_stop(struct kp_run *run);
 void kp_worker_so_far(struct kp_worker *w, struct kp_sample *d);
 u64 kp_worker_cputime_ns(struct kp_worker *w);
 int kp_worker_last_cpu(struct kp_worker *w);
@@ -218,7 +219,6 @@ u64 kp_get_run_id(void);
 int kp_config_check(const struct kp_config *cfg);
 int kp_run_start(void);
 void kp_run_stop(struct kp_run *run);
-void kp_run_request_stop(struct kp_run *run);
 void kp_run_destroy(struct kp_run *run);
 void kp_run_totals(struct kp_run *run, struct kp_totals *t);
 int kp_run_hist(struct kp_run *run, struct kp_hist *h);

@@ -302,29 +302,6 @@ void kp_run_stop(struct kp_run *run)
 	kp_run_wait(run);
 }
 
-/*
- * Set the stop flag and wake every worker wherever it waits; returns at
- * once (a worker that fails calls it too).
- */
-void kp_run_request_stop(struct kp_run *run)
-{
-	struct kp_worker *w;
-	unsigned int i;
-
-	WRITE_ONCE(run->stop, true);
-	smp_mb();	/* the flag before the wake-ups; pairs with the waits */
-	wake_up_all(&run->start_wq);
-	wake_up_all(&run->bar_wq);
-	for (i = 0; i < run->nr_workers; i++) {
-		w = run->workers[i];
-		wake_up(&w->pp_wq);
-		wake_up_process(w->task);	/* an hrtimer or tick sleep */
-		if (w->blk_sock)		/* a read() on the socket */
-			kernel_sock_shutdown(w->blk_sock, SHUT_RDWR);
-	}
-	wake_up(&run->ctl_wq);
-}
-
 static struct kp_run *kp_run_alloc(const struct kp_config *cfg)
 {
 	struct kp_run *run;

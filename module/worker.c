@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kthread_perf: the worker kthread, the kernel's hooks for the shared
- * worker loop (workload/kp_loop.h), and what a worker counts about itself.
+ * worker loop (workload/kp_loop.h), the stop that wakes a worker from each
+ * of its waits, and what a worker counts about itself.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -148,6 +149,30 @@ static void kp_barrier_wait(struct kp_worker *w)
 static int kp_spawn_child(void *unused)
 {
 	return 0;
+}
+
+/*
+ * Set the run's stop flag and wake every worker wherever it waits (each
+ * wait of this file, and the controller's); returns at once.  A worker
+ * whose spawn fails calls it too.
+ */
+void kp_run_request_stop(struct kp_run *run)
+{
+	struct kp_worker *w;
+	unsigned int i;
+
+	WRITE_ONCE(run->stop, true);
+	smp_mb();	/* the flag before the wake-ups; pairs with the waits */
+	wake_up_all(&run->start_wq);
+	wake_up_all(&run->bar_wq);
+	for (i = 0; i < run->nr_workers; i++) {
+		w = run->workers[i];
+		wake_up(&w->pp_wq);
+		wake_up_process(w->task);	/* an hrtimer or tick sleep */
+		if (w->blk_sock)		/* a read() on the socket */
+			kernel_sock_shutdown(w->blk_sock, SHUT_RDWR);
+	}
+	wake_up(&run->ctl_wq);
 }
 
 /*

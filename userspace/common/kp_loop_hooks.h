@@ -10,7 +10,8 @@
  * KP_SHARED, the one object of that type; includes this file; then defines
  * its own kp_mutex_lock(), kp_mutex_unlock(), kp_wait_yield(),
  * kp_wait_sleep(), kp_pp_give(), kp_pp_take(), kp_barrier_wait() and
- * kp_spawn_join(), and includes kp_loop.h.
+ * kp_spawn_join() (whose child may run kp_spawn_child()), and includes
+ * kp_loop.h.
  * The block-mode hooks are here: a blocking read() is the same call in
  * every model.
  */
@@ -121,6 +122,12 @@ static inline u64 kp_stop_agreed(struct kp_worker *w)
 {
 	(void)w;
 	return __atomic_load_n(&KP_SHARED.stop_gen, __ATOMIC_RELAXED);
+}
+
+/* Spawn mode: the body of the spawned thread or coroutine returns at once. */
+static inline void *kp_spawn_child(void *arg)
+{
+	return arg;
 }
 
 /* Length of one wait in sleep mode: sleep_us, or one tick when it is 0. */

@@ -5,8 +5,10 @@
  * of section 2.  `kperf run klt --json` prints the same JSON from sysfs, so
  * the key order and spelling here follow the specification exactly.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "kp_bench_common.h"
 
@@ -34,6 +36,43 @@ void kp_result_free(struct kp_result *r)
 {
 	free(r->threads);
 	r->threads = NULL;
+}
+
+/* The process's user and system CPU time so far. */
+static void kp_process_times(u64 *user_ns, u64 *sys_ns)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		kp_die_errno(errno, "getrusage");
+	*user_ns = kp_timeval_ns(ru.ru_utime.tv_sec, ru.ru_utime.tv_usec);
+	*sys_ns = kp_timeval_ns(ru.ru_stime.tv_sec, ru.ru_stime.tv_usec);
+}
+
+void kp_result_begin(struct kp_result *r)
+{
+	kp_process_times(&r->user0_ns, &r->sys0_ns);
+}
+
+void kp_result_end(struct kp_result *r, u64 shared_counter)
+{
+	kp_process_times(&r->user_ns, &r->sys_ns);
+	r->user_ns -= r->user0_ns;
+	r->sys_ns -= r->sys0_ns;
+	r->stopped = kp_stop_requested();
+	r->counter += shared_counter;
+}
+
+void *kp_workers_alloc(u32 n, size_t size)
+{
+	/* aligned_alloc() wants a multiple of the alignment. */
+	size_t bytes = ((size_t)n * size + 63) & ~(size_t)63;
+	void *w = aligned_alloc(64, bytes ? bytes : 64);
+
+	if (!w)
+		kp_die("out of memory for %u workers", n);
+	memset(w, 0, bytes);
+	return w;
 }
 
 void kp_stats_init(struct kp_stats *st, const struct kp_config *cfg)
@@ -267,4 +306,11 @@ void kp_result_verify(const struct kp_result *r)
 	}
 	if (!ok)
 		exit(1);
+}
+
+void kp_result_report(struct kp_result *r, bool json)
+{
+	kp_result_print(r, json, stdout);
+	kp_result_verify(r);
+	kp_result_free(r);
 }
