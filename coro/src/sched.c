@@ -181,7 +181,8 @@ void coro_wake(struct lwp *l, struct coro *c)
 	struct vproc *vp = (l && l->vp && l->sched == s) ? l->vp : c->home;
 
 	vp_push(vp, c);
-	if (s->nvp > 1 || !l || l->vp != vp)
+	/* (With activations, l's vproc may be a spare's by now.) */
+	if (s->nvp > 1 || !l || l->vp != vp || act_on(s))
 		sched_kick(s);
 }
 
@@ -284,6 +285,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 	struct coro *next = NULL;
 
 	canary_check(c);
+	act_sched_enter(l);
 	if (l->vp)
 		next = vp_pop(l->vp);
 	l->after = after;
@@ -292,6 +294,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 	l->requeue_to = requeue_to;
 	if (next) {
 		wait_saved(next);
+		act_coro_enter(l);
 		l->current = next;
 		coro_set_state(next, CORO_RUNNING);
 		__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
@@ -324,6 +327,7 @@ static void yield_queued(struct lwp *l, struct coro *c)
 	next = vp->head;
 	if (!next) {
 		spin_unlock(&vp->lock);
+		act_coro_enter(l);
 		return;
 	}
 	vp->head = next->next;
@@ -338,6 +342,7 @@ static void yield_queued(struct lwp *l, struct coro *c)
 	vp->tail = c;
 	spin_unlock(&vp->lock);
 	wait_saved(next);
+	act_coro_enter(l);
 	l->after = AFTER_NOTHING;
 	l->switched_from = c;
 	l->current = next;
@@ -358,6 +363,12 @@ void coro_yield(void)
 		sched_yield();
 		return;
 	}
+	if (act_sched_enter(l)) {
+		/* Its vproc went to a spare while it was blocked. */
+		coro_switch_out(l, l->current, AFTER_REQUEUE, NULL,
+				l->current->home);
+		return;
+	}
 	if (!l->vp)
 		return;
 	canary_check(l->current);	/* even with nothing to switch to */
@@ -367,6 +378,8 @@ void coro_yield(void)
 		timer_poll(l);
 	if (__atomic_load_n(&l->vp->nqueued, __ATOMIC_RELAXED))
 		yield_queued(l, l->current);
+	else
+		act_coro_enter(l);
 }
 
 int coro_worker_id(void)
@@ -438,6 +451,7 @@ static void lwp_loop(struct lwp *l)
 			continue;
 		}
 		wait_saved(c);
+		act_coro_enter(l);
 		l->current = c;
 		coro_set_state(c, CORO_RUNNING);
 		__atomic_store_n(&c->on_lwp, l, __ATOMIC_RELAXED);
@@ -483,6 +497,7 @@ static void *lwp_thread_main(void *arg)
 	lwp_set_current(l);
 	lwp_tool_init(l);
 	overflow_altstack_on(l);
+	act_lwp_begin(l);
 	lwp_loop(l);
 	overflow_altstack_off(l);
 	lwp_set_current(NULL);
@@ -528,14 +543,11 @@ static struct lwp *lwp_spawn(struct coro_sched *s, struct vproc *vp)
 }
 
 /*
- * Before a blocking call: give l's vproc to a spare lwp (a new one if
- * none waits) so that its queue keeps running.  Returns NULL, keeping
- * the vproc, when no OS thread can be had.
+ * Give vp to a spare lwp (a new one if none waits) so that its queue
+ * keeps running.  false when no OS thread can be had.
  */
-struct lwp *lwp_hand_off(struct lwp *l)
+bool vp_hand_to_spare(struct coro_sched *s, struct vproc *vp)
 {
-	struct coro_sched *s = l->sched;
-	struct vproc *vp = l->vp;
 	struct lwp *sp;
 
 	pthread_mutex_lock(&s->lwp_mtx);
@@ -547,9 +559,24 @@ struct lwp *lwp_hand_off(struct lwp *l)
 	}
 	pthread_mutex_unlock(&s->lwp_mtx);
 	if (!sp && !lwp_spawn(s, vp))
-		return NULL;
-	l->vp = NULL;
+		return false;
 	__atomic_add_fetch(&s->handoffs, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
+ * Before a blocking call: give l's vproc to a spare.  Returns NULL,
+ * keeping the vproc, when no OS thread can be had.
+ */
+struct lwp *lwp_hand_off(struct lwp *l)
+{
+	if (act_sched_enter(l))
+		return l;	/* a spare has the vproc already */
+	if (!vp_hand_to_spare(l->sched, l->vp)) {
+		act_coro_enter(l);
+		return NULL;
+	}
+	l->vp = NULL;
 	return l;
 }
 
@@ -574,6 +601,11 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 		return NULL;
 	}
 	memset(s->vps, 0, n * sizeof(*s->vps));
+	if (act_init(s)) {
+		free(s->vps);
+		free(s);
+		return NULL;
+	}
 	s->nvp = n;
 	s->stack_size = attr && attr->stack_size ? attr->stack_size
 						 : CORO_STACK_DEFAULT;
@@ -602,6 +634,7 @@ int coro_sched_run(coro_sched_t *s)
 	cpu_set_t saved;
 	bool bound = false;
 	unsigned int i;
+	int err;
 
 	if (lwp_current())
 		return EDEADLK;
@@ -616,6 +649,15 @@ int coro_sched_run(coro_sched_t *s)
 	}
 	l->tid = gettid();
 	l->vp = &s->vps[0];
+	s->main_lwp = l;
+	err = act_start(s, l);
+	if (err) {
+		s->main_lwp = NULL;
+		pthread_cond_destroy(&l->cond);
+		free(l);
+		__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
+		return err;
+	}
 	s->done = 0;
 	lwp_set_current(l);
 	lwp_tool_init(l);
@@ -631,6 +673,8 @@ int coro_sched_run(coro_sched_t *s)
 		lwp_spawn(s, &s->vps[i]);
 
 	lwp_loop(l);
+	/* No vproc changes hands from here on. */
+	act_stop(s, l);
 
 	/*
 	 * done is set.  Wake every lwp ourselves: the one that set done may
@@ -660,7 +704,7 @@ int coro_sched_run(coro_sched_t *s)
 	lwp_set_current(NULL);
 	pthread_cond_destroy(&l->cond);
 	free(l);
-	for (i = 0; i < s->nvp; i++)
+	s->main_lwp = NULL;
 	__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -674,6 +718,7 @@ void coro_sched_stats(coro_sched_t *s, struct coro_stats *st)
 	st->created = __atomic_load_n(&s->created, __ATOMIC_RELAXED);
 	st->reused = __atomic_load_n(&s->reused, __ATOMIC_RELAXED);
 	st->os_threads = s->os_threads;
+	st->taken = __atomic_load_n(&s->act_takes, __ATOMIC_RELAXED);
 }
 
 void coro_sched_destroy(coro_sched_t *s)
@@ -683,6 +728,7 @@ void coro_sched_destroy(coro_sched_t *s)
 	pthread_mutex_destroy(&s->idle_mtx);
 	pthread_cond_destroy(&s->idle_cond);
 	pthread_mutex_destroy(&s->lwp_mtx);
+	act_destroy(s);
 	free(s->heap);
 	free(s->vps);
 	free(s);
