@@ -97,7 +97,8 @@ static int siblings_test(int argc, char **argv)
 	pthread_join(th, NULL);
 	coro_sched_stats(s, &st);
 	CHECK(all_done);
-	CHECK(st.taken >= 1);
+	/* (On more workers the others may steal every sibling.) */
+	CHECK(a.workers > 1 || st.taken >= 1);
 	printf("ok activations (%s, %u worker(s)): %ld siblings finished while "
 	       "one coroutine sat in a plain read(); %llu worker(s) taken, "
 	       "%llu OS threads\n", coro_sched_activations(s), a.workers,
