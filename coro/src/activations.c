@@ -190,6 +190,20 @@ static void *listener_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Events of an earlier run's lwps, queued after its listener stopped:
+ * their cookies point at freed lwps.  Those lwps have all ended.
+ */
+static void drain_old_events(struct coro_sched *s)
+{
+	struct kp_act_event ev[16];
+	struct pollfd pfd = { .fd = s->act_fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) &&
+	       read(s->act_fd, ev, sizeof(ev)) > 0)
+		;
+}
+
 /* In coro_sched_run(), on the calling thread, before any other lwp. */
 int act_start(struct coro_sched *s, struct lwp *main_lwp)
 {
@@ -199,6 +213,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 	if (s->act_mode == ACT_OFF)
 		return 0;
 	if (s->act_mode == ACT_MODULE) {
+		drain_old_events(s);
 		err = act_register(s, main_lwp);
 		if (err)
 			return err;
