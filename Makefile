@@ -41,9 +41,11 @@ check-host: all sanitize
 check-vm: all
 	tests/run --vm-only
 
-# Debian's PREEMPT_RT kernel (tools/install-deps --rt): two guest boots, so
-# not part of check.
-check-rt: all
+# Debian's PREEMPT_RT kernel: installs it with its headers when missing
+# (tools/install-deps --rt), then two guest boots, so not part of check.
+check-rt:
+	tools/install-deps --rt
+	$(MAKE) all
 	bats tests/rt
 
 # The demo builds only what it runs: the module and the two model binaries.

@@ -22,7 +22,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 #include "coro.h"
 
 #define CACHELINE 64
@@ -34,7 +34,7 @@ static struct kp_shared {
 	pthread_spinlock_t spin __attribute__((aligned(CACHELINE)));
 	coro_mutex_t mutex __attribute__((aligned(CACHELINE)));
 	coro_barrier_t meet __attribute__((aligned(CACHELINE)));
-	u64 stop_gen;			/* barrier mode: see kp_user_hooks.h */
+	u64 stop_gen;			/* barrier mode: see kp_loop_hooks.h */
 	u64 tick_ns;
 	coro_sched_t *sched;		/* spawn mode: where children run */
 } shared;
@@ -66,7 +66,7 @@ struct kp_worker {
 #define KP_SHARED shared
 /* A woken OS thread that lost its worker gives the coroutine back. */
 #define KP_BLK_AFTER_READ(w) coro_checkpoint()
-#include "kp_user_hooks.h"
+#include "kp_loop_hooks.h"
 
 static inline void kp_mutex_lock(struct kp_shared *s)
 {

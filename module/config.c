@@ -41,50 +41,54 @@ static int kp_config_lock(void)
 
 /* Where the upper bound of a number comes from. */
 enum kp_bound {
-	KP_BOUND_FIXED,		/* max below */
+	KP_BOUND_FIXED,		/* max of its row */
 	KP_BOUND_MAX_THREADS,	/* the max_threads module parameter */
 	KP_BOUND_ONLINE_CPUS,	/* num_online_cpus() at the write */
 };
 
 /*
- * One configuration file: a field of kp.cfg (offset and size) and either
- * its range or the names of its choices.  kp_config_show() and
- * kp_config_store() serve every file from this description.
+ * One configuration file: its field of kp.cfg (a u32 or a u64) and either
+ * the names of its choices (max + 1 of them) or its range.
+ * kp_config_show() and kp_config_store() serve every file from its row.
  */
-struct kp_config_attr {
-	struct kobj_attribute kattr;
-	size_t offset;
-	size_t size;			/* sizeof(u32) or sizeof(u64) */
+struct kp_config_file {
+	const char *name;
+	u32 *u32;
+	u64 *u64;
+	const char * const *names;	/* a choice, or NULL for a number */
 	u64 min, max;
 	enum kp_bound bound;
-	const char * const *names;	/* a choice, or NULL for a number */
-	unsigned int nr_names;
 };
 
-static const struct kp_config_attr *to_kp_config_attr(struct kobj_attribute *a)
+static const struct kp_config_file kp_config_files[] = {
+	/* name, u32 field, u64 field, names, min, max, bound */
+	{ "thread_count", &kp.cfg.thread_count, NULL, NULL, 1, 0, KP_BOUND_MAX_THREADS },
+	{ "work_mode", &kp.cfg.work_mode, NULL, kp_work_mode_names, 0, KP_WORK_NR - 1 },
+	{ "sync_mode", &kp.cfg.sync_mode, NULL, kp_sync_mode_names, 0, KP_SYNC_NR - 1 },
+	{ "work_target", NULL, &kp.cfg.work_target, NULL, 1, KP_WORK_TARGET_MAX },
+	{ "yield_interval", NULL, &kp.cfg.yield_interval, NULL, 1, KP_YIELD_INTERVAL_MAX },
+	{ "sleep_us", NULL, &kp.cfg.sleep_us, NULL, 0, KP_SLEEP_US_MAX },
+	{ "bind_cpu_count", &kp.cfg.bind_cpu_count, NULL, NULL, 0, 0, KP_BOUND_ONLINE_CPUS },
+};
+
+/* The files' attributes, in the rows' order (kp_config_files_init()). */
+static struct kobj_attribute kp_config_kattrs[ARRAY_SIZE(kp_config_files)];
+
+static const struct kp_config_file *kp_config_file(struct kobj_attribute *a)
 {
-	return container_of(a, struct kp_config_attr, kattr);
+	return &kp_config_files[a - kp_config_kattrs];
 }
 
-static u64 kp_config_max(const struct kp_config_attr *ca)
+static u64 kp_config_max(const struct kp_config_file *f)
 {
-	switch (ca->bound) {
+	switch (f->bound) {
 	case KP_BOUND_MAX_THREADS:
 		return kp_max_threads;
 	case KP_BOUND_ONLINE_CPUS:
 		return num_online_cpus();
 	default:
-		return ca->max;
+		return f->max;
 	}
-}
-
-static u64 kp_config_read(const struct kp_config_attr *ca)
-{
-	void *field = (char *)&kp.cfg + ca->offset;
-
-	if (ca->size == sizeof(u32))
-		return READ_ONCE(*(u32 *)field);
-	return READ_ONCE(*(u64 *)field);
 }
 
 /* "[normal] yield sleep pingpong\n": every choice, the current bracketed. */
@@ -104,11 +108,11 @@ static ssize_t kp_show_choice(char *buf, const char * const *names,
 static ssize_t kp_config_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	const struct kp_config_attr *ca = to_kp_config_attr(attr);
-	u64 val = kp_config_read(ca);
+	const struct kp_config_file *f = kp_config_file(attr);
+	u64 val = f->u32 ? READ_ONCE(*f->u32) : READ_ONCE(*f->u64);
 
-	if (ca->names)
-		return kp_show_choice(buf, ca->names, ca->nr_names, val);
+	if (f->names)
+		return kp_show_choice(buf, f->names, f->max + 1, val);
 	return sysfs_emit(buf, "%llu\n", val);
 }
 
@@ -116,84 +120,27 @@ static ssize_t kp_config_store(struct kobject *kobj,
 			       struct kobj_attribute *attr,
 			       const char *buf, size_t count)
 {
-	const struct kp_config_attr *ca = to_kp_config_attr(attr);
-	void *field = (char *)&kp.cfg + ca->offset;
+	const struct kp_config_file *f = kp_config_file(attr);
 	u64 val;
 
-	if (ca->names) {
-		int i = __sysfs_match_string(ca->names, ca->nr_names, buf);
+	if (f->names) {
+		int i = __sysfs_match_string(f->names, f->max + 1, buf);
 
 		if (i < 0)
 			return -EINVAL;
 		val = i;
-	} else if (kp_parse(buf, ca->min, kp_config_max(ca), &val)) {
+	} else if (kp_parse(buf, f->min, kp_config_max(f), &val)) {
 		return -EINVAL;
 	}
 	if (kp_config_lock())
 		return -EBUSY;
-	if (ca->size == sizeof(u32))
-		WRITE_ONCE(*(u32 *)field, val);
+	if (f->u32)
+		WRITE_ONCE(*f->u32, val);
 	else
-		WRITE_ONCE(*(u64 *)field, val);
+		WRITE_ONCE(*f->u64, val);
 	mutex_unlock(&kp.lock);
 	return count;
 }
-
-static struct kp_config_attr kp_attr_thread_count = {
-	.kattr = __ATTR(thread_count, 0644, kp_config_show, kp_config_store),
-	.offset = offsetof(struct kp_config, thread_count),
-	.size = sizeof(u32),
-	.min = 1,
-	.bound = KP_BOUND_MAX_THREADS,
-};
-
-static struct kp_config_attr kp_attr_work_mode = {
-	.kattr = __ATTR(work_mode, 0644, kp_config_show, kp_config_store),
-	.offset = offsetof(struct kp_config, work_mode),
-	.size = sizeof(u32),
-	.names = kp_work_mode_names,
-	.nr_names = KP_WORK_NR,
-};
-
-static struct kp_config_attr kp_attr_sync_mode = {
-	.kattr = __ATTR(sync_mode, 0644, kp_config_show, kp_config_store),
-	.offset = offsetof(struct kp_config, sync_mode),
-	.size = sizeof(u32),
-	.names = kp_sync_mode_names,
-	.nr_names = KP_SYNC_NR,
-};
-
-static struct kp_config_attr kp_attr_work_target = {
-	.kattr = __ATTR(work_target, 0644, kp_config_show, kp_config_store),
-	.offset = offsetof(struct kp_config, work_target),
-	.size = sizeof(u64),
-	.min = 1,
-	.max = KP_WORK_TARGET_MAX,
-};
-
-static struct kp_config_attr kp_attr_yield_interval = {
-	.kattr = __ATTR(yield_interval, 0644, kp_config_show, kp_config_store),
-	.offset = offsetof(struct kp_config, yield_interval),
-	.size = sizeof(u64),
-	.min = 1,
-	.max = KP_YIELD_INTERVAL_MAX,
-};
-
-static struct kp_config_attr kp_attr_sleep_us = {
-	.kattr = __ATTR(sleep_us, 0644, kp_config_show, kp_config_store),
-	.offset = offsetof(struct kp_config, sleep_us),
-	.size = sizeof(u64),
-	.min = 0,
-	.max = KP_SLEEP_US_MAX,
-};
-
-static struct kp_config_attr kp_attr_bind_cpu_count = {
-	.kattr = __ATTR(bind_cpu_count, 0644, kp_config_show, kp_config_store),
-	.offset = offsetof(struct kp_config, bind_cpu_count),
-	.size = sizeof(u32),
-	.min = 0,
-	.bound = KP_BOUND_ONLINE_CPUS,
-};
 
 static ssize_t max_threads_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
@@ -203,18 +150,22 @@ static ssize_t max_threads_show(struct kobject *kobj,
 
 static struct kobj_attribute kp_attr_max_threads = __ATTR_RO(max_threads);
 
-static struct attribute *kp_config_attrs[] = {
-	&kp_attr_thread_count.kattr.attr,
-	&kp_attr_work_mode.kattr.attr,
-	&kp_attr_sync_mode.kattr.attr,
-	&kp_attr_work_target.kattr.attr,
-	&kp_attr_yield_interval.kattr.attr,
-	&kp_attr_sleep_us.kattr.attr,
-	&kp_attr_bind_cpu_count.kattr.attr,
-	&kp_attr_max_threads.attr,
-	NULL,
-};
+/* The configuration files, then max_threads, then the NULL that ends them. */
+static struct attribute *kp_config_attrs[ARRAY_SIZE(kp_config_files) + 2];
 
 const struct attribute_group kp_config_group = {
 	.attrs = kp_config_attrs,
 };
+
+/* Make the files' attributes from their rows; before kp_config_group is used. */
+void kp_config_files_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(kp_config_files); i++) {
+		kp_attr_init(&kp_config_kattrs[i], kp_config_files[i].name, 0644,
+			     kp_config_show, kp_config_store);
+		kp_config_attrs[i] = &kp_config_kattrs[i].attr;
+	}
+	kp_config_attrs[i] = &kp_attr_max_threads.attr;
+}

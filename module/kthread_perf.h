@@ -16,6 +16,7 @@
 #include <linux/kobject.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/sysfs.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 
@@ -38,6 +39,13 @@ enum kp_phase {
 };
 
 struct kp_run;
+
+/* What a worker takes of itself at the start and at the end of its work. */
+struct kp_sample {
+	u64 ns;				/* ktime_get_ns() */
+	unsigned long nvcsw;
+	unsigned long nivcsw;
+};
 
 /*
  * One worker kthread.  The first three members are those kp_loop.h needs.
@@ -63,12 +71,8 @@ struct kp_worker {
 
 	/* Written by the worker itself; valid according to phase. */
 	int phase;
-	u64 start_ns;
-	u64 end_ns;
-	unsigned long start_nvcsw;
-	unsigned long start_nivcsw;
-	unsigned long end_nvcsw;
-	unsigned long end_nivcsw;
+	struct kp_sample start;
+	struct kp_sample end;
 	u64 start_runtime;		/* se.sum_exec_runtime at start */
 	u64 end_runtime;		/* and once blocked after the work */
 	int last_cpu;
@@ -145,12 +149,32 @@ struct kp_module {
 };
 
 extern struct kp_module kp;
+
 extern unsigned int kp_max_threads;
 extern int kp_inject_fail_worker;
 extern int kp_inject_fail_spawn;
 
+/*
+ * A sysfs file made at init, for the rows of a table that one show and
+ * store serve (config.c, sysfs.c).
+ */
+static inline void
+kp_attr_init(struct kobj_attribute *ka, const char *name, umode_t mode,
+	     ssize_t (*show)(struct kobject *, struct kobj_attribute *, char *),
+	     ssize_t (*store)(struct kobject *, struct kobj_attribute *,
+			      const char *, size_t))
+{
+	*ka = (struct kobj_attribute){
+		.attr = { .name = name, .mode = mode },
+		.show = show,
+		.store = store,
+	};
+	sysfs_attr_init(&ka->attr);
+}
+
 /* config.c */
 extern const struct attribute_group kp_config_group;
+void kp_config_files_init(void);
 
 /* sysfs.c */
 int kp_sysfs_init(void);
@@ -163,10 +187,8 @@ void kp_worker_init_kobj(struct kp_worker *w);
 
 /* worker.c */
 int kp_worker_fn(void *arg);
-u64 kp_worker_nvcsw(struct kp_worker *w);
-u64 kp_worker_nivcsw(struct kp_worker *w);
+void kp_worker_so_far(struct kp_worker *w, struct kp_sample *d);
 u64 kp_worker_cputime_ns(struct kp_worker *w);
-u64 kp_worker_runtime_ns(struct kp_worker *w);
 int kp_worker_last_cpu(struct kp_worker *w);
 
 /* run.c: the state machine, the configuration check and the names */

@@ -194,8 +194,8 @@ static void kp_run_end(struct kp_run *run)
 
 	for (i = 0; i < run->nr_workers; i++) {
 		w = run->workers[i];
-		if (w->phase == KP_PHASE_FINISHED && w->end_ns > end)
-			end = w->end_ns;
+		if (w->phase == KP_PHASE_FINISHED && w->end.ns > end)
+			end = w->end.ns;
 	}
 	run->end_ns = end;
 	/* Publishes end_ns to kp_run_elapsed(). */
@@ -416,6 +416,7 @@ static u64 kp_run_elapsed(struct kp_run *run)
 /* The run's totals; live while it runs, final afterwards. */
 void kp_run_totals(struct kp_run *run, struct kp_totals *t)
 {
+	struct kp_sample d;
 	struct kp_worker *w;
 	unsigned int i;
 
@@ -429,8 +430,9 @@ void kp_run_totals(struct kp_run *run, struct kp_totals *t)
 		t->total_ops += READ_ONCE(w->st.ops);
 		t->counter += READ_ONCE(w->st.private_count);
 		t->waits += READ_ONCE(w->st.waits);
-		t->nvcsw += kp_worker_nvcsw(w);
-		t->nivcsw += kp_worker_nivcsw(w);
+		kp_worker_so_far(w, &d);
+		t->nvcsw += d.nvcsw;
+		t->nivcsw += d.nivcsw;
 		t->cputime_ns += kp_worker_cputime_ns(w);
 	}
 	t->elapsed_ns = kp_run_elapsed(run);

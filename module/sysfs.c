@@ -67,59 +67,48 @@ static struct kobj_attribute kp_attr_stop = __ATTR_WO(stop);
 static struct kobj_attribute kp_attr_state = __ATTR_RO(state);
 static struct kobj_attribute kp_attr_run_id = __ATTR_RO(run_id);
 
-/* A total of the current or last run: its offset in struct kp_totals. */
-struct kp_result_attr {
-	struct kobj_attribute kattr;
+/* A total of the current or last run: its name and offset in struct kp_totals. */
+struct kp_result_file {
+	const char *name;
 	size_t offset;
 };
 
-/* The total attr names; kp.lock keeps the run while it is summed. */
+static const struct kp_result_file kp_result_files[] = {
+	{ "total_ops", offsetof(struct kp_totals, total_ops) },
+	{ "counter", offsetof(struct kp_totals, counter) },
+	{ "elapsed_ns", offsetof(struct kp_totals, elapsed_ns) },
+	{ "throughput", offsetof(struct kp_totals, throughput) },
+	{ "nvcsw", offsetof(struct kp_totals, nvcsw) },
+	{ "nivcsw", offsetof(struct kp_totals, nivcsw) },
+	{ "cputime_ns", offsetof(struct kp_totals, cputime_ns) },
+	{ "waits", offsetof(struct kp_totals, waits) },
+};
+
+/* Their attributes, in the rows' order (kp_sysfs_init()). */
+static struct kobj_attribute kp_result_kattrs[ARRAY_SIZE(kp_result_files)];
+
+/* The total of the file's row; kp.lock keeps the run while it is summed. */
 static ssize_t kp_result_show(struct kobject *kobj,
 			      struct kobj_attribute *attr, char *buf)
 {
-	const struct kp_result_attr *ra =
-		container_of(attr, struct kp_result_attr, kattr);
+	const struct kp_result_file *f =
+		&kp_result_files[attr - kp_result_kattrs];
 	struct kp_totals t;
 
 	mutex_lock(&kp.lock);
 	kp_run_totals(kp.run, &t);
 	mutex_unlock(&kp.lock);
-	return sysfs_emit(buf, "%llu\n", *(u64 *)((char *)&t + ra->offset));
+	return sysfs_emit(buf, "%llu\n", *(u64 *)((char *)&t + f->offset));
 }
 
-static struct kp_result_attr kp_results[] = {
-	{ __ATTR(total_ops, 0444, kp_result_show, NULL),
-	  offsetof(struct kp_totals, total_ops) },
-	{ __ATTR(counter, 0444, kp_result_show, NULL),
-	  offsetof(struct kp_totals, counter) },
-	{ __ATTR(elapsed_ns, 0444, kp_result_show, NULL),
-	  offsetof(struct kp_totals, elapsed_ns) },
-	{ __ATTR(throughput, 0444, kp_result_show, NULL),
-	  offsetof(struct kp_totals, throughput) },
-	{ __ATTR(nvcsw, 0444, kp_result_show, NULL),
-	  offsetof(struct kp_totals, nvcsw) },
-	{ __ATTR(nivcsw, 0444, kp_result_show, NULL),
-	  offsetof(struct kp_totals, nivcsw) },
-	{ __ATTR(cputime_ns, 0444, kp_result_show, NULL),
-	  offsetof(struct kp_totals, cputime_ns) },
-	{ __ATTR(waits, 0444, kp_result_show, NULL),
-	  offsetof(struct kp_totals, waits) },
-};
-
-static struct attribute *kp_run_attrs[] = {
+/* The control and state files, the totals, and the NULL that ends them. */
+#define KP_CONTROL_FILES 4
+static struct attribute *kp_run_attrs[KP_CONTROL_FILES +
+				      ARRAY_SIZE(kp_result_files) + 1] = {
 	&kp_attr_start.attr,
 	&kp_attr_stop.attr,
 	&kp_attr_state.attr,
 	&kp_attr_run_id.attr,
-	&kp_results[0].kattr.attr,
-	&kp_results[1].kattr.attr,
-	&kp_results[2].kattr.attr,
-	&kp_results[3].kattr.attr,
-	&kp_results[4].kattr.attr,
-	&kp_results[5].kattr.attr,
-	&kp_results[6].kattr.attr,
-	&kp_results[7].kattr.attr,
-	NULL,
 };
 
 static const struct attribute_group kp_run_group = {
@@ -135,8 +124,15 @@ static const struct attribute_group *kp_groups[] = {
 /* Create the directory, threads/ and every file. */
 int kp_sysfs_init(void)
 {
+	unsigned int i;
 	int err;
 
+	kp_config_files_init();
+	for (i = 0; i < ARRAY_SIZE(kp_result_files); i++) {
+		kp_attr_init(&kp_result_kattrs[i], kp_result_files[i].name, 0444,
+			     kp_result_show, NULL);
+		kp_run_attrs[KP_CONTROL_FILES + i] = &kp_result_kattrs[i].attr;
+	}
 	kp.root = kobject_create_and_add(KBUILD_MODNAME, kernel_kobj);
 	if (!kp.root)
 		return -ENOMEM;

@@ -48,13 +48,19 @@ static ssize_t ops_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t nvcsw_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", kp_worker_nvcsw(to_kp_worker(kobj)));
+	struct kp_sample d;
+
+	kp_worker_so_far(to_kp_worker(kobj), &d);
+	return sysfs_emit(buf, "%lu\n", d.nvcsw);
 }
 
 static ssize_t nivcsw_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", kp_worker_nivcsw(to_kp_worker(kobj)));
+	struct kp_sample d;
+
+	kp_worker_so_far(to_kp_worker(kobj), &d);
+	return sysfs_emit(buf, "%lu\n", d.nivcsw);
 }
 
 static ssize_t cputime_ns_show(struct kobject *kobj,
@@ -67,8 +73,10 @@ static ssize_t cputime_ns_show(struct kobject *kobj,
 static ssize_t runtime_ns_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n",
-			  kp_worker_runtime_ns(to_kp_worker(kobj)));
+	struct kp_sample d;
+
+	kp_worker_so_far(to_kp_worker(kobj), &d);
+	return sysfs_emit(buf, "%llu\n", d.ns);
 }
 
 static ssize_t waits_show(struct kobject *kobj, struct kobj_attribute *attr,

@@ -11,6 +11,7 @@
 #include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/smp.h>
+#include <linux/string.h>
 
 #include "kthread_perf.h"
 
@@ -210,6 +211,14 @@ static void kp_start_barrier(struct kp_run *run)
 			READ_ONCE(run->stop));
 }
 
+/* Now, and the task's switches so far (it may be running elsewhere). */
+static void kp_take_sample(struct task_struct *t, struct kp_sample *s)
+{
+	s->ns = ktime_get_ns();
+	s->nvcsw = READ_ONCE(t->nvcsw);
+	s->nivcsw = READ_ONCE(t->nivcsw);
+}
+
 /*
  * A finished worker idles until the controller kthread_stop()s it.  Just
  * woken, its sum_exec_runtime is exact up to the moment it blocked, so it
@@ -245,20 +254,16 @@ int kp_worker_fn(void *arg)
 	 */
 	schedule();
 	if (!READ_ONCE(run->stop)) {
-		w->start_nvcsw = current->nvcsw;
-		w->start_nivcsw = current->nivcsw;
 		w->start_runtime = current->se.sum_exec_runtime;
-		w->start_ns = ktime_get_ns();
-		/* Publishes the start_* snapshots to kp_phase(). */
+		kp_take_sample(current, &w->start);
+		/* Publishes the start snapshots to kp_phase(). */
 		smp_store_release(&w->phase, KP_PHASE_WORKING);
 
 		kp_run_workload(w);
 
-		w->end_nvcsw = current->nvcsw;
-		w->end_nivcsw = current->nivcsw;
 		w->last_cpu = raw_smp_processor_id();
-		w->end_ns = ktime_get_ns();
-		/* Publishes the end_* snapshots to kp_phase(). */
+		kp_take_sample(current, &w->end);
+		/* Publishes the end snapshots to kp_phase(). */
 		smp_store_release(&w->phase, KP_PHASE_FINISHED);
 	}
 	if (atomic_dec_and_test(&run->active))
@@ -278,41 +283,30 @@ static int kp_phase(struct kp_worker *w)
 	return smp_load_acquire(&w->phase);
 }
 
-u64 kp_worker_nvcsw(struct kp_worker *w)
+/*
+ * The worker's switches and wall-clock time over its workload so far:
+ * nothing before it starts, live while it works, final once it has
+ * finished.
+ */
+void kp_worker_so_far(struct kp_worker *w, struct kp_sample *d)
 {
-	switch (kp_phase(w)) {
-	case KP_PHASE_WORKING:
-		return READ_ONCE(w->task->nvcsw) - w->start_nvcsw;
-	case KP_PHASE_FINISHED:
-		return w->end_nvcsw - w->start_nvcsw;
-	default:
-		return 0;
-	}
-}
+	struct kp_sample now;
+	const struct kp_sample *end = &now;
 
-u64 kp_worker_nivcsw(struct kp_worker *w)
-{
 	switch (kp_phase(w)) {
 	case KP_PHASE_WORKING:
-		return READ_ONCE(w->task->nivcsw) - w->start_nivcsw;
+		kp_take_sample(w->task, &now);
+		break;
 	case KP_PHASE_FINISHED:
-		return w->end_nivcsw - w->start_nivcsw;
+		end = &w->end;
+		break;
 	default:
-		return 0;
+		memset(d, 0, sizeof(*d));
+		return;
 	}
-}
-
-/* Wall-clock time of the worker's own workload. */
-u64 kp_worker_runtime_ns(struct kp_worker *w)
-{
-	switch (kp_phase(w)) {
-	case KP_PHASE_WORKING:
-		return ktime_get_ns() - w->start_ns;
-	case KP_PHASE_FINISHED:
-		return w->end_ns - w->start_ns;
-	default:
-		return 0;
-	}
+	d->ns = end->ns - w->start.ns;
+	d->nvcsw = end->nvcsw - w->start.nvcsw;
+	d->nivcsw = end->nivcsw - w->start.nivcsw;
 }
 
 /*

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 
 #define CACHELINE 64
 
@@ -30,7 +30,7 @@ static struct kp_shared {
 	pthread_mutex_t mutex __attribute__((aligned(CACHELINE)));
 	pthread_barrier_t start __attribute__((aligned(CACHELINE)));
 	pthread_barrier_t meet __attribute__((aligned(CACHELINE)));
-	u64 stop_gen;			/* barrier mode: see kp_user_hooks.h */
+	u64 stop_gen;			/* barrier mode: see kp_loop_hooks.h */
 	u64 tick_ns;
 } shared;
 
@@ -59,7 +59,7 @@ struct kp_worker {
 /* ---- Hooks of kp_loop.h ---------------------------------------------- */
 
 #define KP_SHARED shared
-#include "kp_user_hooks.h"
+#include "kp_loop_hooks.h"
 
 static inline void kp_mutex_lock(struct kp_shared *s)
 {

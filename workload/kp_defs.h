@@ -4,7 +4,7 @@
  *
  * This header is compiled into the kernel module, the pthread baseline and
  * the coroutine benchmark.  The includer provides u32, u64 and bool first:
- * <linux/types.h> in the kernel, "kp_user.h" in user space.
+ * <linux/types.h> in the kernel, "kp_kernel_compat.h" in user space.
  */
 #ifndef KP_DEFS_H
 #define KP_DEFS_H

@@ -22,7 +22,9 @@
  * coroutine, up to that coroutine's next scheduling point
  * (coro_checkpoint() being the cheapest).
  */
-#include "internal.h"
+#include "activations.h"
+#include "current.h"
+#include "handoff.h"
 
 #include <errno.h>
 #include <fcntl.h>

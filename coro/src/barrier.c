@@ -5,7 +5,9 @@
  * that is slow to leave cannot be caught by the next generation.  A plain
  * thread (not a coroutine) may take part; it polls the generation.
  */
-#include "internal.h"
+#include "current.h"
+#include "queue.h"
+#include "dispatch.h"
 
 #include <errno.h>
 #include <sched.h>

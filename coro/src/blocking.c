@@ -6,7 +6,9 @@
  * OS thread that made the call then becomes the spare (Solaris LWPs,
  * scheduler activations).
  */
-#include "internal.h"
+#include "current.h"
+#include "handoff.h"
+#include "dispatch.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -4,7 +4,9 @@
  * mutex and parks holding the queue lock (released after its switch), so
  * a signal sent after the mutex is released cannot be missed.
  */
-#include "internal.h"
+#include "current.h"
+#include "queue.h"
+#include "dispatch.h"
 
 void coro_cond_init(coro_cond_t *cv)
 {

@@ -22,6 +22,20 @@
 
 __attribute__((visibility("hidden"))) void coro_ctx_start(void);
 
+/*
+ * The first frame: bytes below the 16-byte aligned top of [lo, hi),
+ * zeroed, on memory ASan sees as clean.
+ */
+static uint64_t *first_frame(void *lo, void *hi, size_t bytes)
+{
+	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
+	uint64_t *f = (uint64_t *)(top - bytes);
+
+	unpoison(lo, hi);
+	memset(f, 0, bytes);
+	return f;
+}
+
 #if defined(__x86_64__)
 /* x86-64: the creator's MXCSR and x87 control word (rounding, exception
  * masks; as Boost's make_fcontext and libaco), then r15..rbp, then the
@@ -29,16 +43,13 @@ __attribute__((visibility("hidden"))) void coro_ctx_start(void);
 void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 		   coro_ctx_entry_fn entry, void *arg)
 {
-	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
-	uint64_t *f = (uint64_t *)(top - 64);
+	uint64_t *f = first_frame(lo, hi, 64);
 	uint32_t mxcsr;
 	uint16_t fpucw;
 
 	__asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
 	__asm__ volatile("fnstcw %0" : "=m"(fpucw));
 	mxcsr &= ~0x3fu;	/* not the creator's sticky exception flags */
-	unpoison(lo, hi);
-	memset(f, 0, 64);
 	memcpy(&f[0], &mxcsr, 4);
 	memcpy((char *)&f[0] + 4, &fpucw, 2);
 	f[3] = (uint64_t)(uintptr_t)arg;	/* r13 */
@@ -52,13 +63,10 @@ void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 		   coro_ctx_entry_fn entry, void *arg)
 {
-	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
-	uint64_t *f = (uint64_t *)(top - 0xb0);
+	uint64_t *f = first_frame(lo, hi, 0xb0);
 	uint64_t fpcr;
 
 	__asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
-	unpoison(lo, hi);
-	memset(f, 0, 0xb0);
 	f[20] = fpcr;
 	f[8] = (uint64_t)(uintptr_t)entry;	/* x19 */
 	f[9] = (uint64_t)(uintptr_t)arg;	/* x20 */

@@ -3,11 +3,14 @@
  * A coroutine's life: creation on a pooled stack, its first frame, its
  * end, join and detach.
  */
-#include "internal.h"
+#include "current.h"
+#include "idle.h"
+#include "overflow.h"
+#include "runq.h"
+#include "stack.h"
+#include "dispatch.h"
 
 #include <errno.h>
-
-HIDDEN void lwp_after_switch(struct lwp *l);
 
 static uint64_t next_id;
 

@@ -4,6 +4,21 @@
  * virtual processor (struct vproc: a run queue and an index) that one OS
  * thread (struct lwp) holds at a time; spare lwps wait for a vproc that a
  * coroutine's blocking call left behind.
+ *
+ * The functions live in files named for what they hold, each with its
+ * own header; a file includes the headers of what it uses, and the uses
+ * go one way (README.md, "Source files"):
+ *
+ *   current    the calling thread's lwp          clock   monotonic ns
+ *   queue      FIFO lists of coroutines          stack   stacks, death row
+ *   runq       a vproc's run queue (the pool)    overflow  SIGSEGV, canaries
+ *   steal      taking half of another's queue    idle    where lwps park
+ *   timer      the sleepers' heap              dispatch  the scheduler core
+ *   lwp        OS threads and their loop         handoff a vproc to a spare
+ *   sched      the scheduler object              coro, sleep, blocking,
+ *                                                mutex, cond, sem, barrier
+ *   activations  a blocked lwp's vproc to a spare, told by the module
+ *   monitor      ... or found by polling (no module)
  */
 #ifndef CORO_INTERNAL_H
 #define CORO_INTERNAL_H
@@ -17,7 +32,7 @@
 #include "coro.h"
 #include "context.h"
 #include "spinlock.h"
-#include "tools.h"
+#include "sanitizer.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define CACHELINE 64
@@ -119,10 +134,10 @@ struct lwp {
 	size_t altstack_size;
 	uint64_t switches, steals;
 	struct tool_ctx tool;
-	/* Scheduler activations (activations.c): see act_word below. */
-	uint64_t act_word;		/* atomic */
-	uint32_t act_gen;		/* this lwp's stints in coroutine code */
-	bool act_registered;		/* on the device (module mode) */
+	/* Scheduler activations (activations.h). */
+	uint64_t act_word;		/* atomic: where the lwp is */
+	uint32_t act_gen;		/* its stints in coroutine code */
+	bool act_registered;		/* on /dev/kthread_perf */
 	uint64_t mon_seen;		/* monitor.c: act_word at its last poll */
 } __attribute__((aligned(CACHELINE)));
 
@@ -157,122 +172,5 @@ struct coro_sched {
 	bool act_thread_on;
 	uint64_t act_takes;		/* vprocs taken from blocked lwps */
 };
-
-/* ---- sched.c ---- */
-HIDDEN struct lwp *lwp_current(void);
-HIDDEN struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
-				   int *park_lock, struct vproc *requeue_to);
-HIDDEN void coro_wake(struct lwp *l, struct coro *c);
-HIDDEN void vp_push(struct vproc *vp, struct coro *c);
-HIDDEN void sched_kick(struct coro_sched *s);
-HIDDEN struct lwp *lwp_hand_off(struct lwp *l);
-HIDDEN void lwp_set_errno(int e);
-
-/*
- * ---- Scheduler activations (activations.c, monitor.c) ----
- *
- * Each lwp's act_word says where it is: bits 0-1 ACT_IN_SCHED (scheduler
- * code, or a spare), ACT_IN_CORO (coroutine code, holding the vproc whose
- * index is in bits 2-17) or ACT_TAKEN (the listener or the monitor gave
- * that vproc to a spare while the lwp was blocked in coroutine code);
- * bits 32-63 count the lwp's stints in coroutine code, so that the monitor
- * can tell one long stint from two.  The lwp enters the scheduler with an
- * atomic exchange to ACT_IN_SCHED; when it reads ACT_TAKEN back it has
- * lost its vproc.  The taker moves ACT_IN_CORO to ACT_TAKEN with a
- * compare-and-swap, so that exactly one of the two wins.
- */
-enum act_mode { ACT_OFF, ACT_MODULE, ACT_MONITOR };
-enum act_state { ACT_IN_SCHED, ACT_IN_CORO, ACT_TAKEN };
-#define ACT_STATE(w)	((unsigned int)((w) & 3))
-#define ACT_VP(w)	((unsigned int)(((w) >> 2) & 0xffff))
-
-static inline bool act_on(const struct coro_sched *s)
-{
-	return s->act_mode != ACT_OFF;
-}
-
-/*
- * Hook: the lwp enters scheduler code from a coroutine.  Returns true
- * when it lost its vproc meanwhile; l->vp is then NULL.
- */
-static inline bool act_sched_enter(struct lwp *l)
-{
-	if (!act_on(l->sched))
-		return false;
-	if (ACT_STATE(__atomic_exchange_n(&l->act_word, ACT_IN_SCHED,
-					  __ATOMIC_ACQ_REL)) != ACT_TAKEN)
-		return false;
-	l->vp = NULL;
-	return true;
-}
-
-/* Hook: the lwp, holding l->vp, goes (back) into coroutine code. */
-static inline void act_coro_enter(struct lwp *l)
-{
-	if (!act_on(l->sched))
-		return;
-	__atomic_store_n(&l->act_word, (uint64_t)++l->act_gen << 32 |
-			 (uint64_t)l->vp->id << 2 | ACT_IN_CORO,
-			 __ATOMIC_RELEASE);
-}
-
-HIDDEN int act_init(struct coro_sched *s);
-HIDDEN int act_start(struct coro_sched *s, struct lwp *main_lwp);
-HIDDEN void act_stop(struct coro_sched *s, struct lwp *main_lwp);
-HIDDEN void act_destroy(struct coro_sched *s);
-HIDDEN void act_lwp_begin(struct lwp *l);
-HIDDEN bool act_take(struct coro_sched *s, struct lwp *l, uint64_t word);
-HIDDEN unsigned int monitor_scan(struct coro_sched *s, bool now);
-HIDDEN void *monitor_main(void *arg);
-/* sched.c: give vp to a spare lwp (a new one if none waits). */
-HIDDEN bool vp_hand_to_spare(struct coro_sched *s, struct vproc *vp);
-
-/* ---- timer.c ---- */
-HIDDEN void timer_poll(struct lwp *l);
-HIDDEN uint64_t clock_now_ns(void);
-
-/* ---- stack.c ---- */
-HIDDEN struct coro *stack_get(size_t stack_size, bool *reused);
-HIDDEN void stack_put(struct coro *c);
-HIDDEN bool stack_canary_intact(const struct coro *c);
-
-/* ---- overflow.c ---- */
-HIDDEN void overflow_init(void);
-HIDDEN int overflow_altstack_on(struct lwp *l);
-HIDDEN void overflow_altstack_off(struct lwp *l);
-HIDDEN __attribute__((noreturn)) void overflow_canary_report(struct coro *c);
-
-HIDDEN const char *overflow_entry_name(void *(*fn)(void *));
-
-/* Stacks without a guard: the whole canary gap, at every switch out. */
-static inline void canary_check(struct coro *c)
-{
-	if (__builtin_expect(c->canary != NULL, 0) && !stack_canary_intact(c))
-		overflow_canary_report(c);
-}
-
-/* ---- wait queues of mutex.c, cond.c, sem.c ---- */
-static inline void waitq_push(struct coro_waitq *q, struct coro *c)
-{
-	c->next = NULL;
-	if (q->tail)
-		q->tail->next = c;
-	else
-		q->head = c;
-	q->tail = c;
-}
-
-static inline struct coro *waitq_pop(struct coro_waitq *q)
-{
-	struct coro *c = q->head;
-
-	if (c) {
-		q->head = c->next;
-		if (!q->head)
-			q->tail = NULL;
-		c->next = NULL;
-	}
-	return c;
-}
 
 #endif /* CORO_INTERNAL_H */

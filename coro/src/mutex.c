@@ -5,7 +5,9 @@
  * in the wait queue otherwise.  state: 0 free, 1 locked, 2 locked and
  * maybe waited for (unlock then wakes one waiter, which competes again).
  */
-#include "internal.h"
+#include "current.h"
+#include "queue.h"
+#include "dispatch.h"
 
 #include <errno.h>
 

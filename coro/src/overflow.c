@@ -10,7 +10,8 @@
  * entry symbol was looked up at coro_create() and the line is formatted
  * by hand and written with write(2).
  */
-#include "internal.h"
+#include "overflow.h"
+#include "current.h"
 
 #include <dlfcn.h>
 #include <signal.h>

@@ -4,7 +4,9 @@
  * (the count stays 0), which makes a 0-initialised semaphore the event
  * two coroutines ping-pong through.
  */
-#include "internal.h"
+#include "current.h"
+#include "queue.h"
+#include "dispatch.h"
 
 void coro_sem_init(coro_sem_t *s, uint64_t count)
 {

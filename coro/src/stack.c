@@ -30,7 +30,7 @@
  * handed out again for the same size.  A slab whose stacks are all free
  * is unmapped once more than pool_cap stacks of its size are free.
  */
-#include "internal.h"
+#include "stack.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -59,7 +59,7 @@ struct slab {
 	struct coro *free;		/* free slots of this slab */
 	unsigned int n, nfree;
 	unsigned int nguard;		/* slots with a guard gap */
-	struct slab *prev, *next;	/* the class's slabs with free slots */
+	struct slab *partial_prev, *partial_next; /* the class's slabs with free slots */
 	struct slab *all_prev, *all_next;	/* every slab */
 };
 
@@ -327,17 +327,26 @@ static struct slab *slab_new(struct stack_class *k)
 	return sl;
 }
 
-/* Unmap a slab whose slots are all free.  pool_lock held. */
+/*
+ * Unmap a slab whose slots are all free, and tell Valgrind its stacks
+ * are gone (the addresses may be mapped again, as a stack or as heap).
+ * pool_lock held.
+ */
 static void slab_free(struct slab *sl)
 {
 	struct stack_class *k = sl->k;
+	struct coro *ctl = (struct coro *)(sl + 1);
+	unsigned int i;
 
-	if (sl->prev)
-		sl->prev->next = sl->next;
+	for (i = 0; i < sl->n; i++)
+		tool_stack_deregister(ctl[i].vg_id);
+
+	if (sl->partial_prev)
+		sl->partial_prev->partial_next = sl->partial_next;
 	else
-		k->partial = sl->next;
-	if (sl->next)
-		sl->next->prev = sl->prev;
+		k->partial = sl->partial_next;
+	if (sl->partial_next)
+		sl->partial_next->partial_prev = sl->partial_prev;
 	if (sl->all_prev)
 		sl->all_prev->all_next = sl->all_next;
 	else
@@ -378,8 +387,8 @@ struct coro *stack_get(size_t stack_size, bool *reused)
 	if (k && !sl) {
 		sl = slab_new(k);
 		if (sl) {
-			sl->next = NULL;
-			sl->prev = NULL;
+			sl->partial_next = NULL;
+			sl->partial_prev = NULL;
 			k->partial = sl;
 		}
 	}
@@ -389,9 +398,9 @@ struct coro *stack_get(size_t stack_size, bool *reused)
 		sl->nfree--;
 		k->nfree--;
 		if (!sl->nfree) {
-			k->partial = sl->next;
-			if (sl->next)
-				sl->next->prev = NULL;
+			k->partial = sl->partial_next;
+			if (sl->partial_next)
+				sl->partial_next->partial_prev = NULL;
 		}
 	}
 	pthread_mutex_unlock(&pool_lock);
@@ -412,10 +421,10 @@ void stack_put(struct coro *c)
 	sl->free = c;
 	k->nfree++;
 	if (!sl->nfree++) {
-		sl->prev = NULL;
-		sl->next = k->partial;
+		sl->partial_prev = NULL;
+		sl->partial_next = k->partial;
 		if (k->partial)
-			k->partial->prev = sl;
+			k->partial->partial_prev = sl;
 		k->partial = sl;
 	}
 	if (sl->nfree == sl->n && k->nfree > pool_cap)

@@ -3,20 +3,14 @@
  * Sleeping coroutines: one min-heap on wake time per scheduler.  Workers
  * poll it when their queue runs dry (and every 64 yields, so that busy
  * yielders do not starve sleepers) and sleep in the kernel until its
- * earliest deadline when nothing else is runnable.
+ * earliest deadline when nothing else is runnable (idle.c).
  */
-#include "internal.h"
+#include "timer.h"
+#include "clock.h"
+#include "idle.h"
+#include "runq.h"
 
 #include <stdlib.h>
-#include <time.h>
-
-uint64_t clock_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void heap_set(struct coro_sched *s, size_t i, struct coro *c)
 {
@@ -105,33 +99,23 @@ void timer_poll(struct lwp *l)
 		sched_kick(s);
 }
 
-void coro_sleep_ns(uint64_t ns)
+/*
+ * Put c, which is about to park, in the heap by its wake_ns.  Returns 0
+ * with the timer lock held, for the switch out to release
+ * (AFTER_PARK); -1, without it, when the heap cannot grow.
+ */
+int timer_insert(struct coro_sched *s, struct coro *c)
 {
-	struct lwp *l = lwp_current();
-	struct coro *c = l ? l->current : NULL;
-	struct coro_sched *s;
-	struct timespec ts;
 	bool first;
 
-	if (!c) {
-		ts.tv_sec = (time_t)(ns / 1000000000u);
-		ts.tv_nsec = (long)(ns % 1000000000u);
-		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
-		return;
-	}
-	s = l->sched;
-	c->wake_ns = clock_now_ns() + ns;
 	spin_lock(&s->timer_lock);
 	if (s->nheap == s->heap_cap) {
 		size_t cap = s->heap_cap ? 2 * s->heap_cap : 64;
 		struct coro **h = realloc(s->heap, cap * sizeof(*h));
 
 		if (!h) {
-			/* No memory for the heap: sleep by yielding. */
 			spin_unlock(&s->timer_lock);
-			while (clock_now_ns() < c->wake_ns)
-				coro_yield();
-			return;
+			return -1;
 		}
 		s->heap = h;
 		s->heap_cap = cap;
@@ -144,5 +128,5 @@ void coro_sleep_ns(uint64_t ns)
 	/* An idle worker may be sleeping towards a later deadline. */
 	if (first && s->nvp > 1)
 		sched_kick(s);
-	coro_switch_out(l, c, AFTER_PARK, &s->timer_lock, NULL);
+	return 0;
 }

@@ -200,3 +200,20 @@ C
 		"$CORO_TESTS/t_basic" 2
 	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
 }
+
+# Valgrind's debug log (-d -d) names every stack registered and
+# deregistered.  With a pool cap of 0, every slab of a burst of 1000 is
+# unmapped once its stacks are free, so each registration (but Valgrind's
+# own of the main stack, number 0) must have been withdrawn.
+@test "Valgrind: the stacks of an unmapped slab are deregistered" {
+	command -v valgrind >/dev/null || skip "valgrind not installed"
+	run --separate-stderr valgrind -q -d -d --error-exitcode=9 \
+		"$CORO_TESTS/t_burst" 1000 0
+	[ "$status" -eq 0 ] || { echo "$stderr" | grep -v -- '^--' >&2; return 1; }
+	local reg dereg
+	reg=$(grep -c 'register .* as stack [1-9]' <<<"$stderr" || true)
+	dereg=$(grep -c 'deregister stack ' <<<"$stderr" || true)
+	echo "registered $reg, deregistered $dereg"
+	[ "$reg" -ge 1000 ]
+	[ "$dereg" -eq "$reg" ]
+}

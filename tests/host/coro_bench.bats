@@ -10,44 +10,16 @@ load coro_helpers
 
 setup_file() {
 	coro_build coro_bench
-	ONLINE_CPUS="${KP_CPUS[*]}"
-	export ONLINE_CPUS
 }
 
-@test "normal mode counts exactly in every sync mode on 1 and 2 workers" {
-	coro_matrix "$CORO_BENCH" 1 4 100000 1000 0 normal
-	coro_matrix "$CORO_BENCH" 2 4 100000 1000 0 normal
-}
-
-@test "yield mode counts exactly and samples every wait on 1 and 2 workers" {
-	coro_matrix "$CORO_BENCH" 1 6 30500 1000 0 yield
-	coro_matrix "$CORO_BENCH" 2 6 30500 1000 0 yield
-}
-
-@test "sleep mode counts exactly and samples every wait on 1 and 2 workers" {
-	coro_matrix "$CORO_BENCH" 1 3 10000 1000 50 sleep
-	coro_matrix "$CORO_BENCH" 2 3 10000 1000 50 sleep
+@test "every work mode counts exactly and samples every wait in every sync mode on 1 and 2 workers" {
+	kp_count_every_mode "1 2" "$CORO_BENCH" normal yield sleep pingpong barrier spawn
 }
 
 @test "one-tick sleep (sleep_us 0) counts exactly" {
-	coro_json "$CORO_BENCH" --thread-count 2 --work-mode sleep \
+	kp_json "$CORO_BENCH" --thread-count 2 --work-mode sleep \
 		--work-target 3000 --yield-interval 1000
-	coro_check_counts 2 3000 1000 sleep 1
-}
-
-@test "pingpong mode counts exactly and samples every wait on 1 and 2 workers" {
-	coro_matrix "$CORO_BENCH" 1 4 30500 500 0 pingpong
-	coro_matrix "$CORO_BENCH" 2 4 30500 500 0 pingpong
-}
-
-@test "barrier mode counts exactly and samples every wait on 1 and 2 workers" {
-	coro_matrix "$CORO_BENCH" 1 32 20500 500 0 barrier
-	coro_matrix "$CORO_BENCH" 2 32 20500 500 0 barrier
-}
-
-@test "spawn mode counts exactly and samples every create+join on 1 and 2 workers" {
-	coro_matrix "$CORO_BENCH" 1 4 20500 500 0 spawn
-	coro_matrix "$CORO_BENCH" 2 4 20500 500 0 spawn
+	kp_check_counts 2 3000 1000 sleep 1
 }
 
 @test "SIGINT in barrier mode stops every coroutine after the same barrier" {
@@ -64,98 +36,91 @@ setup_file() {
 }
 
 @test "pingpong with one wait per operation and an odd work_target counts exactly" {
-	coro_json "$CORO_BENCH" --workers 2 --thread-count 6 --work-mode pingpong \
+	kp_json "$CORO_BENCH" --workers 2 --thread-count 6 --work-mode pingpong \
 		--work-target 2001 --yield-interval 1
-	coro_check_counts 6 2001 1 pingpong 2
+	kp_check_counts 6 2001 1 pingpong 2
 }
 
 @test "thousands of coroutines on 3 workers count exactly" {
-	coro_json "$CORO_BENCH" --workers 3 --thread-count 5000 --work-mode yield \
+	kp_json "$CORO_BENCH" --workers 3 --thread-count 5000 --work-mode yield \
 		--sync-mode mutex --work-target 2000 --yield-interval 100 \
 		--stack-size 16384
-	coro_check_counts 5000 2000 100 yield 3
+	kp_check_counts 5000 2000 100 yield 3
 }
 
 @test "rows are the coroutines, with the OS threads of the workers under them" {
-	coro_json "$CORO_BENCH" --thread-count 8 --work-mode yield \
+	kp_json "$CORO_BENCH" --thread-count 8 --work-mode yield \
 		--work-target 20000 --yield-interval 100
 	jq -e --argjson pid "$(jq '.threads[0].pid' <<<"$json")" '
 		.config.workers == 1 and (.threads | length) == 8
 		and ([.threads[].id] == [range(0; 8)])
 		and all(.threads[]; .pid == $pid and .last_cpu >= 0
 			and .runtime_ns > 0)' <<<"$json" >/dev/null
-	coro_json "$CORO_BENCH" --workers 2 --thread-count 8 --work-mode yield \
+	kp_json "$CORO_BENCH" --workers 2 --thread-count 8 --work-mode yield \
 		--work-target 20000 --yield-interval 100
 	jq -e '.config.workers == 2 and ([.threads[].pid] | unique | length) <= 2
 		and ([.threads[].pid] | unique | length) >= 1' <<<"$json" >/dev/null
 }
 
 @test "the stacks object says how each run's stacks were guarded and what they cost" {
-	coro_json "$CORO_BENCH" --thread-count 300 --work-target 100 --stack-size 16384
+	kp_json "$CORO_BENCH" --thread-count 300 --work-target 100 --stack-size 16384
 	jq -e '.stacks.size == 16384 and (.stacks.guard == "madvise" or .stacks.guard == "mprotect")
 		and .stacks.guarded >= 300 and .stacks.unguarded == 0
 		and .stacks.resident_bytes >= 300 * 4096' <<<"$json" >/dev/null
-	CORO_GUARD=canary coro_json "$CORO_BENCH" --thread-count 300 --work-target 100
+	CORO_GUARD=canary kp_json "$CORO_BENCH" --thread-count 300 --work-target 100
 	jq -e '.stacks.guard == "canary" and .stacks.guarded == 0
 		and .stacks.unguarded >= 300' <<<"$json" >/dev/null
-	CORO_MAX_GUARDS=100 coro_json "$CORO_BENCH" --thread-count 300 --work-target 100
+	CORO_MAX_GUARDS=100 kp_json "$CORO_BENCH" --thread-count 300 --work-target 100
 	jq -e '.stacks.guard == "canary" and .stacks.guarded == 100
 		and .stacks.unguarded >= 200' <<<"$json" >/dev/null
 }
 
 @test "the JSON has exactly the keys of SPEC.md section 5" {
-	coro_json "$CORO_BENCH" --thread-count 2 --work-mode yield --work-target 10000
-	jq -e '
-		(keys_unsorted == ["model", "config", "total_ops", "counter",
-			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
-			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist",
-			"stacks", "activations", "kernel", "system", "cmdline",
-			"start_time", "version"])
-		and (.stacks | keys_unsorted == ["size", "guard", "guarded",
-			"unguarded", "resident_bytes"])
-		and (.config | keys_unsorted == ["thread_count", "work_mode",
-			"sync_mode", "work_target", "yield_interval", "sleep_us",
-			"bind_cpu_count", "workers"])
-		and all(.threads[]; keys_unsorted == ["id", "pid", "cpu",
-			"last_cpu", "ops", "nvcsw", "nivcsw", "cputime_ns",
-			"runtime_ns", "waits"])' <<<"$json" >/dev/null
+	kp_json "$CORO_BENCH" --thread-count 2 --work-mode yield --work-target 10000
+	kp_check_spec_keys coro stacks activations
+	jq -e '.stacks | keys_unsorted == ["size", "guard", "guarded",
+		"unguarded", "resident_bytes"]' <<<"$json" >/dev/null
 }
 
 @test "a worker with nothing runnable sleeps in the kernel" {
 	# 4 coroutines sleeping 20 ms 10 times each: ~200 ms of wall time
 	# and almost no CPU.
-	coro_json "$CORO_BENCH" --thread-count 4 --work-mode sleep \
+	kp_json "$CORO_BENCH" --thread-count 4 --work-mode sleep \
 		--work-target 10 --yield-interval 1 --sleep-us 20000
-	coro_check_counts 4 10 1 sleep 1
+	kp_check_counts 4 10 1 sleep 1
 	jq -e '.elapsed_ns >= 200000000 and
 		(.user_ns + .sys_ns) < .elapsed_ns / 4' <<<"$json" >/dev/null
 }
 
-@test "bind-cpu-count 1 keeps every worker on the first online CPU" {
-	local first="${ONLINE_CPUS%% *}"
+# on_worker_cpus: every coroutine of $json ran on the CPU of its worker, one
+# of those in KP_WORKER_CPUS_JSON (coroutines move between workers).
+on_worker_cpus() {
+	jq -e --argjson cpus "$KP_WORKER_CPUS_JSON" \
+		'all(.threads[]; .cpu == .last_cpu and (.cpu | IN($cpus[])))' \
+		<<<"$json" >/dev/null
+}
 
-	coro_json "$CORO_BENCH" --workers 2 --thread-count 4 --work-mode yield \
+@test "bind-cpu-count 1 keeps every worker on the first online CPU" {
+	kp_json "$CORO_BENCH" --workers 2 --thread-count 4 --work-mode yield \
 		--work-target 20000 --bind-cpu-count 1
-	jq -e --argjson c "$first" \
-		'all(.threads[]; .cpu == $c and .last_cpu == $c)' <<<"$json" >/dev/null
+	kp_worker_cpus 1 2
+	on_worker_cpus
 }
 
 @test "under taskset, bind-cpu-count binds to the online CPUs and reports the CPU it runs on" {
-	local -a cpus=($ONLINE_CPUS)
-	local last="${cpus[${#cpus[@]} - 1]}"
+	local last="${KP_CPUS[${#KP_CPUS[@]} - 1]}"
 
-	[ ${#cpus[@]} -ge 2 ] || skip "needs two online CPUs"
+	[ ${#KP_CPUS[@]} -ge 2 ] || skip "needs two online CPUs"
 	command -v taskset >/dev/null || skip "no taskset"
 	# The mask excludes the first online CPU, which SPEC section 3 binds to.
 	json="$(taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 1 --json \
 		--thread-count 2 --work-target 20000 --work-mode yield)"
-	jq -e --argjson c "${cpus[0]}" \
-		'all(.threads[]; .cpu == $c and .last_cpu == $c)' <<<"$json" >/dev/null
+	kp_worker_cpus 1 1
+	on_worker_cpus
 	json="$(taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 2 --workers 2 \
 		--json --thread-count 8 --work-target 20000 --work-mode yield)"
-	jq -e --argjson a "${cpus[0]}" --argjson b "${cpus[1]}" \
-		'all(.threads[]; .cpu == .last_cpu and (.cpu == $a or .cpu == $b))' \
-		<<<"$json" >/dev/null
+	kp_worker_cpus 2 2
+	on_worker_cpus
 }
 
 @test "--help names --workers and --stack-size besides the common options" {
@@ -191,17 +156,17 @@ setup_file() {
 @test "block mode counts exactly with CORO_ACTIVATIONS=monitor (plain read()s) on 1 and 2 workers, and says so" {
 	local w
 	for w in 1 2; do
-		CORO_ACTIVATIONS=monitor coro_json "$CORO_BENCH" --workers $w \
+		CORO_ACTIVATIONS=monitor kp_json "$CORO_BENCH" --workers $w \
 			--thread-count 64 --work-mode block --yield-interval 100 \
 			--work-target 10000
-		coro_check_counts 64 10000 100 block $w
+		kp_check_counts 64 10000 100 block $w
 		jq -e '.activations == "monitor"' <<<"$json" >/dev/null
-		CORO_ACTIVATIONS=monitor coro_matrix "$CORO_BENCH" $w 4 2000 100 0 block
 	done
+	CORO_ACTIVATIONS=monitor kp_matrix "1 2" "$CORO_BENCH" 4 2000 100 0 block
 }
 
 @test "without the module, auto means the monitor" {
-	CORO_ACTIVATIONS= coro_json "$CORO_BENCH" --workers 2 --thread-count 4 \
+	CORO_ACTIVATIONS= kp_json "$CORO_BENCH" --workers 2 --thread-count 4 \
 		--work-mode block --work-target 1000 --yield-interval 100
 	jq -e '.activations == "monitor"' <<<"$json" >/dev/null
 	env -u CORO_ACTIVATIONS "$CORO_BENCH" --json --thread-count 2 --work-target 10 |
@@ -217,7 +182,7 @@ setup_file() {
 		[[ $stderr == "coro_bench: --work-mode: block needs scheduler activations"* ]] ||
 			fail "unexpected message: $stderr"
 	done
-	CORO_ACTIVATIONS=off coro_json "$CORO_BENCH" --workers 2 --thread-count 4 \
+	CORO_ACTIVATIONS=off kp_json "$CORO_BENCH" --workers 2 --thread-count 4 \
 		--work-mode yield --work-target 1000
 	jq -e '.activations == "off"' <<<"$json" >/dev/null
 }

@@ -34,10 +34,10 @@ setup_file() {
 	local w
 	for w in 1 2; do
 		CORO_ACTIVATIONS=monitor coro_run_test "$ASAN/coro/tests/t_activations" $w 200
-		CORO_ACTIVATIONS=monitor coro_json "$ASAN/coro_bench" --workers $w \
+		CORO_ACTIVATIONS=monitor kp_json "$ASAN/coro_bench" --workers $w \
 			--thread-count 8 --work-mode block --yield-interval 100 \
 			--work-target 2000
-		coro_check_counts 8 2000 100 block $w
+		kp_check_counts 8 2000 100 block $w
 	done
 }
 
@@ -57,11 +57,8 @@ setup_file() {
 }
 
 @test "ASan+UBSan: coro_bench counts exactly in every mode on 1 and 2 workers" {
-	local w
-	for w in 1 2; do
-		coro_matrix "$ASAN/coro_bench" "$w" 4 4100 1000 20 \
-			normal yield sleep pingpong barrier spawn
-	done
+	kp_matrix "1 2" "$ASAN/coro_bench" 4 4100 1000 20 \
+		normal yield sleep pingpong barrier spawn
 }
 
 @test "TSan: create/join/detach and synchronisation on 2 and 3 workers" {
@@ -78,12 +75,12 @@ setup_file() {
 
 @test "TSan: activations (the monitor) on 2 workers, t_activations and coro_bench block" {
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_activations" 2 100
-	CORO_ACTIVATIONS=monitor coro_json "$TSAN/coro_bench" --workers 2 \
+	CORO_ACTIVATIONS=monitor kp_json "$TSAN/coro_bench" --workers 2 \
 		--thread-count 8 --work-mode block --yield-interval 100 --work-target 2000
-	coro_check_counts 8 2000 100 block 2
+	kp_check_counts 8 2000 100 block 2
 }
 
 @test "TSan: coro_bench counts exactly in every mode on 2 workers" {
-	coro_matrix "$TSAN/coro_bench" 2 4 4100 1000 20 \
+	kp_matrix 2 "$TSAN/coro_bench" 4 4100 1000 20 \
 		normal yield sleep pingpong barrier spawn
 }

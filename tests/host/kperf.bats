@@ -243,6 +243,24 @@ need_coro() {
 	[[ $stderr == *"COUNTER MISMATCH"* ]]
 }
 
+@test "a thread row on another CPU than it is bound to fails with exit 1" {
+	run --separate-stderr "$KPERF" run pthread --thread-count 3 \
+		--work-target 1000 --bind-cpu-count "$NCPU"
+	assert_success
+	# The real binary, but thread 1 says it ran on CPU 99.
+	cat >"$TMP/moved" <<-EOF
+	#!/bin/sh
+	case "\$*" in *--limits*) exec "$REPO/userspace/pthread_bench" "\$@" ;; esac
+	"$REPO/userspace/pthread_bench" "\$@" | jq -c '.threads[1].cpu = 99'
+	EOF
+	chmod +x "$TMP/moved"
+	kp_worker_cpus 1 2
+	KPERF_PTHREAD_BENCH="$TMP/moved" run --separate-stderr "$KPERF" run pthread \
+		--thread-count 2 --work-target 1000 --bind-cpu-count 1
+	assert_equal "$status" 1
+	assert_equal "$stderr" "kperf: pthread: thread 1 reports cpu 99, bound to ${KP_WORKER_CPUS[1]}"
+}
+
 @test "a failing model binary is a runtime failure (exit 1)" {
 	printf '#!/bin/sh\necho boom >&2\nexit 1\n' >"$TMP/broken"
 	chmod +x "$TMP/broken"

@@ -14,95 +14,16 @@ setup_file() {
 	export REPO
 	export BENCH="$REPO/userspace/pthread_bench"
 	[ -x "$BENCH" ] || make -C "$REPO/userspace" >&2
-	# CPUs listed as online, ascending: "0-1,4" -> "0 1 4".
-	ONLINE_CPUS="${KP_CPUS[*]}"
-	export ONLINE_CPUS
 }
 
-# run_json BINARY ARGS...: run with --json, fail on a non-zero status, leave
-# the JSON in $json.
-run_json() {
-	local bin="$1"
-	shift
-	run --separate-stderr "$bin" --json "$@"
-	if [ "$status" -ne 0 ]; then
-		echo "$bin $* exited $status: $stderr $output" >&2
-		return 1
-	fi
-	json="$output"
-}
-
-# check_counts TC WT YI MODE: the invariants of SPEC.md section 2 on $json,
-# with the expected values computed from the inputs.
-check_counts() {
-	local tc="$1" wt="$2" yi="$3" mode="$4" waits=0
-
-	[ "$mode" = normal ] || waits=$((tc * (wt / yi)))
-	jq -e --argjson ops $((tc * wt)) --argjson waits "$waits" \
-		--argjson tc "$tc" --argjson per $((wt)) '
-		.counter == $ops and .total_ops == $ops
-		and (.threads | length) == $tc
-		and ([.threads[].ops] | add) == $ops
-		and all(.threads[]; .ops == $per)
-		and .waits == $waits
-		and ([.threads[].waits] | add) == $waits
-		and .latency_hist.samples == $waits
-		and ([.latency_hist.buckets[].count] | add) == .latency_hist.samples
-		and .elapsed_ns > 0
-		and .config.workers == $tc' <<<"$json" >/dev/null || {
-		echo "invariants fail for tc=$tc wt=$wt yi=$yi mode=$mode:" >&2
-		jq -c 'del(.latency_hist.buckets)' <<<"$json" >&2
-		return 1
-	}
-}
-
-# matrix BINARY TC WT YI SLEEP_US WORK_MODES...: every sync mode in each
-# given work mode.
-matrix() {
-	local bin="$1" tc="$2" wt="$3" yi="$4" us="$5" wm sm
-	shift 5
-	for wm in "$@"; do
-		for sm in atomic spinlock mutex percpu; do
-			run_json "$bin" --thread-count "$tc" --work-mode "$wm" \
-				--sync-mode "$sm" --work-target "$wt" \
-				--yield-interval "$yi" --sleep-us "$us"
-			check_counts "$tc" "$wt" "$yi" "$wm"
-			jq -e --arg wm "$wm" --arg sm "$sm" \
-				'.config.work_mode == $wm and .config.sync_mode == $sm' \
-				<<<"$json" >/dev/null
-		done
-	done
-}
-
-@test "normal mode counts exactly in every sync mode" {
-	matrix "$BENCH" 4 200000 1000 0 normal
-}
-
-@test "yield mode counts exactly and samples every wait in every sync mode" {
-	matrix "$BENCH" 4 50500 1000 0 yield
-}
-
-@test "sleep mode counts exactly and samples every wait in every sync mode" {
-	matrix "$BENCH" 3 10000 1000 50 sleep
+@test "every work mode counts exactly and samples every wait in every sync mode" {
+	kp_count_every_mode 0 "$BENCH" normal yield sleep pingpong block barrier spawn
 }
 
 @test "one-tick sleep (sleep_us 0) counts exactly" {
-	run_json "$BENCH" --thread-count 2 --work-mode sleep --work-target 5000 \
+	kp_json "$BENCH" --thread-count 2 --work-mode sleep --work-target 5000 \
 		--yield-interval 1000
-	check_counts 2 5000 1000 sleep
-}
-
-@test "pingpong mode counts exactly and samples every wait in every sync mode" {
-	matrix "$BENCH" 4 50500 500 0 pingpong
-}
-
-@test "block mode counts exactly and samples every wait in every sync mode" {
-	matrix "$BENCH" 4 50500 500 0 block
-}
-
-@test "barrier and spawn modes count exactly and sample every wait in every sync mode" {
-	matrix "$BENCH" 32 20500 500 0 barrier
-	matrix "$BENCH" 4 20500 500 0 spawn
+	kp_check_counts 2 5000 1000 sleep
 }
 
 @test "SIGINT in barrier mode stops every thread after the same barrier" {
@@ -122,53 +43,48 @@ matrix() {
 }
 
 @test "pingpong with one wait per operation and odd work_target counts exactly" {
-	run_json "$BENCH" --thread-count 6 --work-mode pingpong --work-target 2001 \
+	kp_json "$BENCH" --thread-count 6 --work-mode pingpong --work-target 2001 \
 		--yield-interval 1
-	check_counts 6 2001 1 pingpong
+	kp_check_counts 6 2001 1 pingpong
 }
 
 @test "a yield_interval above work_target means no waits" {
-	run_json "$BENCH" --thread-count 2 --work-mode yield --work-target 999 \
+	kp_json "$BENCH" --thread-count 2 --work-mode yield --work-target 999 \
 		--yield-interval 1000
-	check_counts 2 999 1000 yield
+	kp_check_counts 2 999 1000 yield
 }
 
 @test "bind-cpu-count 1 keeps every thread on the first online CPU" {
-	local first="${ONLINE_CPUS%% *}"
-
+	kp_worker_cpus 1 4
 	for wm in normal yield sleep pingpong block; do
-		run_json "$BENCH" --thread-count 4 --work-mode "$wm" \
+		kp_json "$BENCH" --thread-count 4 --work-mode "$wm" \
 			--work-target 20000 --yield-interval 1000 --sleep-us 100 \
 			--bind-cpu-count 1
-		jq -e --argjson c "$first" \
-			'.config.bind_cpu_count == 1 and
-			 all(.threads[]; .cpu == $c and .last_cpu == $c)' \
-			<<<"$json" >/dev/null
+		jq -e --argjson want "$KP_WORKER_CPUS_JSON" \
+			'.config.bind_cpu_count == 1 and [.threads[].cpu] == $want
+			 and [.threads[].last_cpu] == $want' <<<"$json" >/dev/null
 	done
 }
 
 @test "bind-cpu-count N binds thread i to the (i mod N)-th online CPU" {
-	local cpus=($ONLINE_CPUS) n=${#cpus[@]} i
-
-	run_json "$BENCH" --thread-count 5 --work-mode yield --work-target 20000 \
-		--bind-cpu-count "$n"
-	for ((i = 0; i < 5; i++)); do
-		jq -e --argjson i "$i" --argjson c "${cpus[i % n]}" \
-			'.threads[$i].cpu == $c and .threads[$i].last_cpu == $c' \
-			<<<"$json" >/dev/null
-	done
+	kp_worker_cpus "${#KP_CPUS[@]}" 5
+	kp_json "$BENCH" --thread-count 5 --work-mode yield --work-target 20000 \
+		--bind-cpu-count "${#KP_CPUS[@]}"
+	jq -e --argjson want "$KP_WORKER_CPUS_JSON" \
+		'[.threads[].cpu] == $want and [.threads[].last_cpu] == $want' \
+		<<<"$json" >/dev/null
 }
 
 @test "unbound threads report cpu -1 and a real last_cpu" {
-	run_json "$BENCH" --thread-count 3 --work-target 1000
+	kp_json "$BENCH" --thread-count 3 --work-target 1000
 	jq -e 'all(.threads[]; .cpu == -1 and .last_cpu >= 0 and .pid > 0)' \
 		<<<"$json" >/dev/null
 }
 
 @test "every one-tick sleep is a voluntary context switch" {
-	run_json "$BENCH" --thread-count 2 --work-mode sleep --work-target 20000 \
+	kp_json "$BENCH" --thread-count 2 --work-mode sleep --work-target 20000 \
 		--yield-interval 1000 --sleep-us 0
-	check_counts 2 20000 1000 sleep
+	kp_check_counts 2 20000 1000 sleep
 	jq -e '.nvcsw >= .waits and all(.threads[]; .nvcsw >= .waits)' \
 		<<<"$json" >/dev/null
 }
@@ -177,7 +93,7 @@ matrix() {
 	# A program path with a quote and a backslash: the JSON must escape it.
 	local odd="$BATS_TEST_TMPDIR/pthread \"q\" b\\s"
 	ln -s "$BENCH" "$odd"
-	run_json "$odd" --thread-count 1 --work-target 1000
+	kp_json "$odd" --thread-count 1 --work-target 1000
 	jq -e --arg k "$(uname -r)" --arg m "$(uname -m)" --arg h "$(uname -n)" \
 		--arg odd "$odd" --argjson n "$(getconf _NPROCESSORS_ONLN)" '
 		(.system | keys_unsorted == ["kernel", "machine", "cpu_model",
@@ -193,24 +109,10 @@ matrix() {
 }
 
 @test "the JSON has exactly the keys of SPEC.md section 5" {
-	run_json "$BENCH" --thread-count 2 --work-mode yield --work-target 10000
-	jq -e '
-		(keys_unsorted == ["model", "config", "total_ops", "counter",
-			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
-			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist",
-			"kernel", "system", "cmdline", "start_time", "version"])
-		and (.config | keys_unsorted == ["thread_count", "work_mode",
-			"sync_mode", "work_target", "yield_interval", "sleep_us",
-			"bind_cpu_count", "workers"])
-		and all(.threads[]; keys_unsorted == ["id", "pid", "cpu",
-			"last_cpu", "ops", "nvcsw", "nivcsw", "cputime_ns",
-			"runtime_ns", "waits"])
-		and (.latency_hist | keys_unsorted == ["buckets", "samples",
-			"min_ns", "max_ns", "mean_ns"])
-		and all(.latency_hist.buckets[]; keys_unsorted == ["lo_ns",
-			"hi_ns", "count"])' <<<"$json" >/dev/null
+	kp_json "$BENCH" --thread-count 2 --work-mode yield --work-target 10000
+	kp_check_spec_keys pthread
 	jq -e --arg k "$(uname -r)" '
-		.model == "pthread" and .kernel == $k
+		.kernel == $k
 		and ([.threads[].id] == [range(0; .config.thread_count)])
 		and .throughput > 0
 		and .cputime_ns == ([.threads[].cputime_ns] | add)
@@ -224,7 +126,7 @@ matrix() {
 }
 
 @test "histogram buckets are the log2 ranges of SPEC.md section 2" {
-	run_json "$BENCH" --thread-count 2 --work-mode yield --work-target 10000
+	kp_json "$BENCH" --thread-count 2 --work-mode yield --work-target 10000
 	jq -e '.latency_hist.buckets | to_entries | all(
 		.value.hi_ns == pow(2; .key + 1)
 		and .value.lo_ns == (if .key == 0 then 0 else pow(2; .key) end))' \
@@ -309,8 +211,7 @@ bad_usage() {
 }
 
 @test "out-of-range values exit 2 naming the option" {
-	local ncpu
-	ncpu=$(wc -w <<<"$ONLINE_CPUS")
+	local ncpu=${#KP_CPUS[@]}
 
 	bad_usage --thread-count --thread-count 0
 	bad_usage --thread-count --thread-count 1025
@@ -324,13 +225,13 @@ bad_usage() {
 }
 
 @test "the range limits themselves are accepted" {
-	run_json "$BENCH" --thread-count 1 --work-target 1 --yield-interval 1 \
+	kp_json "$BENCH" --thread-count 1 --work-target 1 --yield-interval 1 \
 		--sleep-us 0 --bind-cpu-count 0
-	check_counts 1 1 1 normal
-	run_json "$BENCH" --thread-count 1 --work-target 3 --work-mode sleep \
+	kp_check_counts 1 1 1 normal
+	kp_json "$BENCH" --thread-count 1 --work-target 3 --work-mode sleep \
 		--sleep-us 1 --yield-interval 1000000000000 \
-		--bind-cpu-count "$(wc -w <<<"$ONLINE_CPUS")"
-	check_counts 1 3 1000000000000 sleep
+		--bind-cpu-count "${#KP_CPUS[@]}"
+	kp_check_counts 1 3 1000000000000 sleep
 }
 
 @test "an unknown mode exits 2 naming the option" {
@@ -349,13 +250,13 @@ bad_usage() {
 @test "ASan+UBSan build counts exactly in every mode" {
 	local bin="$REPO/build/asan/pthread_bench"
 	[ -x "$bin" ] || make -C "$REPO/userspace" sanitize >&2
-	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong barrier spawn block
+	kp_matrix 0 "$bin" 4 20500 1000 20 normal yield sleep pingpong barrier spawn block
 }
 
 @test "TSan build counts exactly in every mode without a report" {
 	local bin="$REPO/build/tsan/pthread_bench"
 	[ -x "$bin" ] || make -C "$REPO/userspace" sanitize >&2
-	matrix "$bin" 4 20500 1000 20 normal yield sleep pingpong barrier spawn block
+	kp_matrix 0 "$bin" 4 20500 1000 20 normal yield sleep pingpong barrier spawn block
 }
 
 @test "sanitizer builds stop with a non-zero status on a report" {

@@ -17,6 +17,21 @@ qemu_under() {
 	pgrep -f "qemu-system-x86_64 .*kperf_job=$1" || true
 }
 
+# start_sleeping_guest: tools/vm -- sleep 1000 in the background with its job
+# under this test's directory; returns once its QEMU runs, the pid of
+# tools/vm in VM_PID.
+start_sleeping_guest() {
+	local i
+	export TMPDIR="$BATS_TEST_TMPDIR"
+	"$VM" -- sleep 1000 3>&- &
+	VM_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ] || break
+		sleep 0.1
+	done
+	refute [ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ]
+}
+
 setup_file() {
 	export OUT="$BATS_FILE_TMPDIR/out" RW="$BATS_FILE_TMPDIR/rw"
 	mkdir -p "$OUT" "$RW"
@@ -103,17 +118,10 @@ setup_file() {
 }
 
 @test "SIGTERM to tools/vm kills its qemu and exits 143" {
-	export TMPDIR="$BATS_TEST_TMPDIR"
-	"$VM" -- sleep 1000 3>&- &
-	local pid=$! i
-	for ((i = 0; i < 100; i++)); do
-		[ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ] || break
-		sleep 0.1
-	done
-	refute [ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ]
-	kill -TERM "$pid"
+	start_sleeping_guest
+	kill -TERM "$VM_PID"
 	local status=0
-	wait "$pid" || status=$?
+	wait "$VM_PID" || status=$?
 	assert_equal "$status" 143
 	assert_equal "$(qemu_under "$BATS_TEST_TMPDIR")" ""
 }
@@ -182,16 +190,10 @@ setup_file() {
 }
 
 @test "SIGKILL to tools/vm still takes its qemu and helpers down" {
-	export TMPDIR="$BATS_TEST_TMPDIR"
-	"$VM" -- sleep 1000 3>&- &
-	local pid=$! i
-	for ((i = 0; i < 100; i++)); do
-		[ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ] || break
-		sleep 0.1
-	done
-	refute [ -z "$(qemu_under "$BATS_TEST_TMPDIR")" ]
-	kill -KILL "$pid"
-	wait "$pid" || true
+	local i
+	start_sleeping_guest
+	kill -KILL "$VM_PID"
+	wait "$VM_PID" || true
 	for ((i = 0; i < 50; i++)); do
 		[ -n "$(pgrep -f "$BATS_TEST_TMPDIR/kthread_perf-vm")" ] || break
 		sleep 0.1

@@ -84,6 +84,138 @@ kp_sigint_run() {
 	json=$(cat "$out")
 }
 
+# ---- the model binaries (pthread_bench, coro_bench) ----
+
+# The sync modes, in SPEC order.
+KP_SYNC_MODES=(atomic spinlock mutex percpu)
+
+# kp_each_sync_mode CMD TC WORK_MODE ARGS...: CMD TC WORK_MODE SYNC_MODE
+# ARGS... for every sync mode (the argument order of kp_config, klt_run and
+# the comparison suites' compare).
+kp_each_sync_mode() {
+	local cmd=$1 tc=$2 wm=$3 sm
+	shift 3
+	for sm in "${KP_SYNC_MODES[@]}"; do
+		"$cmd" "$tc" "$wm" "$sm" "$@"
+	done
+}
+
+# kp_json BIN ARGS...: run BIN --json ARGS... (a hang fails after
+# KP_TIMEOUT seconds, default 300); fail with its output on a non-zero
+# status, else leave the JSON in $json.
+kp_json() {
+	local bin="$1"
+	shift
+	run --separate-stderr timeout "${KP_TIMEOUT:-300}" "$bin" --json "$@"
+	if [ "$status" -ne 0 ]; then
+		echo "$bin $* exited $status: $stderr $output" >&2
+		return 1
+	fi
+	json="$output"
+}
+
+# The counts SPEC.md section 2 fixes, as a jq function of a result (a
+# binary's JSON or klt_run's $klt): TC workers of WT operations each, WAITS
+# waits in all, each sampled once.
+KP_JQ_COUNTS='def counts_exact($ops; $waits; $tc; $per):
+	.counter == $ops and .total_ops == $ops
+	and (.threads | length) == $tc
+	and all(.threads[]; .ops == $per)
+	and .waits == $waits
+	and ([.threads[].waits] | add) == $waits
+	and .latency_hist.samples == $waits;'
+
+# kp_check_counts TC WT YI WORK_MODE [WORKERS]: the invariants of SPEC.md
+# section 2 on $json, expected values computed from the inputs; WORKERS
+# (OS threads, default TC) is what config.workers must say.
+kp_check_counts() {
+	local tc="$1" wt="$2" yi="$3" mode="$4" workers="${5:-$1}" waits=0
+
+	[ "$mode" = normal ] || waits=$((tc * (wt / yi)))
+	jq -e --argjson ops $((tc * wt)) --argjson waits "$waits" \
+		--argjson tc "$tc" --argjson per "$wt" --argjson w "$workers" \
+		"$KP_JQ_COUNTS"'
+		counts_exact($ops; $waits; $tc; $per)
+		and ([.latency_hist.buckets[].count] | add // 0) == $waits
+		and .elapsed_ns > 0
+		and .config.workers == $w' <<<"$json" >/dev/null || {
+		echo "invariants fail: tc=$tc wt=$wt yi=$yi mode=$mode workers=$workers" >&2
+		jq -c 'del(.latency_hist.buckets) | del(.threads)' <<<"$json" >&2
+		return 1
+	}
+}
+
+# kp_matrix WORKERS BIN TC WT YI SLEEP_US WORK_MODES...: every sync mode in
+# each work mode, counts checked, on each of WORKERS ("1 2": --workers 1,
+# then 2; 0: no --workers, one OS thread per worker as in pthread_bench).
+kp_matrix() {
+	local workers="$1" bin="$2" tc="$3" wt="$4" yi="$5" us="$6" w wm sm
+	local -a opt
+	shift 6
+	for w in $workers; do
+		opt=()
+		((w == 0)) || opt=(--workers "$w")
+		for wm in "$@"; do
+			for sm in "${KP_SYNC_MODES[@]}"; do
+				kp_json "$bin" "${opt[@]}" --thread-count "$tc" \
+					--work-mode "$wm" --sync-mode "$sm" \
+					--work-target "$wt" --yield-interval "$yi" \
+					--sleep-us "$us"
+				kp_check_counts "$tc" "$wt" "$yi" "$wm" $((w ? w : tc))
+				jq -e --arg wm "$wm" --arg sm "$sm" \
+					'.config.work_mode == $wm and .config.sync_mode == $sm' \
+					<<<"$json" >/dev/null
+			done
+		done
+	done
+}
+
+# One configuration per work mode that the suites of the model binaries
+# count exactly in every sync mode: TC WT YI SLEEP_US (kp_count_every_mode).
+declare -gA KP_MODE_RUNS=(
+	[normal]="4 100000 1000 0"
+	[yield]="6 30500 1000 0"
+	[sleep]="3 10000 1000 50"
+	[pingpong]="4 30500 500 0"
+	[block]="4 30500 500 0"
+	[barrier]="32 20500 500 0"
+	[spawn]="4 20500 500 0"
+)
+
+# kp_count_every_mode WORKERS BIN WORK_MODE...: kp_matrix of each work
+# mode's configuration in KP_MODE_RUNS.
+kp_count_every_mode() {
+	local workers="$1" bin="$2" wm
+	shift 2
+	for wm in "$@"; do
+		# shellcheck disable=SC2086
+		kp_matrix "$workers" "$bin" ${KP_MODE_RUNS[$wm]} "$wm"
+	done
+}
+
+# kp_check_spec_keys MODEL [MEMBER...]: $json is MODEL's and has exactly
+# the members of SPEC.md section 5, in order, with the model's own MEMBERs
+# after latency_hist; config, the thread rows and the histogram exactly theirs.
+kp_check_spec_keys() {
+	jq -e --arg model "$1" '
+		.model == $model
+		and keys_unsorted == ["model", "config", "total_ops", "counter",
+			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
+			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist"]
+			+ $ARGS.positional
+			+ ["kernel", "system", "cmdline", "start_time", "version"]
+		and (.config | keys_unsorted == ["thread_count", "work_mode",
+			"sync_mode", "work_target", "yield_interval", "sleep_us",
+			"bind_cpu_count", "workers"])
+		and all(.threads[]; keys_unsorted == ["id", "pid", "cpu",
+			"last_cpu", "ops", "nvcsw", "nivcsw", "cputime_ns",
+			"runtime_ns", "waits"])
+		and (.latency_hist | keys_unsorted == ["buckets", "samples",
+			"min_ns", "max_ns", "mean_ns"])
+		and all(.latency_hist.buckets[]; keys_unsorted == ["lo_ns",
+			"hi_ns", "count"])' --args "${@:2}" <<<"$json" >/dev/null
+}
+
 # ---- the module (tests/vm/module_*.bats) ----
 
 KP_KO="$KP_REPO/module/kthread_perf.ko"
@@ -111,6 +243,22 @@ kp_parse_online_cpus() {
 	done
 }
 kp_parse_online_cpus
+
+# kp_worker_cpus BIND N: the CPU each of N workers is bound to (SPEC section
+# 3: worker i on the (i mod BIND)-th online CPU; -1 each when BIND is 0),
+# into the array KP_WORKER_CPUS and the JSON array KP_WORKER_CPUS_JSON.
+kp_worker_cpus() {
+	local bind=$1 n=$2 i IFS=,
+	KP_WORKER_CPUS=()
+	for ((i = 0; i < n; i++)); do
+		if ((bind > 0)); then
+			KP_WORKER_CPUS+=("${KP_CPUS[i % bind]}")
+		else
+			KP_WORKER_CPUS+=(-1)
+		fi
+	done
+	KP_WORKER_CPUS_JSON="[${KP_WORKER_CPUS[*]}]"
+}
 
 # kp_sleep SECONDS: sleep without an exec (read times out on a pipe that
 # this shell holds open for writing, so no data ever comes).
@@ -319,16 +467,13 @@ kp_check_exact_run() {
 SYS=$KP_SYS
 HIST=$KP_HIST
 
-# Load the module unless it is there already (unload only what we loaded),
-# and list the online CPUs in ONLINE_CPUS.
+# Load the module unless it is there already (unload only what we loaded).
 kp_compare_setup_file() {
 	export LOADED_HERE=0
 	if [ ! -d "$SYS" ]; then
 		kp_load
 		LOADED_HERE=1
 	fi
-	ONLINE_CPUS="${KP_CPUS[*]}"
-	export ONLINE_CPUS
 }
 
 kp_compare_teardown_file() {

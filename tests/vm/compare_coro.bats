@@ -43,13 +43,9 @@ compare() {
 		coro_run "$w" "$@"
 		verdict=$(jq -n -r --argjson k "$klt" --argjson c "$coro" \
 			--argjson ops $((tc * wt)) --argjson waits "$waits" \
-			--argjson tc "$tc" --argjson per "$wt" --argjson w "$w" '
-			def sane:
-				.total_ops == $ops and .counter == $ops
-				and .waits == $waits
-				and (.threads | length) == $tc
-				and all(.threads[]; .ops == $per)
-				and .latency_hist.samples == $waits;
+			--argjson tc "$tc" --argjson per "$wt" --argjson w "$w" \
+			"$KP_JQ_COUNTS"'
+			def sane: counts_exact($ops; $waits; $tc; $per);
 			def rows: [.threads[] | [.id, .ops, .waits]];
 			if ($k | sane) | not then "klt disagrees with the inputs"
 			elif ($c | sane) | not then "coro disagrees with the inputs"
@@ -75,28 +71,20 @@ compare() {
 }
 
 @test "klt and coro agree in normal mode in every sync mode" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 normal "$sm" 50000 1000 0
-	done
+	kp_each_sync_mode compare 4 normal 50000 1000 0
 }
 
 @test "klt and coro agree in yield mode in every sync mode" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 yield "$sm" 20500 1000 0
-	done
+	kp_each_sync_mode compare 4 yield 20500 1000 0
 }
 
 @test "klt and coro agree in sleep mode in every sync mode" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 sleep "$sm" 5000 1000 0
-	done
+	kp_each_sync_mode compare 4 sleep 5000 1000 0
 	compare 2 sleep atomic 5000 1000 200
 }
 
 @test "klt and coro agree in pingpong mode in every sync mode" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 pingpong "$sm" 20500 500 0
-	done
+	kp_each_sync_mode compare 4 pingpong 20500 500 0
 }
 
 @test "klt and coro agree in barrier mode, 32 threads (the VPI paper's barrier)" {

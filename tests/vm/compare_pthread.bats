@@ -39,11 +39,9 @@ pthread_run() {
 # checked for tick sleeps only.
 compare() {
 	local tc="$1" wm="$2" wt="$4" yi="$5" us="$6" bind="$7" waits=0
-	local -a online=($ONLINE_CPUS)
-	local cpus
 
 	[ "$wm" = normal ] || waits=$((tc * (wt / yi)))
-	cpus="[$(IFS=,; echo "${online[*]:0:bind}")]"
+	kp_worker_cpus "$bind" "$tc"
 	klt_run "$@"
 	pthread_run "$@"
 	# One jq for everything (each exec is slow in a TCG guest): both models
@@ -52,21 +50,17 @@ compare() {
 	jq -n -r --argjson k "$klt" --argjson p "$pth" \
 		--argjson ops $((tc * wt)) --argjson waits "$waits" \
 		--argjson tc "$tc" --argjson per "$wt" --arg wm "$wm" \
-		--argjson bind "$bind" --argjson cpus "$cpus" --argjson us "$us" '
+		--argjson bind "$bind" --argjson cpus "$KP_WORKER_CPUS_JSON" --argjson us "$us" \
+		"$KP_JQ_COUNTS"'
 		def sane:
-			.total_ops == $ops and .counter == $ops
-			and (.threads | length) == $tc
-			and all(.threads[]; .ops == $per)
-			and .waits == $waits
-			and ([.threads[].waits] | add) == $waits
-			and .latency_hist.samples == $waits
+			counts_exact($ops; $waits; $tc; $per)
 			and (if .latency_hist.bucket_sum then
 				.latency_hist.bucket_sum == $waits else true end)
 			and (if $wm == "sleep" and $us == 0 then .nvcsw >= .waits
 				and all(.threads[]; .nvcsw >= .waits) else true end)
-			and (if $bind > 0 then all(.threads[];
-				.cpu == $cpus[.id % $bind] and .last_cpu == .cpu)
-			     else all(.threads[]; .cpu == -1) end);
+			and all(.threads[]; .cpu == $cpus[.id])
+			and (if $bind > 0 then all(.threads[]; .last_cpu == .cpu)
+			     else true end);
 		def row: [.threads[] | [.cpu, .ops, .waits] +
 			(if $bind > 0 then [.last_cpu] else [] end)];
 		if ($k | sane) | not then "klt disagrees with the inputs"
@@ -94,28 +88,20 @@ compare() {
 }
 
 @test "klt and pthread agree in normal mode in every sync mode" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 normal "$sm" 50000 1000 0 0
-	done
+	kp_each_sync_mode compare 4 normal 50000 1000 0 0
 }
 
 @test "klt and pthread agree in yield mode in every sync mode" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 yield "$sm" 20500 1000 0 0
-	done
+	kp_each_sync_mode compare 4 yield 20500 1000 0 0
 }
 
 @test "klt and pthread agree in sleep mode, every tick sleep a voluntary switch" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 sleep "$sm" 10000 1000 0 0
-	done
+	kp_each_sync_mode compare 4 sleep 10000 1000 0 0
 	compare 2 sleep atomic 5000 1000 200 0
 }
 
 @test "klt and pthread agree in pingpong mode in every sync mode" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 pingpong "$sm" 20500 500 0 0
-	done
+	kp_each_sync_mode compare 4 pingpong 20500 500 0 0
 }
 
 @test "klt and pthread agree in barrier mode, 32 threads (the VPI paper's barrier)" {
@@ -128,21 +114,20 @@ compare() {
 }
 
 @test "klt and pthread agree in block mode in every sync mode" {
-	for sm in atomic spinlock mutex percpu; do
-		compare 4 block "$sm" 20500 500 0 0
+	kp_each_sync_mode compare 4 block 20500 500 0 0
+}
+
+# bound BIND: klt and pthread agree in every work mode on 4 workers bound
+# to BIND CPUs, worker i on the (i mod BIND)-th online CPU.
+bound() {
+	local wm
+	for wm in normal yield sleep pingpong block; do
+		compare 4 "$wm" atomic 20000 1000 0 "$1"
 	done
 }
 
-@test "klt and pthread keep every worker on one bound CPU" {
-	for wm in normal yield sleep pingpong block; do
-		compare 4 "$wm" atomic 20000 1000 0 1
-	done
-}
+@test "klt and pthread keep every worker on one bound CPU" { bound 1; }
 
 @test "klt and pthread spread workers over the bound CPUs in order" {
-	local n
-	n=$(wc -w <<<"$ONLINE_CPUS")
-	for wm in normal yield sleep pingpong block; do
-		compare 4 "$wm" atomic 20000 1000 0 "$n"
-	done
+	bound "${#KP_CPUS[@]}"
 }

@@ -13,14 +13,17 @@ teardown_file() { kp_teardown_file; }
 setup() { kp_load; }
 teardown() { kp_unload; }
 
+# exact TC WORK_MODE SYNC_MODE WT YI [SLEEP_US [BIND]]: a run that counts
+# exactly.
+exact_run() {
+	kp_run "$@"
+	kp_check_exact_run "$1" "$4" "$5" "$2"
+}
+
 # exact WORK_MODE: in every sync mode, 4 workers of 20000 operations
 # with a wait every 1000 (20 per worker).
 exact() {
-	local sm
-	for sm in atomic spinlock mutex percpu; do
-		kp_run 4 "$1" "$sm" 20000 1000 0
-		kp_check_exact_run 4 20000 1000 "$1"
-	done
+	kp_each_sync_mode exact_run 4 "$1" 20000 1000 0
 }
 
 @test "normal mode counts every operation exactly in every sync mode" { exact normal; }
@@ -31,14 +34,10 @@ exact() {
 @test "barrier mode counts operations and waits exactly in every sync mode" { exact barrier; }
 
 @test "spawn mode counts exactly in every sync mode, each child gone after its join" {
-	local before sm
+	local before
 	before="$(kp_count_kthreads kp_spawn)"
-	for sm in atomic spinlock mutex percpu; do
-		kp_run 2 spawn "$sm" 2000 100 0 1
-		kp_check_exact_run 2 2000 100 spawn
-	done
-	kp_run 3 spawn atomic 1000 100
-	kp_check_exact_run 3 1000 100 spawn
+	kp_each_sync_mode exact_run 2 spawn 2000 100 0 1
+	exact_run 3 spawn atomic 1000 100
 	assert_equal "$(kp_count_kthreads kp_spawn)" "$before"
 }
 
@@ -72,8 +71,9 @@ exact() {
 bound() {
 	local n="$1" tc="$2" i want
 	kp_run "$tc" yield atomic 4000 1000 0 "$n"
+	kp_worker_cpus "$n" "$tc"
 	for ((i = 0; i < tc; i++)); do
-		want=${KP_CPUS[$((i % n))]}
+		want=${KP_WORKER_CPUS[i]}
 		assert_equal "$i cpu $(<"$KP_SYS/threads/$i/cpu")" "$i cpu $want"
 		assert_equal "$i last_cpu $(<"$KP_SYS/threads/$i/last_cpu")" "$i last_cpu $want"
 	done

@@ -74,11 +74,29 @@ def system():
             "preempt": preempt()}
 
 
+def online_cpu_list():
+    """The online CPUs, ascending, from /sys/devices/system/cpu/online
+    ("0-1,4" is [0, 1, 4])."""
+    cpus = []
+    for part in _read("/sys/devices/system/cpu/online").split(","):
+        lo, _, hi = part.partition("-")
+        if lo.isdigit() and (hi or lo).isdigit():
+            cpus.extend(range(int(lo), int(hi or lo) + 1))
+    return cpus or list(range(os.cpu_count() or 1))
+
+
 def online_cpus():
-    try:
-        return os.sysconf("SC_NPROCESSORS_ONLN")
-    except (ValueError, OSError):
-        return os.cpu_count() or 1
+    """How many CPUs are online (the upper bound of bind_cpu_count)."""
+    return len(online_cpu_list())
+
+
+def worker_cpu(bind_cpu_count, i):
+    """The CPU worker i is bound to (SPEC section 3): the (i mod
+    bind_cpu_count)-th online CPU, or -1 when unbound.  module/run.c and
+    userspace/common's kp_worker_cpu() compute the same."""
+    if not bind_cpu_count:
+        return -1
+    return online_cpu_list()[i % bind_cpu_count]
 
 
 _version = None

@@ -75,14 +75,14 @@ def system_of(res, directory):
     return tuple(sorted(block.items())), block, "kernel and directory"
 
 
-def label_of(block):
-    """A short column label: the kernel, and what else tells systems apart."""
-    parts = [str(block.get("kernel", "?"))]
-    if block.get("hostname"):
-        parts.append(str(block["hostname"]))
-    if block.get("source") and block["source"] != block.get("kernel"):
-        parts.append(str(block["source"]))
-    return " @ ".join(parts)
+def label_of(block, parts=("kernel",)):
+    """A column label: the named fields of the system block, " @ " apart."""
+    out = [str(block.get("kernel", "?"))]
+    for field in parts[1:]:
+        value = block.get(field)
+        if value and str(value) not in out:
+            out.append(str(value))
+    return " @ ".join(out)
 
 
 def model_of(res):
@@ -133,13 +133,18 @@ class Merged:
         self.results[key].setdefault((cfg, model_of(res)), []).append(res)
 
     def labels(self):
-        """Unique column labels, one per system."""
-        out, seen = [], {}
-        for key in self.systems:
-            label = label_of(self.blocks[key])
+        """Unique column labels, one per system: the kernel, with the host
+        and then the directory only where the kernel alone is ambiguous."""
+        for parts in (("kernel",), ("kernel", "hostname"),
+                      ("kernel", "hostname", "source")):
+            out = [label_of(self.blocks[k], parts) for k in self.systems]
+            if len(set(out)) == len(out):
+                return out
+        seen = {}
+        for i, label in enumerate(out):
             seen[label] = seen.get(label, 0) + 1
-            out.append(label if seen[label] == 1 else
-                       "%s #%d" % (label, seen[label]))
+            if seen[label] > 1:
+                out[i] = "%s #%d" % (label, seen[label])
         return out
 
     def get(self, key, cfg, model):

@@ -8,7 +8,6 @@ dashes.  The ranges are not restated here: each binary prints its own
 that a model would reject is refused before any run.
 """
 
-import os
 import re
 from dataclasses import dataclass, asdict, replace
 
@@ -44,14 +43,6 @@ class UsageError(Exception):
 
 class RunError(Exception):
     """A runtime failure: kperf prints the message and exits 1."""
-
-
-def online_cpus():
-    """CPUs online here (the upper bound of bind_cpu_count)."""
-    try:
-        return os.sysconf("SC_NPROCESSORS_ONLN")
-    except (ValueError, OSError):
-        return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ import time
 
 from . import env, klt, plot, runner, stats, table
 from .measure import CSV_FIELDS, Progress, csv_row, measure
-from .models import MODELS, Config, RunError, fmt_count, online_cpus
+from .env import online_cpus
+from .models import MODELS, Config, RunError, fmt_count
 
 # The reference report's own numbers, quoted beside ours.
 REFERENCE = {

@@ -15,8 +15,8 @@ import subprocess
 import sys
 
 from . import klt
-from .models import (RunError, UsageError, WORKLOAD_PARAMS, flag,
-                     online_cpus)
+from .env import online_cpus, worker_cpu
+from .models import RunError, UsageError, WORKLOAD_PARAMS, flag
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.realpath(__file__))))
@@ -156,6 +156,22 @@ def check(model, cfg, res):
         if name in got and got[name] != getattr(cfg, name):
             raise RunError("%s: ran with %s = %s, asked for %s" % (
                 model, name, got[name], getattr(cfg, name)))
+    check_binding(model, cfg, res)
+
+
+def check_binding(model, cfg, res):
+    """Each row's cpu is where SPEC section 3 binds it: worker i on
+    worker_cpu(bind_cpu_count, i).  A coroutine's row names the CPU of the
+    OS worker it ended on, any of the first `workers`."""
+    bind = cfg.bind_cpu_count
+    if model == "coro":
+        allowed = {worker_cpu(bind, j) for j in range(cfg.workers or 1)}
+    for i, row in enumerate(res.get("threads") or []):
+        want = allowed if model == "coro" else {worker_cpu(bind, i)}
+        if row.get("cpu") not in want:
+            raise RunError("%s: thread %d reports cpu %s, bound to %s" % (
+                model, i, row.get("cpu"),
+                " or ".join(str(c) for c in sorted(want))))
 
 
 def run(model, cfg, timeout=600.0, progress=None):

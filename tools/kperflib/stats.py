@@ -8,7 +8,7 @@ per metric as {"median", "min", "max", "n"}.
 
 import statistics
 
-from .models import online_cpus
+from .env import online_cpus
 
 
 def mean_wait_ns(res):

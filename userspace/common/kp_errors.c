@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 
 static const char *prog_name = "kp";
 

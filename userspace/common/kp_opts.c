@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 
 static const char *const work_mode_names[] = KP_WORK_MODE_NAMES;
 static const char *const sync_mode_names[] = KP_SYNC_MODE_NAMES;

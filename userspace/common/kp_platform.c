@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 
 static u64 ts_ns(const struct timespec *ts)
 {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 
 void kp_result_init(struct kp_result *r, const char *model,
 		    const struct kp_config *cfg, u32 workers)

@@ -20,7 +20,7 @@
 #include <cpuid.h>
 #endif
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 #include "kp_version.h"
 
 static int saved_argc;

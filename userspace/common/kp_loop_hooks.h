@@ -14,15 +14,15 @@
  * The block-mode hooks are here: a blocking read() is the same call in
  * every model.
  */
-#ifndef KP_USER_HOOKS_H
-#define KP_USER_HOOKS_H
+#ifndef KP_LOOP_HOOKS_H
+#define KP_LOOP_HOOKS_H
 
 #include <errno.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "kp_bench.h"
+#include "kp_bench_common.h"
 
 static inline struct kp_shared *kp_shared(struct kp_worker *w)
 {
@@ -133,4 +133,4 @@ static inline u64 kp_blk_take(struct kp_worker *w)
 	return __atomic_load_n(&w->wake_ns, __ATOMIC_ACQUIRE);
 }
 
-#endif /* KP_USER_HOOKS_H */
+#endif /* KP_LOOP_HOOKS_H */

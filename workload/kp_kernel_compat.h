@@ -3,8 +3,8 @@
  * kthread_perf: what the shared workload headers need in user space, in
  * the kernel's spelling, so that kp_defs.h and kp_loop.h compile unchanged.
  */
-#ifndef KP_USER_H
-#define KP_USER_H
+#ifndef KP_KERNEL_COMPAT_H
+#define KP_KERNEL_COMPAT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,4 +20,4 @@ typedef uint32_t u32;
 #define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
-#endif /* KP_USER_H */
+#endif /* KP_KERNEL_COMPAT_H */

@@ -36,13 +36,13 @@
  * Everything here is single-threaded except kp_stop_requested(), which
  * any thread may call at any time.
  */
-#ifndef KP_BENCH_H
-#define KP_BENCH_H
+#ifndef KP_BENCH_COMMON_H
+#define KP_BENCH_COMMON_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-#include "kp_user.h"
+#include "kp_kernel_compat.h"
 #include "kp_defs.h"
 
 /* ---- Options ---------------------------------------------------------- */
@@ -243,4 +243,4 @@ int *kp_block_open(u32 n);
 void kp_block_close(int *fds, u32 n);
 void kp_stop_shutdown(const int *fds, u32 n);
 
-#endif /* KP_BENCH_H */
+#endif /* KP_BENCH_COMMON_H */

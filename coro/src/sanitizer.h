@@ -4,8 +4,8 @@
  * about stacks the program switches between by itself.  Each hook is
  * empty unless the tool is in use.
  */
-#ifndef CORO_TOOLS_H
-#define CORO_TOOLS_H
+#ifndef CORO_SANITIZER_H
+#define CORO_SANITIZER_H
 
 #include <stddef.h>
 
@@ -39,17 +39,24 @@ struct tool_ctx {
 	void *tsan_fiber;
 };
 
-/* A new coroutine's context on [lo, lo + size). */
-static inline void tool_ctx_create(struct tool_ctx *t, const void *lo,
-				   size_t size)
+/* A context on the stack [lo, lo + size) and the TSan fiber it runs as. */
+static inline void tool_ctx_set(struct tool_ctx *t, const void *lo,
+				size_t size, void *tsan_fiber)
 {
 	t->stack_lo = lo;
 	t->stack_size = size;
 	t->asan_fake = NULL;
+	t->tsan_fiber = tsan_fiber;
+}
+
+/* A new coroutine's context on [lo, lo + size). */
+static inline void tool_ctx_create(struct tool_ctx *t, const void *lo,
+				   size_t size)
+{
 #ifdef CORO_TSAN
-	t->tsan_fiber = __tsan_create_fiber(0);
+	tool_ctx_set(t, lo, size, __tsan_create_fiber(0));
 #else
-	t->tsan_fiber = NULL;
+	tool_ctx_set(t, lo, size, NULL);
 #endif
 }
 
@@ -66,13 +73,10 @@ static inline void tool_ctx_destroy(struct tool_ctx *t)
 static inline void tool_ctx_thread(struct tool_ctx *t, const void *lo,
 				   size_t size)
 {
-	t->stack_lo = lo;
-	t->stack_size = size;
-	t->asan_fake = NULL;
 #ifdef CORO_TSAN
-	t->tsan_fiber = __tsan_get_current_fiber();
+	tool_ctx_set(t, lo, size, __tsan_get_current_fiber());
 #else
-	t->tsan_fiber = NULL;
+	tool_ctx_set(t, lo, size, NULL);
 #endif
 }
 
@@ -117,4 +121,14 @@ static inline unsigned int tool_stack_register(void *lo, void *hi)
 #endif
 }
 
-#endif /* CORO_TOOLS_H */
+/* Forget a stack that is about to be unmapped (its registration's id). */
+static inline void tool_stack_deregister(unsigned int id)
+{
+#ifdef CORO_VALGRIND
+	VALGRIND_STACK_DEREGISTER(id);
+#else
+	(void)id;
+#endif
+}
+
+#endif /* CORO_SANITIZER_H */

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where lwps park.  An lwp that holds a vproc but finds nothing to run,
+ * not even by stealing, sleeps on the scheduler's idle condition
+ * variable, timed to the earliest sleeper; one that holds no vproc (a
+ * spare, after a blocking call) sleeps on its own until a vproc is
+ * handed to it (handoff.c).  sched_finish() wakes both kinds for good.
+ */
+#include "idle.h"
+#include "clock.h"
+#include "runq.h"
+
+static bool work_visible(struct coro_sched *s, struct lwp *l)
+{
+	unsigned int i;
+
+	if (__atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) <= clock_now_ns())
+		return true;
+	if (s->nvp == 1)
+		return l->vp && vp_has_work(l->vp);
+	for (i = 0; i < s->nvp; i++)
+		if (vp_has_work(&s->vps[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Wake an idle lwp after making work visible (a queued coroutine, an
+ * earlier timer).  Pairs with lwp_idle(): both sides read-modify-write
+ * nidle (+0 here, +1 there), so whichever comes second in its order
+ * sees what the other published before it: the idler sees the work, or
+ * we see the idler.  (An RMW rather than a fence, which TSan cannot model.)
+ */
+void sched_kick(struct coro_sched *s)
+{
+	if (__atomic_fetch_add(&s->nidle, 0, __ATOMIC_SEQ_CST) > 0) {
+		pthread_mutex_lock(&s->idle_mtx);
+		pthread_cond_signal(&s->idle_cond);
+		pthread_mutex_unlock(&s->idle_mtx);
+	}
+}
+
+/* Sleep in the kernel until work is queued or the next timer is due. */
+void lwp_idle(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+	uint64_t wake;
+	struct timespec ts;
+
+	pthread_mutex_lock(&s->idle_mtx);
+	__atomic_add_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) && !work_visible(s, l)) {
+		wake = __atomic_load_n(&s->next_wake, __ATOMIC_RELAXED);
+		if (wake == UINT64_MAX) {
+			pthread_cond_wait(&s->idle_cond, &s->idle_mtx);
+		} else {
+			ts.tv_sec = (time_t)(wake / 1000000000u);
+			ts.tv_nsec = (long)(wake % 1000000000u);
+			pthread_cond_timedwait(&s->idle_cond, &s->idle_mtx, &ts);
+		}
+	}
+	__atomic_sub_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&s->idle_mtx);
+}
+
+/* A spare: wait until a vproc is handed over or everything has ended. */
+void lwp_spare_wait(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+	struct lwp **p;
+
+	pthread_mutex_lock(&s->lwp_mtx);
+	l->next_spare = s->spares;
+	s->spares = l;
+	while (!l->vp && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+		pthread_cond_wait(&l->cond, &s->lwp_mtx);
+	if (!l->vp) {
+		for (p = &s->spares; *p; p = &(*p)->next_spare) {
+			if (*p == l) {
+				*p = l->next_spare;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&s->lwp_mtx);
+}
+
+/* The end of everything: every lwp, idle or spare, leaves its loop. */
+void sched_finish(struct coro_sched *s)
+{
+	struct lwp *sp;
+
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&s->idle_mtx);
+	pthread_cond_broadcast(&s->idle_cond);
+	pthread_mutex_unlock(&s->idle_mtx);
+	pthread_mutex_lock(&s->lwp_mtx);
+	for (sp = s->spares; sp; sp = sp->next_spare)
+		pthread_cond_signal(&sp->cond);
+	pthread_mutex_unlock(&s->lwp_mtx);
+}

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Where lwps park (idle.c): an lwp holding a vproc with nothing to run
+ * sleeps in the kernel until work is queued or a timer is due; a spare
+ * lwp waits until a vproc is handed to it.  And the wake-ups for both.
+ */
+#ifndef CORO_IDLE_H
+#define CORO_IDLE_H
+
+#include "internal.h"
+
+HIDDEN void sched_kick(struct coro_sched *s);
+HIDDEN void lwp_idle(struct lwp *l);
+HIDDEN void lwp_spare_wait(struct lwp *l);
+HIDDEN void sched_finish(struct coro_sched *s);
+
+#endif /* CORO_IDLE_H */

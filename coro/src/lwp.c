@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lwps: the OS threads that carry the vprocs (Argobots' execution
+ * streams).  coro_sched_run() lends the calling thread as the first;
+ * the others are started here, run lwp_loop() (pop, poll the timers,
+ * steal, idle) until the scheduler has no coroutine left, and are
+ * joined by lwp_reap().  An lwp without a vproc is a spare (handoff.c).
+ */
+#include "lwp.h"
+#include "activations.h"
+#include "current.h"
+#include "idle.h"
+#include "overflow.h"
+#include "runq.h"
+#include "steal.h"
+#include "dispatch.h"
+#include "timer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Bind the calling thread to cpu, unless it is -1. */
+void lwp_bind(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/* The next coroutine for l's vproc: its queue, due sleepers, a theft. */
+static struct coro *lwp_next(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+	struct coro *c = vp_pop(l->vp);
+
+	if (!c && timer_armed(s)) {
+		timer_poll(l);
+		c = vp_pop(l->vp);
+	}
+	if (!c && s->nvp > 1)
+		c = steal(l);
+	return c;
+}
+
+/* Run coroutines until the scheduler has none left. */
+void lwp_loop(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+	struct coro *c;
+
+	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+		if (!l->vp) {
+			lwp_spare_wait(l);
+			if (l->vp)
+				lwp_bind(l->vp->cpu);
+			continue;
+		}
+		c = lwp_next(l);
+		if (c)
+			lwp_run(l, c);
+		else
+			lwp_idle(l);
+	}
+}
+
+struct lwp *lwp_new(struct coro_sched *s)
+{
+	struct lwp *l;
+
+	if (posix_memalign((void **)&l, CACHELINE, sizeof(*l)))
+		return NULL;
+	memset(l, 0, sizeof(*l));
+	l->sched = s;
+	pthread_cond_init(&l->cond, NULL);
+	return l;
+}
+
+void lwp_free(struct lwp *l)
+{
+	pthread_cond_destroy(&l->cond);
+	free(l);
+}
+
+/*
+ * The calling thread becomes l: its lwp, what the tools need to know of
+ * its own stack, an alternate signal stack for overflow reports.
+ */
+void lwp_enter(struct lwp *l)
+{
+	pthread_attr_t a;
+	void *lo = NULL;
+	size_t size = 0;
+
+	l->tid = gettid();
+	lwp_set_current(l);
+	if (!pthread_getattr_np(pthread_self(), &a)) {
+		pthread_attr_getstack(&a, &lo, &size);
+		pthread_attr_destroy(&a);
+	}
+	tool_ctx_thread(&l->tool, lo, size);
+	overflow_altstack_on(l);
+}
+
+void lwp_leave(struct lwp *l)
+{
+	overflow_altstack_off(l);
+	lwp_set_current(NULL);
+}
+
+static void *lwp_thread_main(void *arg)
+{
+	struct lwp *l = arg;
+
+	lwp_enter(l);
+	act_lwp_begin(l);
+	lwp_loop(l);
+	lwp_leave(l);
+	return NULL;
+}
+
+/* Start an OS thread that holds vp (or is a spare when vp is NULL). */
+struct lwp *lwp_spawn(struct coro_sched *s, struct vproc *vp)
+{
+	pthread_attr_t attr;
+	struct lwp *l = lwp_new(s);
+	int err;
+
+	if (!l)
+		return NULL;
+	l->vp = vp;
+	l->spawned = true;
+	pthread_attr_init(&attr);
+	if (vp && vp->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(vp->cpu, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	pthread_mutex_lock(&s->lwp_mtx);
+	err = pthread_create(&l->thread, &attr, lwp_thread_main, l);
+	if (!err) {
+		l->next_all = s->all_lwps;
+		s->all_lwps = l;
+		s->os_threads++;
+	}
+	pthread_mutex_unlock(&s->lwp_mtx);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		lwp_free(l);
+		errno = err;
+		return NULL;
+	}
+	return l;
+}
+
+/*
+ * After the end (done is set): join every lwp that was started, keeping
+ * its counts.  Wake each ourselves: the one that set done may not have
+ * reached the spares list yet, and must not find it empty because we
+ * took it away.
+ */
+void lwp_reap(struct coro_sched *s)
+{
+	struct lwp *x, *next;
+
+	pthread_mutex_lock(&s->lwp_mtx);
+	for (x = s->all_lwps; x; x = x->next_all)
+		pthread_cond_signal(&x->cond);
+	x = s->all_lwps;
+	s->all_lwps = NULL;
+	s->spares = NULL;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	for (; x; x = next) {
+		next = x->next_all;
+		pthread_join(x->thread, NULL);
+		s->dead_switches += x->switches;
+		s->dead_steals += x->steals;
+		lwp_free(x);
+	}
+}
