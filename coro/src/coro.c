@@ -3,6 +3,7 @@
  * A coroutine's life: creation on a pooled stack, its first frame, its
  * end, join and detach.
  */
+#include "activations.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
@@ -76,7 +77,7 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 		__atomic_add_fetch(&s->reused, 1, __ATOMIC_RELAXED);
 	if (l && l->sched == s && l->vp) {
 		vp_push(l->vp, c);
-		if (s->nvp > 1)
+		if (s->nvp > 1 || act_on(s))
 			sched_kick(s);
 	} else {
 		vp = &s->vps[__atomic_fetch_add(&s->next_vp, 1,
