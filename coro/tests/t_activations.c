@@ -24,6 +24,7 @@
 
 #include "coro.h"
 #include "check.h"
+#include "siblings.h"
 
 static int fds[2];
 static long siblings_done, siblings = 1000;
@@ -48,17 +49,15 @@ static void *releaser(void *arg)
 	return NULL;
 }
 
+/* A plain read(), no wrapper: only activations let the siblings run. */
 static void *reader(void *arg)
 {
 	char c = 0;
 
-	(void)arg;
-	CHECK(read(fds[0], &c, 1) == 1);
-	CHECK(c == 'x');
+	CHECK(read(fds[0], &c, 1) == 1 && c == 'x');
+	/* Its worker went to a spare meanwhile: back to a run queue. */
 	coro_checkpoint();
-	CHECK(coro_self() != NULL);
-	coro_yield();
-	return NULL;
+	return arg;
 }
 
 static void *sibling(void *arg)
@@ -79,29 +78,18 @@ static void *sibling(void *arg)
 
 static int siblings_test(int argc, char **argv)
 {
-	struct coro_sched_attr a = { .workers = arg_workers(argc, argv, 1) };
-	coro_sched_t *s = coro_sched_create(&a);
+	unsigned int workers = arg_workers(argc, argv, 1);
 	struct coro_stats st;
-	pthread_t th;
-	int i;
+	coro_sched_t *s;
 
-	CHECK(s);
-	if (argc > 2)
-		siblings = strtol(argv[2], NULL, 0);
-	CHECK(pipe(fds) == 0);
-	CHECK(coro_detach(coro_create(s, reader, NULL, 0)) == 0);
-	for (i = 0; i < siblings; i++)
-		CHECK(coro_detach(coro_create(s, sibling, NULL, 0)) == 0);
-	CHECK(pthread_create(&th, NULL, releaser, NULL) == 0);
-	CHECK(coro_sched_run(s) == 0);
-	pthread_join(th, NULL);
-	coro_sched_stats(s, &st);
+	s = run_reader_and_siblings(argc, argv, 1, fds, &siblings, reader,
+				    sibling, releaser, &st);
 	CHECK(all_done);
 	/* (On more workers the others may steal every sibling.) */
-	CHECK(a.workers > 1 || st.taken >= 1);
+	CHECK(workers > 1 || st.taken >= 1);
 	printf("ok activations (%s, %u worker(s)): %ld siblings finished while "
 	       "one coroutine sat in a plain read(); %llu worker(s) taken, "
-	       "%llu OS threads\n", coro_sched_activations(s), a.workers,
+	       "%llu OS threads\n", coro_sched_activations(s), workers,
 	       siblings, (unsigned long long)st.taken,
 	       (unsigned long long)st.os_threads);
 	coro_sched_destroy(s);
