@@ -7,7 +7,9 @@
  *	SIBLINGS (1000) siblings queued behind it on one worker.  A plain
  *	thread writes the byte only once every sibling has finished (a
  *	handshake, not a timer; it gives up after 60 s, and the test fails),
- *	so the run ends only if a spare took over the blocked worker's queue.
+ *	so the run ends only if a spare took over the blocked worker's queue;
+ *	and no more than WORKERS siblings ever run at once (strict
+ *	parallelism: the OS thread of the reader does not run the queue).
  *
  *   t_activations handoff ROUNDS [wrapper]
  *	Hand-off latency: coroutine A notes the time and blocks in read()
@@ -60,12 +62,25 @@ static void *reader(void *arg)
 	return arg;
 }
 
+/* Strict parallelism: how many siblings run at once, at most. */
+static int running, most_running;
+
 static void *sibling(void *arg)
 {
-	int i;
+	int i, n, m;
+	volatile int spin;
 
-	for (i = 0; i < 20; i++)
+	for (i = 0; i < 20; i++) {
+		n = __atomic_add_fetch(&running, 1, __ATOMIC_RELAXED);
+		m = __atomic_load_n(&most_running, __ATOMIC_RELAXED);
+		while (n > m && !__atomic_compare_exchange_n(&most_running, &m,
+				n, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+		for (spin = 0; spin < 1000; spin++)
+			;
+		__atomic_sub_fetch(&running, 1, __ATOMIC_RELAXED);
 		coro_yield();
+	}
 	pthread_mutex_lock(&mtx);
 	CHECK(!released);	/* the reader is still blocked */
 	if (++siblings_done == siblings) {
@@ -85,13 +100,14 @@ static int siblings_test(int argc, char **argv)
 	s = run_reader_and_siblings(argc, argv, 1, fds, &siblings, reader,
 				    sibling, releaser, &st);
 	CHECK(all_done);
+	CHECK(most_running >= 1 && most_running <= (int)workers);
 	/* (On more workers the others may steal every sibling.) */
 	CHECK(workers > 1 || st.taken >= 1);
 	printf("ok activations (%s, %u worker(s)): %ld siblings finished while "
-	       "one coroutine sat in a plain read(); %llu worker(s) taken, "
-	       "%llu OS threads\n", coro_sched_activations(s), workers,
-	       siblings, (unsigned long long)st.taken,
-	       (unsigned long long)st.os_threads);
+	       "one coroutine sat in a plain read(), at most %d at once; "
+	       "%llu worker(s) taken, %llu OS threads\n",
+	       coro_sched_activations(s), workers, siblings, most_running,
+	       (unsigned long long)st.taken, (unsigned long long)st.os_threads);
 	coro_sched_destroy(s);
 	return 0;
 }
