@@ -112,18 +112,13 @@ static inline void kp_barrier_wait(struct kp_worker *w)
 	coro_barrier_wait(&shared.meet);
 }
 
-static void *spawn_child(void *arg)
-{
-	return arg;
-}
-
 /*
  * Spawn mode: coro_create() on the worker's own scheduler, whose body
  * returns at once, then coro_join().
  */
 static inline void kp_spawn_join(struct kp_worker *w)
 {
-	coro_t *c = coro_create(shared.sched, spawn_child, NULL, 0);
+	coro_t *c = coro_create(shared.sched, kp_spawn_child, NULL, 0);
 	int err;
 
 	if (!c)
@@ -136,11 +131,6 @@ static inline void kp_spawn_join(struct kp_worker *w)
 #include "kp_loop.h"
 
 /* ---- The run ---------------------------------------------------------- */
-
-static u64 tv_ns(const struct timeval *tv)
-{
-	return kp_timeval_ns(tv->tv_sec, tv->tv_usec);
-}
 
 static void sample_thread(struct thread_sample *s)
 {
@@ -285,7 +275,6 @@ int main(int argc, char **argv)
 	struct kp_opts o;
 	struct kp_result r;
 	struct kp_worker *w;
-	struct rusage ru0, ru1;
 	size_t resident;
 	coro_sched_t *s;
 	int *blk_fds = NULL;
@@ -302,10 +291,7 @@ int main(int argc, char **argv)
 	if ((err = coro_barrier_init(&shared.meet, n)))
 		kp_die_errno(err, "cannot initialise the barrier");
 
-	w = aligned_alloc(CACHELINE, (size_t)n * sizeof(*w));
-	if (!w)
-		kp_die("out of memory for %u coroutines", n);
-	memset(w, 0, (size_t)n * sizeof(*w));
+	w = kp_workers_alloc(n, sizeof(*w));
 	kp_result_init(&r, "coro", &o.cfg, (u32)workers);
 
 	/* Worker j runs where kp_worker_cpu() says, as in pthread_bench. */
@@ -339,6 +325,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		w[i].id = i;
 		w[i].cfg = &o.cfg;
+		kp_stats_init(&w[i].st, &o.cfg);
 		w[i].partner = &w[(i ^ 1) < n ? (i ^ 1) : i];
 		w[i].worker = -1;
 		w[i].last_cpu = -1;
@@ -352,32 +339,24 @@ int main(int argc, char **argv)
 	}
 
 	resident = coro_stack_resident();
-	if (getrusage(RUSAGE_SELF, &ru0))
-		kp_die_errno(errno, "getrusage");
+	kp_result_begin(&r);
 	if ((err = coro_sched_run(s)))
 		kp_die_errno(err, "cannot run the coroutines");
 	if (coro_stack_resident() > resident)
 		resident = coro_stack_resident();
-	if (getrusage(RUSAGE_SELF, &ru1))
-		kp_die_errno(errno, "getrusage");
+	kp_result_end(&r, shared.counter);
 	for (i = 0; i < n; i++)
 		if ((err = coro_join(w[i].co, NULL)))
 			kp_die_errno(err, "coroutine %u", i);
 
-	r.stopped = kp_stop_requested();
-	r.user_ns = tv_ns(&ru1.ru_utime) - tv_ns(&ru0.ru_utime);
-	r.sys_ns = tv_ns(&ru1.ru_stime) - tv_ns(&ru0.ru_stime);
-	r.counter = shared.counter;
 	collect(&r, w, n, (u32)workers);
 	model_json(&r, (size_t)stack_size, resident, s);
-
-	kp_result_print(&r, o.json, stdout);
-	kp_result_verify(&r);
-
-	kp_result_free(&r);
+	kp_result_report(&r, o.json);
 	if (blk_fds)
 		kp_block_close(blk_fds, n);
 	coro_sched_destroy(s);
+	for (i = 0; i < n; i++)
+		kp_stats_free(&w[i].st);
 	free(w);
 	pthread_spin_destroy(&shared.spin);
 	return 0;

@@ -39,13 +39,6 @@ static int kp_config_lock(void)
 	return 0;
 }
 
-/* Where the upper bound of a number comes from. */
-enum kp_bound {
-	KP_BOUND_FIXED,		/* max of its row */
-	KP_BOUND_MAX_THREADS,	/* the max_threads module parameter */
-	KP_BOUND_ONLINE_CPUS,	/* num_online_cpus() at the write */
-};
-
 /*
  * One configuration file: its field of kp.cfg (a u32 or a u64) and either
  * the names of its choices (max + 1 of them) or its range.
@@ -69,6 +62,7 @@ static const struct kp_config_file kp_config_files[] = {
 	{ "yield_interval", NULL, &kp.cfg.yield_interval, NULL, 1, KP_YIELD_INTERVAL_MAX },
 	{ "sleep_us", NULL, &kp.cfg.sleep_us, NULL, 0, KP_SLEEP_US_MAX },
 	{ "bind_cpu_count", &kp.cfg.bind_cpu_count, NULL, NULL, 0, 0, KP_BOUND_ONLINE_CPUS },
+	{ "latency_sample", &kp.cfg.latency_sample, NULL, NULL, 0, KP_LATENCY_SAMPLE_MAX },
 };
 
 /* The files' attributes, in the rows' order (kp_config_files_init()). */
@@ -81,14 +75,8 @@ static const struct kp_config_file *kp_config_file(struct kobj_attribute *a)
 
 static u64 kp_config_max(const struct kp_config_file *f)
 {
-	switch (f->bound) {
-	case KP_BOUND_MAX_THREADS:
-		return kp_max_threads;
-	case KP_BOUND_ONLINE_CPUS:
-		return num_online_cpus();
-	default:
-		return f->max;
-	}
+	return kp_bound_max(f->bound, f->max, kp_max_threads,
+			    num_online_cpus());
 }
 
 /* "[normal] yield sleep pingpong\n": every choice, the current bracketed. */

@@ -11,21 +11,31 @@
 
 #include "kthread_perf.h"
 
-/* Every bucket row, then the summary; sum of counts == samples == waits. */
+static const char * const kp_pct_names[KP_HIST_NR_PCT] = KP_HIST_PCT_NAMES;
+static const u32 kp_pct_per10k[KP_HIST_NR_PCT] = KP_HIST_PCT_PER10K;
+
+/*
+ * Every bucket row, then the summary; the sum of the counts is samples,
+ * which agrees with waits (waits / latency_sample per worker), even while
+ * the run goes on (kp_run_hist()).
+ */
 static int latency_hist_show(struct seq_file *m, void *unused)
 {
 	unsigned int mode, b;
 	struct kp_hist *h;
 	u64 run_id;
+	int err;
 
 	h = kmalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return -ENOMEM;
 	mutex_lock(&kp.lock);
-	kp_run_hist(kp.run, h);
+	err = kp_run_hist(kp.run, h);
 	run_id = kp.run_id;
 	mode = kp.run ? kp.run->cfg.work_mode : kp.cfg.work_mode;
 	mutex_unlock(&kp.lock);
+	if (err)
+		goto out;
 
 	seq_printf(m, "# kthread_perf latency histogram, run_id %llu, work_mode %s, unit ns\n",
 		   run_id, kp_work_mode_names[mode]);
@@ -37,8 +47,12 @@ static int latency_hist_show(struct seq_file *m, void *unused)
 	seq_printf(m, "# min_ns %llu\n", h->min_ns);
 	seq_printf(m, "# max_ns %llu\n", h->max_ns);
 	seq_printf(m, "# mean_ns %llu\n", kp_hist_mean(h));
+	for (b = 0; b < KP_HIST_NR_PCT; b++)
+		seq_printf(m, "# %s %llu\n", kp_pct_names[b],
+			   kp_hist_percentile(h, kp_pct_per10k[b]));
+out:
 	kfree(h);
-	return 0;
+	return err;
 }
 DEFINE_SHOW_ATTRIBUTE(latency_hist);
 

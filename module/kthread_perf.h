@@ -15,10 +15,25 @@
 #include <linux/completion.h>
 #include <linux/kobject.h>
 #include <linux/mutex.h>
+#include <linux/seqlock.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+
+/* The sequence count of struct kp_stats (kp_defs.h): the kernel's own. */
+#define KP_SEQ_T seqcount_t
+
+static inline unsigned int kp_seq_read_begin(const KP_SEQ_T *s)
+{
+	return read_seqcount_begin((KP_SEQ_T *)s);
+}
+
+static inline bool kp_seq_read_retry(const KP_SEQ_T *s, unsigned int start)
+{
+	return read_seqcount_retry((KP_SEQ_T *)s, start);
+}
 
 #include "kp_defs.h"
 
@@ -185,8 +200,9 @@ void kp_sysfs_exit(void);
 int kp_thread_dir_add(struct kp_worker *w);
 void kp_worker_init_kobj(struct kp_worker *w);
 
-/* worker.c */
+/* worker.c: the kthreads and their waits */
 int kp_worker_fn(void *arg);
+void kp_run_request_stop(struct kp_run *run);
 void kp_worker_so_far(struct kp_worker *w, struct kp_sample *d);
 u64 kp_worker_cputime_ns(struct kp_worker *w);
 int kp_worker_last_cpu(struct kp_worker *w);
@@ -197,13 +213,13 @@ extern const char * const kp_sync_mode_names[KP_SYNC_NR];
 extern const char * const kp_state_names[KP_STATE_NR];
 void kp_set_state(int state);
 int kp_get_state(void);
+u64 kp_get_run_id(void);
 int kp_config_check(const struct kp_config *cfg);
 int kp_run_start(void);
 void kp_run_stop(struct kp_run *run);
-void kp_run_request_stop(struct kp_run *run);
 void kp_run_destroy(struct kp_run *run);
 void kp_run_totals(struct kp_run *run, struct kp_totals *t);
-void kp_run_hist(struct kp_run *run, struct kp_hist *h);
+int kp_run_hist(struct kp_run *run, struct kp_hist *h);
 
 /* debugfs.c */
 void kp_debugfs_init(void);

@@ -66,6 +66,29 @@ int kp_get_state(void)
 	return smp_load_acquire(&kp.state);
 }
 
+/*
+ * A start has replaced kp.run (under kp.lock): publish its state first,
+ * then its run_id, then wake the pollers.  A reader that sees the new
+ * run_id (acquire) then sees the new run's state, never the last run's
+ * done; one that reads run_id again after the files it read knows whether
+ * they all belong to one run (the results are read under kp.lock, which
+ * start holds throughout).
+ */
+static void kp_publish_start(int state)
+{
+	/* Pairs with kp_get_state(): the run's results before its state. */
+	smp_store_release(&kp.state, state);
+	/* Pairs with kp_get_run_id(): the state before the run_id. */
+	smp_store_release(&kp.run_id, kp.run_id + 1);
+	sysfs_notify(kp.root, NULL, "state");
+}
+
+u64 kp_get_run_id(void)
+{
+	/* Pairs with kp_publish_start(). */
+	return smp_load_acquire(&kp.run_id);
+}
+
 /* The n-th online CPU, counting from 0. */
 static int kp_nth_online_cpu(unsigned int n)
 {
@@ -95,9 +118,16 @@ static int kp_worker_create(struct kp_run *run, unsigned int i)
 	w->run = run;
 	w->cpu = -1;
 	w->last_cpu = -1;
+	seqcount_init(&w->st.seq);
 	init_waitqueue_head(&w->pp_wq);
 	kp_worker_init_kobj(w);
 	run->workers[i] = w;
+
+	if (kp_wants_hist(&run->cfg)) {
+		w->st.hist = kvzalloc(sizeof(*w->st.hist), GFP_KERNEL);
+		if (!w->st.hist)
+			return -ENOMEM;
+	}
 
 	if (run->cfg.bind_cpu_count) {
 		w->cpu = kp_nth_online_cpu(i % run->cfg.bind_cpu_count);
@@ -272,29 +302,6 @@ void kp_run_stop(struct kp_run *run)
 	kp_run_wait(run);
 }
 
-/*
- * Set the stop flag and wake every worker wherever it waits; returns at
- * once (a worker that fails calls it too).
- */
-void kp_run_request_stop(struct kp_run *run)
-{
-	struct kp_worker *w;
-	unsigned int i;
-
-	WRITE_ONCE(run->stop, true);
-	smp_mb();	/* the flag before the wake-ups; pairs with the waits */
-	wake_up_all(&run->start_wq);
-	wake_up_all(&run->bar_wq);
-	for (i = 0; i < run->nr_workers; i++) {
-		w = run->workers[i];
-		wake_up(&w->pp_wq);
-		wake_up_process(w->task);	/* an hrtimer or tick sleep */
-		if (w->blk_sock)		/* a read() on the socket */
-			kernel_sock_shutdown(w->blk_sock, SHUT_RDWR);
-	}
-	wake_up(&run->ctl_wq);
-}
-
 static struct kp_run *kp_run_alloc(const struct kp_config *cfg)
 {
 	struct kp_run *run;
@@ -381,20 +388,19 @@ int kp_run_start(void)
 
 	kp_run_destroy(kp.run);
 	kp.run = NULL;
-	kp.run_id++;
 
 	run = kp_run_alloc(&kp.cfg);
 	err = run ? kp_run_build(run, &what, &which) : -ENOMEM;
 	if (err) {
 		pr_err("run %llu: cannot create %s %u: %pe\n",
-		       kp.run_id, what, which, ERR_PTR(err));
+		       kp.run_id + 1, what, which, ERR_PTR(err));
 		kp_run_destroy(run);	/* the controller is created last */
-		kp_set_state(KP_STATE_FAILED);
+		kp_publish_start(KP_STATE_FAILED);
 		return err;
 	}
 
 	kp.run = run;
-	kp_set_state(KP_STATE_RUNNING);
+	kp_publish_start(KP_STATE_RUNNING);
 	for (i = 0; i < run->nr_workers; i++)
 		wake_up_process(run->workers[i]->task);
 	wake_up_process(run->controller);
@@ -441,14 +447,23 @@ void kp_run_totals(struct kp_run *run, struct kp_totals *t)
 						    t->elapsed_ns);
 }
 
-/* The workers' histograms merged; racy (but untorn) while running. */
-void kp_run_hist(struct kp_run *run, struct kp_hist *h)
+/*
+ * The workers' histograms merged, each a consistent snapshot (its counts
+ * add up to its samples, which agree with its waits) even while it runs.
+ */
+int kp_run_hist(struct kp_run *run, struct kp_hist *h)
 {
+	struct kp_hist *tmp;
 	unsigned int i;
 
 	memset(h, 0, sizeof(*h));
 	if (!run)
-		return;
+		return 0;
+	tmp = kmalloc(sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return -ENOMEM;
 	for (i = 0; i < run->nr_workers; i++)
-		kp_hist_merge(h, &run->workers[i]->st.hist);
+		kp_stats_read(&run->workers[i]->st, h, tmp);
+	kfree(tmp);
+	return 0;
 }

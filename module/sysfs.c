@@ -59,7 +59,7 @@ static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t run_id_show(struct kobject *kobj, struct kobj_attribute *attr,
 			   char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", READ_ONCE(kp.run_id));
+	return sysfs_emit(buf, "%llu\n", kp_get_run_id());
 }
 
 static struct kobj_attribute kp_attr_start = __ATTR_WO(start);

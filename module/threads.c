@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kobject.h>
+#include <linux/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -83,7 +84,7 @@ static ssize_t waits_show(struct kobject *kobj, struct kobj_attribute *attr,
 			  char *buf)
 {
 	return sysfs_emit(buf, "%llu\n",
-			  READ_ONCE(to_kp_worker(kobj)->st.waits));
+			  KP_STAT_LOAD(to_kp_worker(kobj)->st.waits));
 }
 
 static struct kobj_attribute kp_thread_pid = __ATTR_RO(pid);
@@ -117,6 +118,7 @@ static void kp_thread_release(struct kobject *kobj)
 
 	if (w->task)
 		put_task_struct(w->task);
+	kvfree(w->st.hist);
 	kfree(w);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kthread_perf: the worker kthread, the kernel's hooks for the shared
- * worker loop (workload/kp_loop.h), and what a worker counts about itself.
+ * worker loop (workload/kp_loop.h), the stop that wakes a worker from each
+ * of its waits, and what a worker counts about itself.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -151,6 +152,30 @@ static int kp_spawn_child(void *unused)
 }
 
 /*
+ * Set the run's stop flag and wake every worker wherever it waits (each
+ * wait of this file, and the controller's); returns at once.  A worker
+ * whose spawn fails calls it too.
+ */
+void kp_run_request_stop(struct kp_run *run)
+{
+	struct kp_worker *w;
+	unsigned int i;
+
+	WRITE_ONCE(run->stop, true);
+	smp_mb();	/* the flag before the wake-ups; pairs with the waits */
+	wake_up_all(&run->start_wq);
+	wake_up_all(&run->bar_wq);
+	for (i = 0; i < run->nr_workers; i++) {
+		w = run->workers[i];
+		wake_up(&w->pp_wq);
+		wake_up_process(w->task);	/* an hrtimer or tick sleep */
+		if (w->blk_sock)		/* a read() on the socket */
+			kernel_sock_shutdown(w->blk_sock, SHUT_RDWR);
+	}
+	wake_up(&run->ctl_wq);
+}
+
+/*
  * Spawn mode: create a kthread (on the worker's CPU when it is bound),
  * wake it and join it with kthread_stop(); its body returns at once.  A
  * failure stops the run, which then ends as failed.
@@ -178,6 +203,23 @@ static void kp_spawn_join(struct kp_worker *w)
 	wake_up_process(child);
 	kthread_stop(child);
 	put_task_struct(child);
+}
+
+/*
+ * Around the update of a timed wait: the worker is the only writer of its
+ * sequence count, and cannot be preempted while it is odd, so a reader
+ * (kp_stats_read()) never spins behind a worker that is not running.
+ */
+static inline void kp_stats_write_begin(struct kp_worker *w)
+{
+	preempt_disable();
+	write_seqcount_begin(&w->st.seq);
+}
+
+static inline void kp_stats_write_end(struct kp_worker *w)
+{
+	write_seqcount_end(&w->st.seq);
+	preempt_enable();
 }
 
 static inline bool kp_should_stop(struct kp_worker *w)

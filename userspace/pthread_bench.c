@@ -132,11 +132,6 @@ static inline void kp_barrier_wait(struct kp_worker *w)
 	pthread_barrier_wait(&shared.meet);
 }
 
-static void *spawn_child(void *arg)
-{
-	return arg;
-}
-
 /*
  * Spawn mode: pthread_create() with the worker's own binding, whose body
  * returns at once, then pthread_join().
@@ -156,7 +151,7 @@ static inline void kp_spawn_join(struct kp_worker *w)
 		CPU_SET(w->cpu, &set);
 		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 	}
-	err = pthread_create(&t, &attr, spawn_child, NULL);
+	err = pthread_create(&t, &attr, kp_spawn_child, NULL);
 	pthread_attr_destroy(&attr);
 	if (err)
 		kp_die_errno(err, "thread %u: cannot create a thread to spawn",
@@ -167,11 +162,6 @@ static inline void kp_spawn_join(struct kp_worker *w)
 #include "kp_loop.h"
 
 /* ---- The run ---------------------------------------------------------- */
-
-static u64 tv_ns(const struct timeval *tv)
-{
-	return kp_timeval_ns(tv->tv_sec, tv->tv_usec);
-}
 
 /*
  * A worker: already bound (through its creation attributes) before it
@@ -216,7 +206,6 @@ int main(int argc, char **argv)
 	struct kp_opts o;
 	struct kp_result r;
 	struct kp_worker *w;
-	struct rusage ru0, ru1;
 	pthread_attr_t attr;
 	int *blk_fds = NULL;
 	u32 n, i;
@@ -232,19 +221,16 @@ int main(int argc, char **argv)
 	    (err = pthread_barrier_init(&shared.meet, NULL, n)))
 		kp_die_errno(err, "cannot initialise the locks");
 
-	w = aligned_alloc(CACHELINE, n * sizeof(*w));
-	if (!w)
-		kp_die("out of memory for %u workers", n);
-	memset(w, 0, n * sizeof(*w));
+	w = kp_workers_alloc(n, sizeof(*w));
 	kp_result_init(&r, "pthread", &o.cfg, n);
 	if (o.cfg.work_mode == KP_WORK_BLOCK)
 		blk_fds = kp_block_open(n);
 
-	if (getrusage(RUSAGE_SELF, &ru0))
-		kp_die_errno(errno, "getrusage");
+	kp_result_begin(&r);
 	for (i = 0; i < n; i++) {
 		w[i].id = i;
 		w[i].cfg = &o.cfg;
+		kp_stats_init(&w[i].st, &o.cfg);
 		w[i].partner = &w[i ^ 1];
 		w[i].blk_fd = blk_fds ? blk_fds[i] : -1;
 		w[i].cpu = r.threads[i].cpu;
@@ -271,15 +257,9 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++)
 		pthread_join(w[i].thread, NULL);
+	kp_result_end(&r, shared.counter);
 	if (blk_fds)
 		kp_block_close(blk_fds, n);
-	if (getrusage(RUSAGE_SELF, &ru1))
-		kp_die_errno(errno, "getrusage");
-
-	r.stopped = kp_stop_requested();
-	r.user_ns = tv_ns(&ru1.ru_utime) - tv_ns(&ru0.ru_utime);
-	r.sys_ns = tv_ns(&ru1.ru_stime) - tv_ns(&ru0.ru_stime);
-	r.counter = shared.counter;
 	for (i = 0; i < n; i++) {
 		struct kp_thread_result *t = &r.threads[i];
 
@@ -294,11 +274,10 @@ int main(int argc, char **argv)
 				     w[i].end_ns);
 	}
 	kp_result_sum_threads(&r);
+	kp_result_report(&r, o.json);
 
-	kp_result_print(&r, o.json, stdout);
-	kp_result_verify(&r);
-
-	kp_result_free(&r);
+	for (i = 0; i < n; i++)
+		kp_stats_free(&w[i].st);
 	free(w);
 	pthread_barrier_destroy(&shared.start);
 	pthread_barrier_destroy(&shared.meet);

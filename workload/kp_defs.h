@@ -3,11 +3,17 @@
  * kthread_perf: the definitions every model shares (SPEC.md section 2).
  *
  * This header is compiled into the kernel module, the pthread baseline and
- * the coroutine benchmark.  The includer provides u32, u64 and bool first:
- * <linux/types.h> in the kernel, "kp_kernel_compat.h" in user space.
+ * the coroutine benchmark.  The includer provides first: u32, u64, bool,
+ * READ_ONCE(), WRITE_ONCE(), memset(), and the sequence count of struct
+ * kp_stats: its type KP_SEQ_T, kp_seq_read_begin(const KP_SEQ_T *) (waits
+ * for an even count and returns it) and kp_seq_read_retry(seq, start)
+ * (whether to read again).  The kernel's are in "kthread_perf.h" (a
+ * seqcount_t), user space's in "kp_kernel_compat.h" (C11 atomics).
  */
 #ifndef KP_DEFS_H
 #define KP_DEFS_H
+
+#include "kp_hist.h"
 
 enum kp_work_mode {
 	KP_WORK_NORMAL,
@@ -41,6 +47,26 @@ enum kp_sync_mode {
 #define KP_YIELD_INTERVAL_DEFAULT 1000ULL
 #define KP_YIELD_INTERVAL_MAX	1000000000000ULL
 #define KP_SLEEP_US_MAX		1000000ULL
+#define KP_LATENCY_SAMPLE_DEFAULT 1
+#define KP_LATENCY_SAMPLE_MAX	1000000ULL
+
+/*
+ * Where the upper bound of a configuration number comes from: the sysfs
+ * files (module/config.c) and the command line (kp_opts.c) share it.
+ */
+enum kp_bound {
+	KP_BOUND_FIXED,		/* a constant of this file */
+	KP_BOUND_MAX_THREADS,	/* the module's max_threads (a binary's own) */
+	KP_BOUND_ONLINE_CPUS,	/* the online CPUs at the time of the check */
+};
+
+static inline u64 kp_bound_max(enum kp_bound bound, u64 fixed,
+			       u64 max_threads, u64 online_cpus)
+{
+	if (bound == KP_BOUND_MAX_THREADS)
+		return max_threads;
+	return bound == KP_BOUND_ONLINE_CPUS ? online_cpus : fixed;
+}
 
 /* Operations between two checks of the stop flag in every work mode. */
 #define KP_CHUNK		4096ULL
@@ -53,6 +79,7 @@ struct kp_config {
 	u32 bind_cpu_count;	/* 0: unbound */
 	u32 work_mode;		/* enum kp_work_mode */
 	u32 sync_mode;		/* enum kp_sync_mode */
+	u32 latency_sample;	/* time every N-th wait; 0: none */
 };
 
 #define KP_CONFIG_DEFAULT {					\
@@ -63,6 +90,7 @@ struct kp_config {
 	.bind_cpu_count = 0,					\
 	.work_mode = KP_WORK_NORMAL,				\
 	.sync_mode = KP_SYNC_ATOMIC,				\
+	.latency_sample = KP_LATENCY_SAMPLE_DEFAULT,		\
 }
 
 /*
@@ -87,81 +115,53 @@ static inline u64 kp_waits_per_worker(const struct kp_config *c)
 }
 
 /*
- * Wait-latency histogram: bucket k counts samples in [2^k, 2^(k+1)) ns,
- * bucket 0 also counts 0 and the last bucket everything above it.
- * Each worker owns one and only it writes it; readers merge them.
+ * Whether a run records wait latencies at all: it waits and times some of
+ * its waits.  Only then does a worker need its histogram.
  */
-#define KP_HIST_BUCKETS 40
-
-struct kp_hist {
-	u64 count[KP_HIST_BUCKETS];
-	u64 samples;
-	u64 sum_ns;
-	u64 min_ns;
-	u64 max_ns;
-};
-
-static inline unsigned int kp_hist_bucket(u64 ns)
+static inline bool kp_wants_hist(const struct kp_config *c)
 {
-	unsigned int b = ns ? 63 - __builtin_clzll(ns) : 0;
-
-	return b < KP_HIST_BUCKETS ? b : KP_HIST_BUCKETS - 1;
-}
-
-/* Lower bound of bucket b in ns, as printed (bucket 0 starts at 0). */
-static inline u64 kp_hist_lo(unsigned int b)
-{
-	return b ? 1ULL << b : 0;
-}
-
-static inline u64 kp_hist_hi(unsigned int b)
-{
-	return 1ULL << (b + 1);
-}
-
-static inline void kp_hist_add(struct kp_hist *h, u64 ns)
-{
-	h->count[kp_hist_bucket(ns)]++;
-	if (!h->samples || ns < h->min_ns)
-		h->min_ns = ns;
-	if (ns > h->max_ns)
-		h->max_ns = ns;
-	h->sum_ns += ns;
-	h->samples++;
-}
-
-static inline void kp_hist_merge(struct kp_hist *dst, const struct kp_hist *src)
-{
-	unsigned int b;
-
-	if (!src->samples)
-		return;
-	for (b = 0; b < KP_HIST_BUCKETS; b++)
-		dst->count[b] += src->count[b];
-	if (!dst->samples || src->min_ns < dst->min_ns)
-		dst->min_ns = src->min_ns;
-	if (src->max_ns > dst->max_ns)
-		dst->max_ns = src->max_ns;
-	dst->sum_ns += src->sum_ns;
-	dst->samples += src->samples;
-}
-
-static inline u64 kp_hist_mean(const struct kp_hist *h)
-{
-	return h->samples ? h->sum_ns / h->samples : 0;
+	return c->work_mode != KP_WORK_NORMAL && c->latency_sample;
 }
 
 /*
  * What a worker counts about itself.  Only the worker writes it while it
- * runs; ops and waits are published with WRITE_ONCE() so that live readers
- * see whole values.
+ * runs.  ops is published with WRITE_ONCE().  A timed wait updates the
+ * histogram and waits inside the sequence count seq, so that a reader
+ * (kp_stats_read()) sees the two agree; an untimed wait only bumps waits,
+ * which cannot take it across a multiple of latency_sample, so the two
+ * agree at every moment: hist->samples == waits / latency_sample.
  */
 struct kp_stats {
 	u64 ops;		/* operations done */
-	u64 waits;		/* waits done (= hist.samples) */
+	u64 waits;		/* waits done, timed or not */
 	u64 private_count;	/* the worker's own counter (percpu mode) */
+	u64 sample_left;	/* waits until the next timed one */
+	KP_SEQ_T seq;		/* around the timed updates */
 	bool barrier_stop;	/* barrier mode: the agreed stop has come */
-	struct kp_hist hist;
+	bool pp_timed;		/* pingpong: whether the last take was timed */
+	struct kp_hist *hist;	/* NULL unless kp_wants_hist() */
 };
+
+/*
+ * A consistent snapshot of a worker's waits and histogram, which may be
+ * running: h gets its histogram added, *waits its waits.  tmp is scratch
+ * space for one histogram.  Returns the waits.
+ */
+static inline u64 kp_stats_read(const struct kp_stats *st, struct kp_hist *h,
+				struct kp_hist *tmp)
+{
+	unsigned int seq;
+	u64 waits;
+
+	do {
+		seq = kp_seq_read_begin(&st->seq);
+		waits = KP_STAT_LOAD(st->waits);
+		memset(tmp, 0, sizeof(*tmp));
+		if (st->hist)
+			kp_hist_merge(tmp, st->hist);
+	} while (kp_seq_read_retry(&st->seq, seq));
+	kp_hist_merge(h, tmp);
+	return waits;
+}
 
 #endif /* KP_DEFS_H */

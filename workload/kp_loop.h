@@ -6,7 +6,7 @@
  * defining struct kp_worker and the hooks below, so that every model runs
  * the same instructions between its own primitives.  The hot loop counts
  * in a local and touches nothing but the counter; timestamps are taken
- * only around waits.
+ * only around the timed waits (every latency_sample-th, none with 0).
  *
  * struct kp_worker must have the members
  *	unsigned int id;			worker index 0..thread_count-1
@@ -21,9 +21,13 @@
  *	void kp_mutex_lock(struct kp_shared *s);	and kp_mutex_unlock()
  *	u64 *kp_locked_counter(struct kp_shared *s);	counter under either lock
  *	u64 kp_now_ns(void);				monotonic clock
+ *	void kp_stats_write_begin(struct kp_worker *w);	and _end(): around the
+ *							update of a timed wait
+ *							(w->st.seq)
  *	void kp_wait_yield(struct kp_worker *w);	give up the CPU
  *	void kp_wait_sleep(struct kp_worker *w);	sleep cfg->sleep_us (0: a tick)
- *	void kp_pp_give(struct kp_worker *w, u64 now);	store now as the partner's
+ *	void kp_pp_give(struct kp_worker *w, u64 now);	store now (0: the wait
+ *							is not timed) as the partner's
  *							wake time, hand it the
  *							turn and wake it
  *	u64 kp_pp_take(struct kp_worker *w);		wait for the turn; return
@@ -53,6 +57,23 @@
 #include "kp_defs.h"
 
 /*
+ * n times: take the lock, add one to the locked counter, drop the lock.
+ * A macro, so that each sync mode's loop calls its lock directly (and
+ * sparse sees the pair).
+ */
+#define KP_LOCKED_OPS(n, s, locked, lock, unlock)	\
+	do {						\
+		struct kp_shared *_s = (s);		\
+		u64 _i, _n = (n);			\
+							\
+		for (_i = 0; _i < _n; _i++) {		\
+			lock(_s);			\
+			(*(locked))++;			\
+			unlock(_s);			\
+		}					\
+	} while (0)
+
+/*
  * n operations on the shared counter in the configured sync mode.  The
  * shared object's address is taken once, in a local: an atomic with a
  * memory clobber would otherwise make every operation reload it.
@@ -69,18 +90,10 @@ static __always_inline void kp_do_ops(struct kp_worker *w, u64 n)
 			kp_op_atomic(s);
 		break;
 	case KP_SYNC_SPINLOCK:
-		for (i = 0; i < n; i++) {
-			kp_spin_lock(s);
-			(*locked)++;
-			kp_spin_unlock(s);
-		}
+		KP_LOCKED_OPS(n, s, locked, kp_spin_lock, kp_spin_unlock);
 		break;
 	case KP_SYNC_MUTEX:
-		for (i = 0; i < n; i++) {
-			kp_mutex_lock(s);
-			(*locked)++;
-			kp_mutex_unlock(s);
-		}
+		KP_LOCKED_OPS(n, s, locked, kp_mutex_lock, kp_mutex_unlock);
 		break;
 	default: /* KP_SYNC_PERCPU: a real store per operation, never folded */
 		for (i = 0; i < n; i++)
@@ -90,12 +103,44 @@ static __always_inline void kp_do_ops(struct kp_worker *w, u64 n)
 	}
 }
 
-static inline void kp_record_wait(struct kp_worker *w, u64 since)
+/*
+ * Whether the worker's next wait is timed: every latency_sample-th one,
+ * counted down without a division (wait j, from 1, is timed iff
+ * j % latency_sample == 0).  With latency_sample 0 the count starts at
+ * U64_MAX and never reaches 0 (a run has at most 10^12 waits).
+ */
+static inline bool kp_next_wait_timed(struct kp_worker *w)
 {
-	u64 now = kp_now_ns();
+	if (--w->st.sample_left)
+		return false;
+	w->st.sample_left = w->cfg->latency_sample;
+	return true;
+}
 
-	kp_hist_add(&w->st.hist, now > since ? now - since : 0);
-	WRITE_ONCE(w->st.waits, w->st.waits + 1);
+/* The clock, read only for a timed wait (0 otherwise). */
+static inline u64 kp_stamp(bool timed)
+{
+	return timed ? kp_now_ns() : 0;
+}
+
+/*
+ * Count a wait; a timed one (begun at since) also goes into the
+ * histogram, inside the sequence count, so that a reader sees waits and
+ * samples agree.
+ */
+static inline void kp_record_wait(struct kp_worker *w, bool timed, u64 since)
+{
+	u64 now;
+
+	if (!timed) {
+		KP_STAT_STORE(w->st.waits, w->st.waits + 1);
+		return;
+	}
+	now = kp_now_ns();
+	kp_stats_write_begin(w);
+	kp_hist_add(w->st.hist, now > since ? now - since : 0);
+	KP_STAT_STORE(w->st.waits, w->st.waits + 1);
+	kp_stats_write_end(w);
 }
 
 /*
@@ -105,23 +150,35 @@ static inline void kp_record_wait(struct kp_worker *w, u64 since)
  * every time, the odd one before its first chunk and at every boundary
  * but the last.  So each waits exactly n times and each wait ends with
  * the partner's hand-over.
+ *
+ * The hand-over at boundary k ends the partner's k-th wait: the even
+ * worker's take at k, or the odd worker's take at k - 1 (its first is at
+ * 0).  So the giver stamps it (reads the clock) only when that wait is
+ * timed: for the even worker the same count as its own k-th wait, taken
+ * right after; for the odd worker the count of its own previous take.
  */
 static inline void kp_pingpong(struct kp_worker *w, u64 k, u64 n)
 {
 	bool block = w->cfg->work_mode == KP_WORK_BLOCK;
+	bool odd = w->id & 1;
+	bool timed = odd ? w->st.pp_timed : kp_next_wait_timed(w);
 	u64 since;
 
 	if (k) {
 		if (block)
-			kp_blk_give(w, kp_now_ns());
+			kp_blk_give(w, kp_stamp(timed));
 		else
-			kp_pp_give(w, kp_now_ns());
+			kp_pp_give(w, kp_stamp(timed));
 	}
-	if ((w->id & 1) && k == n)
-		return;
+	if (odd) {
+		if (k == n)
+			return;
+		timed = kp_next_wait_timed(w);
+		w->st.pp_timed = timed;
+	}
 	since = block ? kp_blk_take(w) : kp_pp_take(w);
 	if (!kp_should_stop(w))
-		kp_record_wait(w, since);
+		kp_record_wait(w, timed, since);
 }
 
 /*
@@ -136,6 +193,7 @@ static inline void kp_pingpong(struct kp_worker *w, u64 k, u64 n)
  */
 static inline void kp_barrier(struct kp_worker *w, u64 k)
 {
+	bool timed;
 	u64 since;
 
 #ifdef KP_BARRIER_AGREED_STOP
@@ -144,9 +202,10 @@ static inline void kp_barrier(struct kp_worker *w, u64 k)
 	if (kp_should_stop(w))
 		kp_stop_propose(w, k);
 #endif
-	since = kp_now_ns();
+	timed = kp_next_wait_timed(w);
+	since = kp_stamp(timed);
 	kp_barrier_wait(w);
-	kp_record_wait(w, since);
+	kp_record_wait(w, timed, since);
 #ifdef KP_BARRIER_AGREED_STOP
 	agreed = kp_stop_agreed(w);
 	if (agreed && agreed <= k)
@@ -167,32 +226,27 @@ static inline bool kp_loop_stop(struct kp_worker *w)
 /* The wait at boundary k of n (k = 0 only for the odd ping-pong worker). */
 static inline void kp_wait(struct kp_worker *w, u64 k, u64 n)
 {
+	u32 mode = w->cfg->work_mode;
+	bool timed;
 	u64 since;
 
-	switch (w->cfg->work_mode) {
-	case KP_WORK_YIELD:
-		since = kp_now_ns();
-		kp_wait_yield(w);
-		kp_record_wait(w, since);
-		break;
-	case KP_WORK_SLEEP:
-		since = kp_now_ns();
-		kp_wait_sleep(w);
-		kp_record_wait(w, since);
-		break;
-	case KP_WORK_PINGPONG:
-	case KP_WORK_BLOCK:
+	if (kp_work_paired(mode)) {
 		kp_pingpong(w, k, n);
-		break;
-	case KP_WORK_BARRIER:
-		kp_barrier(w, k);
-		break;
-	case KP_WORK_SPAWN:
-		since = kp_now_ns();
-		kp_spawn_join(w);
-		kp_record_wait(w, since);
-		break;
+		return;
 	}
+	if (mode == KP_WORK_BARRIER) {
+		kp_barrier(w, k);
+		return;
+	}
+	timed = kp_next_wait_timed(w);
+	since = kp_stamp(timed);
+	if (mode == KP_WORK_YIELD)
+		kp_wait_yield(w);
+	else if (mode == KP_WORK_SLEEP)
+		kp_wait_sleep(w);
+	else
+		kp_spawn_join(w);
+	kp_record_wait(w, timed, since);
 }
 
 /*
@@ -207,6 +261,7 @@ static inline void kp_run_workload(struct kp_worker *w)
 	u64 next = n ? c->yield_interval : target + 1;
 	u64 done = 0, k = 0, end;
 
+	w->st.sample_left = c->latency_sample ? c->latency_sample : ~0ULL;
 	if (kp_work_paired(c->work_mode) && (w->id & 1) && n)
 		kp_wait(w, 0, n);
 	while (done < target && !kp_loop_stop(w)) {

@@ -80,6 +80,20 @@ setup_file() {
 	kp_check_spec_keys coro stacks activations
 	jq -e '.stacks | keys_unsorted == ["size", "guard", "guarded",
 		"unguarded", "resident_bytes"]' <<<"$json" >/dev/null
+	kp_check_percentiles
+}
+
+@test "latency_sample 0, 1 and N time the expected waits on 1 and 2 workers; 0 reads no clock" {
+	# The build that counts its clock reads (two per timed wait).
+	local bin="$KP_REPO/build/count/coro_bench"
+	[ -x "$bin" ] || coro_build "$bin"
+	kp_each_latency_sample "$bin" 1 2
+	kp_json "$CORO_BENCH" --workers 2 --thread-count 6 --work-mode pingpong \
+		--work-target 2001 --yield-interval 1 --latency-sample 7
+	kp_check_counts 6 2001 1 pingpong 2 7
+	kp_check_percentiles
+	run --separate-stderr "$CORO_BENCH" --latency-sample 1000001
+	[ "$status" -eq 2 ] && [ -z "$output" ] && [[ "$stderr" == *--latency-sample* ]]
 }
 
 @test "a worker with nothing runnable sleeps in the kernel" {

@@ -123,13 +123,19 @@ setup_file() {
 		and .latency_hist.min_ns <= .latency_hist.mean_ns
 		and .latency_hist.mean_ns <= .latency_hist.max_ns' \
 		<<<"$json" >/dev/null
+	kp_check_percentiles
 }
 
-@test "histogram buckets are the log2 ranges of SPEC.md section 2" {
+@test "histogram buckets are the log-linear ranges of SPEC.md section 2" {
 	kp_json "$BENCH" --thread-count 2 --work-mode yield --work-target 10000
-	jq -e '.latency_hist.buckets | to_entries | all(
-		.value.hi_ns == pow(2; .key + 1)
-		and .value.lo_ns == (if .key == 0 then 0 else pow(2; .key) end))' \
+	# A fixed count of contiguous rows from 0: one per ns below 8, then 8
+	# per power of two, each at most an eighth of its lower bound wide.
+	jq -e '.latency_hist.buckets as $b | ($b | length) == 272
+		and $b[0].lo_ns == 0 and $b[-1].hi_ns == pow(2; 36)
+		and all(range(1; $b | length); $b[.].lo_ns == $b[. - 1].hi_ns)
+		and all(range(0; 8); $b[.].hi_ns - $b[.].lo_ns == 1)
+		and all(range(8; $b | length); ($b[.].hi_ns - $b[.].lo_ns) * 8 <= $b[.].lo_ns)
+		and $b[8].lo_ns == 8 and $b[16].lo_ns == 16 and $b[24].lo_ns == 32' \
 		<<<"$json" >/dev/null
 	# Every sample lies in its bucket: min is in the first non-empty one,
 	# max in the last.
@@ -145,7 +151,21 @@ setup_file() {
 	assert_success
 	assert_output --partial "total_ops 20000, counter 20000"
 	assert_output --partial "# samples 20"
+	assert_output --partial "# p999_ns "
 	assert_output --partial "last_cpu"
+}
+
+@test "latency_sample 0, 1 and N time the expected waits in every mode; 0 reads no clock" {
+	# The build that counts its clock reads: two per timed wait (its start
+	# and end, or the partner's hand-over and the end), none untimed.
+	local bin="$REPO/build/count/pthread_bench"
+	[ -x "$bin" ] || make -C "$REPO/userspace" >&2
+	kp_each_latency_sample "$bin" 0
+	# The plain build agrees, and sampling keeps the counts exact.
+	kp_json "$BENCH" --thread-count 4 --work-mode pingpong --work-target 2001 \
+		--yield-interval 1 --latency-sample 7
+	kp_check_counts 4 2001 1 pingpong 4 7
+	kp_check_percentiles
 }
 
 @test "SIGINT stops a run early and still reports it" {
@@ -159,7 +179,8 @@ setup_file() {
 	run --separate-stderr "$BENCH" --help
 	assert_success
 	for opt in --thread-count --work-mode --sync-mode --work-target \
-		--yield-interval --sleep-us --bind-cpu-count --json --help; do
+		--yield-interval --sleep-us --bind-cpu-count --latency-sample \
+		--json --limits --help; do
 		assert_output --partial -- "$opt"
 	done
 }
@@ -187,7 +208,7 @@ bad_usage() {
 
 @test "a missing value exits 2 naming the option" {
 	for opt in --thread-count --work-mode --sync-mode --work-target \
-		--yield-interval --sleep-us --bind-cpu-count; do
+		--yield-interval --sleep-us --bind-cpu-count --latency-sample; do
 		bad_usage "$opt" "$opt"
 		bad_usage "$opt" "$opt" --json
 	done
@@ -195,7 +216,7 @@ bad_usage() {
 
 @test "a non-number exits 2 naming the option" {
 	for opt in --thread-count --work-target --yield-interval --sleep-us \
-		--bind-cpu-count; do
+		--bind-cpu-count --latency-sample; do
 		for v in abc 4x 0x10 "" 1.5 " 4" +4; do
 			bad_usage "$opt" "$opt" "$v"
 		done
@@ -204,7 +225,7 @@ bad_usage() {
 
 @test "a negative value exits 2 naming the option" {
 	for opt in --thread-count --work-target --yield-interval --sleep-us \
-		--bind-cpu-count; do
+		--bind-cpu-count --latency-sample; do
 		bad_usage "$opt" "$opt" -1
 		bad_usage "$opt" "$opt=-5"
 	done
@@ -222,12 +243,17 @@ bad_usage() {
 	bad_usage --yield-interval --yield-interval 1000000000001
 	bad_usage --sleep-us --sleep-us 1000001
 	bad_usage --bind-cpu-count --bind-cpu-count $((ncpu + 1))
+	bad_usage --latency-sample --latency-sample 1000001
+	bad_usage --latency-sample --latency-sample=18446744073709551616
 }
 
 @test "the range limits themselves are accepted" {
 	kp_json "$BENCH" --thread-count 1 --work-target 1 --yield-interval 1 \
-		--sleep-us 0 --bind-cpu-count 0
-	kp_check_counts 1 1 1 normal
+		--sleep-us 0 --bind-cpu-count 0 --latency-sample 0
+	kp_check_counts 1 1 1 normal 1 0
+	kp_json "$BENCH" --thread-count 2 --work-mode yield --work-target 3 \
+		--yield-interval 1 --latency-sample 1000000
+	kp_check_sampling 2 3 1 yield 1000000
 	kp_json "$BENCH" --thread-count 1 --work-target 3 --work-mode sleep \
 		--sleep-us 1 --yield-interval 1000000000000 \
 		--bind-cpu-count "${#KP_CPUS[@]}"

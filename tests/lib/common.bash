@@ -116,27 +116,32 @@ kp_json() {
 
 # The counts SPEC.md section 2 fixes, as a jq function of a result (a
 # binary's JSON or klt_run's $klt): TC workers of WT operations each, WAITS
-# waits in all, each sampled once.
-KP_JQ_COUNTS='def counts_exact($ops; $waits; $tc; $per):
+# waits in all, SAMPLES of them timed (default: each one).
+KP_JQ_COUNTS='def counts_exact($ops; $waits; $tc; $per; $samples):
 	.counter == $ops and .total_ops == $ops
 	and (.threads | length) == $tc
 	and all(.threads[]; .ops == $per)
 	and .waits == $waits
 	and ([.threads[].waits] | add) == $waits
-	and .latency_hist.samples == $waits;'
+	and .latency_hist.samples == $samples;
+	def counts_exact($ops; $waits; $tc; $per):
+	counts_exact($ops; $waits; $tc; $per; $waits);'
 
-# kp_check_counts TC WT YI WORK_MODE [WORKERS]: the invariants of SPEC.md
-# section 2 on $json, expected values computed from the inputs; WORKERS
-# (OS threads, default TC) is what config.workers must say.
+# kp_check_counts TC WT YI WORK_MODE [WORKERS [LATENCY_SAMPLE]]: the
+# invariants of SPEC.md section 2 on $json, expected values computed from
+# the inputs; WORKERS (OS threads, default TC) is what config.workers must
+# say; each worker's every LATENCY_SAMPLE-th wait (default 1) is timed.
 kp_check_counts() {
-	local tc="$1" wt="$2" yi="$3" mode="$4" workers="${5:-$1}" waits=0
+	local tc="$1" wt="$2" yi="$3" mode="$4" workers="${5:-$1}" n="${6:-1}"
+	local per=0 samples=0
 
-	[ "$mode" = normal ] || waits=$((tc * (wt / yi)))
-	jq -e --argjson ops $((tc * wt)) --argjson waits "$waits" \
+	[ "$mode" = normal ] || per=$((wt / yi))
+	[ "$n" -eq 0 ] || samples=$((tc * (per / n)))
+	jq -e --argjson ops $((tc * wt)) --argjson waits $((tc * per)) \
 		--argjson tc "$tc" --argjson per "$wt" --argjson w "$workers" \
-		"$KP_JQ_COUNTS"'
-		counts_exact($ops; $waits; $tc; $per)
-		and ([.latency_hist.buckets[].count] | add // 0) == $waits
+		--argjson s "$samples" "$KP_JQ_COUNTS"'
+		counts_exact($ops; $waits; $tc; $per; $s)
+		and ([.latency_hist.buckets[].count] | add // 0) == $s
 		and .elapsed_ns > 0
 		and .config.workers == $w' <<<"$json" >/dev/null || {
 		echo "invariants fail: tc=$tc wt=$wt yi=$yi mode=$mode workers=$workers" >&2
@@ -206,14 +211,88 @@ kp_check_spec_keys() {
 			+ ["kernel", "system", "cmdline", "start_time", "version"]
 		and (.config | keys_unsorted == ["thread_count", "work_mode",
 			"sync_mode", "work_target", "yield_interval", "sleep_us",
-			"bind_cpu_count", "workers"])
+			"bind_cpu_count", "latency_sample", "workers"])
 		and all(.threads[]; keys_unsorted == ["id", "pid", "cpu",
 			"last_cpu", "ops", "nvcsw", "nivcsw", "cputime_ns",
 			"runtime_ns", "waits"])
 		and (.latency_hist | keys_unsorted == ["buckets", "samples",
-			"min_ns", "max_ns", "mean_ns"])
+			"min_ns", "max_ns", "mean_ns", "p50_ns", "p90_ns", "p99_ns",
+			"p999_ns"])
 		and all(.latency_hist.buckets[]; keys_unsorted == ["lo_ns",
 			"hi_ns", "count"])' --args "${@:2}" <<<"$json" >/dev/null
+}
+
+# kp_check_sampling TC WT YI WORK_MODE N: a full run with latency_sample N
+# counted every wait and timed each worker's every N-th (SPEC.md section
+# 2): samples = TC * (waits per worker / N), 0 for N = 0.
+kp_check_sampling() {
+	local tc=$1 wt=$2 yi=$3 wm=$4 n=$5 per=0 samples=0
+	[ "$wm" = normal ] || per=$((wt / yi))
+	[ "$n" -eq 0 ] || samples=$((tc * (per / n)))
+	jq -e --argjson n "$n" --argjson waits $((tc * per)) --argjson s "$samples" '
+		.config.latency_sample == $n and .waits == $waits
+		and ([.threads[].waits] | add) == $waits
+		and .latency_hist.samples == $s
+		and ([.latency_hist.buckets[].count] | add) == $s
+		and (if $s == 0 then .latency_hist.max_ns == 0
+			and .latency_hist.p999_ns == 0
+		     else .latency_hist.p50_ns > 0 end)' <<<"$json" >/dev/null || {
+		echo "sampling fails: tc=$tc wt=$wt yi=$yi mode=$wm latency_sample=$n" \
+			"(expected $samples samples)" >&2
+		jq -c 'del(.latency_hist.buckets) | del(.threads)' <<<"$json" >&2
+		return 1
+	}
+}
+
+# kp_check_clock_reads: a build/count/ binary's clock reads ("kp_clock_reads
+# N" in $stderr) are two per timed wait, so none with latency_sample 0.
+kp_check_clock_reads() {
+	local reads samples
+	reads=$(sed -n 's/^kp_clock_reads //p' <<<"$stderr")
+	samples=$(jq '.latency_hist.samples' <<<"$json")
+	if [ -z "$reads" ] || [ "$reads" -ne $((2 * samples)) ]; then
+		echo "clock reads '$reads', expected $((2 * samples)) for $samples samples" >&2
+		return 1
+	fi
+}
+
+# kp_check_percentiles: p50 <= p90 <= p99 <= p999 are integers within
+# [min_ns, max_ns], all 0 without samples.
+kp_check_percentiles() {
+	jq -e '.latency_hist as $h | [$h.p50_ns, $h.p90_ns, $h.p99_ns, $h.p999_ns] as $p
+		| all($p[]; type == "number" and . == floor)
+		and $p == ($p | sort)
+		and (if $h.samples > 0 then $p[0] >= $h.min_ns and $p[3] <= $h.max_ns
+		     else $p == [0, 0, 0, 0] end)' <<<"$json" >/dev/null || {
+		echo "bad percentiles:" >&2
+		jq -c '.latency_hist | del(.buckets)' <<<"$json" >&2
+		return 1
+	}
+}
+
+# kp_each_latency_sample BIN WORKERS...: latency_sample 0, 1 and 3 in every
+# work mode the binary runs (4 workers, 20 waits each), on each of WORKERS
+# (0: no --workers): the samples and, for a build/count/ binary, the clock
+# reads.
+kp_each_latency_sample() {
+	local bin=$1 w wm n
+	local -a opt
+	shift
+	for w in "$@"; do
+		opt=()
+		((w == 0)) || opt=(--workers "$w")
+		for wm in yield sleep pingpong block barrier spawn; do
+			[[ $bin != *coro_bench || $wm != block ]] || continue
+			for n in 0 1 3; do
+				kp_json "$bin" "${opt[@]}" --thread-count 4 \
+					--work-mode "$wm" --work-target 2000 \
+					--yield-interval 100 --sleep-us 20 \
+					--latency-sample "$n"
+				kp_check_sampling 4 2000 100 "$wm" "$n"
+				kp_check_clock_reads
+			done
+		done
+	done
 }
 
 # ---- the module (tests/vm/module_*.bats) ----
@@ -224,7 +303,7 @@ KP_HIST=/sys/kernel/debug/kthread_perf/latency_hist
 KP_PARAMS=/sys/module/kthread_perf/parameters
 
 KP_CONFIG_FILES=(thread_count work_mode sync_mode work_target yield_interval
-	sleep_us bind_cpu_count)
+	sleep_us bind_cpu_count latency_sample)
 KP_RESULT_FILES=(total_ops counter elapsed_ns throughput nvcsw nivcsw
 	cputime_ns waits)
 KP_THREAD_FILES=(pid cpu last_cpu ops nvcsw nivcsw cputime_ns runtime_ns waits)
@@ -403,14 +482,16 @@ kp_thread_dirs() {
 }
 
 # Read latency_hist into KP_HIST_ROWS (bucket rows), KP_HIST_SUM (sum of
-# their counts) and KP_HIST_samples, _min_ns, _max_ns, _mean_ns.
+# their counts) and KP_HIST_samples, _min_ns, _max_ns, _mean_ns, _p50_ns,
+# _p90_ns, _p99_ns, _p999_ns.
 kp_hist_read() {
 	local a b c
 	KP_HIST_ROWS=0 KP_HIST_SUM=0
 	while read -r a b c; do
 		if [ "$a" = "#" ]; then
 			case $b in
-			samples | min_ns | max_ns | mean_ns) printf -v "KP_HIST_$b" %s "$c" ;;
+			samples | min_ns | max_ns | mean_ns | p50_ns | p90_ns | p99_ns | p999_ns)
+				printf -v "KP_HIST_$b" %s "$c" ;;
 			esac
 		else
 			KP_HIST_ROWS=$((KP_HIST_ROWS + 1))
@@ -438,13 +519,32 @@ kp_assert_dmesg_clean() {
 	fi
 }
 
-# kp_check_exact_run TC WT YI WORK_MODE: after a finished run, the counts
-# SPEC.md section 2 fixes, from the totals, every thread and the histogram.
+# kp_check_live_snapshot: one read during a run with latency_sample 1
+# (SPEC.md section 4): the histogram's counts add up to its samples, which
+# lie between the waits read before and after it.
+kp_check_live_snapshot() {
+	local w1 w2
+	read -r w1 <"$KP_SYS/waits"
+	kp_hist_read
+	read -r w2 <"$KP_SYS/waits"
+	if [ "$KP_HIST_SUM" != "$KP_HIST_samples" ] ||
+	   [ "$KP_HIST_samples" -lt "$w1" ] || [ "$KP_HIST_samples" -gt "$w2" ]; then
+		echo "inconsistent snapshot: bucket sum $KP_HIST_SUM, samples" \
+			"$KP_HIST_samples, waits $w1 before and $w2 after" >&2
+		return 1
+	fi
+}
+
+# kp_check_exact_run TC WT YI WORK_MODE [LATENCY_SAMPLE]: after a finished
+# run, the counts SPEC.md section 2 fixes, from the totals, every thread
+# and the histogram (each worker's every LATENCY_SAMPLE-th wait, default 1).
 kp_check_exact_run() {
-	local tc="$1" wt="$2" yi="$3" wm="$4" ops waits=0 per_waits=0
+	local tc="$1" wt="$2" yi="$3" wm="$4" n="${5:-1}" ops waits=0 per_waits=0
+	local samples=0
 	ops=$((tc * wt))
 	[ "$wm" = normal ] || per_waits=$((wt / yi))
 	waits=$((tc * per_waits))
+	[ "$n" -eq 0 ] || samples=$((tc * (per_waits / n)))
 	assert_equal "total_ops $(kp_get total_ops)" "total_ops $ops"
 	assert_equal "counter $(kp_get counter)" "counter $ops"
 	assert_equal "waits $(kp_get waits)" "waits $waits"
@@ -457,8 +557,8 @@ kp_check_exact_run() {
 		"$KP_SYS"/threads/*/ops "$KP_SYS"/threads/*/waits
 	assert_output "$tc threads"
 	kp_hist_read
-	assert_equal "samples $KP_HIST_samples" "samples $waits"
-	assert_equal "bucket sum $KP_HIST_SUM" "bucket sum $waits"
+	assert_equal "samples $KP_HIST_samples" "samples $samples"
+	assert_equal "bucket sum $KP_HIST_SUM" "bucket sum $samples"
 }
 
 # ---- klt against a user-space model (tests/vm/compare_*.bats) ----

@@ -74,6 +74,8 @@ kperf() {
 		and .latency_hist.buckets[0].lo_ns == 0
 		and .latency_hist.min_ns <= .latency_hist.mean_ns
 		and .latency_hist.mean_ns <= .latency_hist.max_ns' <<<"$output"
+	json=$output
+	kp_check_percentiles
 }
 
 @test "every model's JSON names the accelerator tools/vm ran this guest with" {

@@ -37,10 +37,11 @@ start_long_run() {
 		99999999999999999999999 $'4\n'
 }
 
-@test "work_target, yield_interval and sleep_us reject values out of range with EINVAL" {
+@test "work_target, yield_interval, sleep_us and latency_sample reject values out of range with EINVAL" {
 	rejects work_target 0 1000000000001 -5 foo 1e6 18446744073709551616
 	rejects yield_interval 0 1000000000001 -1 bar
 	rejects sleep_us 1000001 -1 x
+	rejects latency_sample 1000001 -1 x "" 4294967296 1e3
 }
 
 @test "bind_cpu_count rejects more than the online CPUs with EINVAL" {
@@ -88,6 +89,7 @@ start_long_run() {
 	kp_assert_write_fails yield_interval 100 "Device or resource busy"
 	kp_assert_write_fails sleep_us 0 "Device or resource busy"
 	kp_assert_write_fails bind_cpu_count 1 "Device or resource busy"
+	kp_assert_write_fails latency_sample 0 "Device or resource busy"
 	kp_assert_write_fails start 1 "Device or resource busy"
 	# A malformed value is still EINVAL.
 	kp_assert_write_fails thread_count 0 "Invalid argument"

@@ -29,6 +29,7 @@ modes_are() {
 		[yield_interval]=1000
 		[sleep_us]=0
 		[bind_cpu_count]=0
+		[latency_sample]=1
 	)
 	modes_are 644 "${KP_CONFIG_FILES[@]/#/$KP_SYS/}"
 	for f in "${!want[@]}"; do
@@ -95,6 +96,8 @@ modes_are() {
 	kp_set yield_interval 1000000000000
 	kp_set sleep_us 1000000
 	kp_set bind_cpu_count "${#KP_CPUS[@]}"
+	kp_set latency_sample 1000000
+	assert_equal "$(kp_get latency_sample)" 1000000
 	assert_equal "$(kp_get thread_count)" 1024
 	assert_equal "$(kp_get work_target)" 1000000000000
 	assert_equal "$(kp_get yield_interval)" 1000000000000
@@ -123,30 +126,42 @@ modes_are() {
 	modes_are 400 "$KP_HIST"
 	mapfile -t lines <"$KP_HIST"
 	assert_equal "${lines[0]}" "# kthread_perf latency histogram, run_id 0, work_mode normal, unit ns"
-	assert_equal "${lines[*]: -4}" "# samples 0 # min_ns 0 # max_ns 0 # mean_ns 0"
+	assert_equal "${lines[*]: -8}" "# samples 0 # min_ns 0 # max_ns 0 # mean_ns 0 # p50_ns 0 # p90_ns 0 # p99_ns 0 # p999_ns 0"
 
 	kp_run 2 yield atomic 4000 1000
 	mapfile -t lines <"$KP_HIST"
 	assert_equal "${lines[0]}" "# kthread_perf latency histogram, run_id 1, work_mode yield, unit ns"
 	assert_equal "${lines[1]}" "# lo_ns hi_ns count"
-	# 40 rows [0,2) [2,4) [4,8) ... each starting where the last ended.
+	# 272 rows from 0, each starting where the last ended: one per ns below
+	# 8 ns, then 8 per power of two (SPEC.md section 2).
 	prev=0
-	for ((i = 2; i < 42; i++)); do
+	for ((i = 2; i < 274; i++)); do
 		read -r lo hi count <<<"${lines[i]}"
 		assert_equal "row $i lo $lo" "row $i lo $prev"
-		assert_equal "row $i hi $hi" "row $i hi $((i == 2 ? 2 : 2 * lo))"
+		if ((i < 10)); then
+			assert_equal "row $i width $((hi - lo))" "row $i width 1"
+		elif (((hi - lo) * 8 > lo)); then
+			fail "row $i: [$lo, $hi) is wider than an eighth of $lo"
+		fi
 		[[ $count =~ ^[0-9]+$ ]] || fail "row $i: '${lines[i]}'"
 		prev=$hi
 	done
-	assert_equal "${lines[42]}" "# samples 8"
-	[[ ${lines[43]} =~ ^"# min_ns "[0-9]+$ ]] || fail "${lines[43]}"
-	[[ ${lines[44]} =~ ^"# max_ns "[0-9]+$ ]] || fail "${lines[44]}"
-	[[ ${lines[45]} =~ ^"# mean_ns "[0-9]+$ ]] || fail "${lines[45]}"
-	assert_equal "${#lines[@]}" 46
+	assert_equal "$prev" $((1 << 36))
+	assert_equal "${lines[274]}" "# samples 8"
+	for ((i = 275; i < 282; i++)); do
+		[[ ${lines[i]} =~ ^"# "(min|max|mean|p50|p90|p99|p999)"_ns "[0-9]+$ ]] ||
+			fail "${lines[i]}"
+	done
+	assert_equal "${#lines[@]}" 282
 	kp_hist_read
 	assert_equal "$KP_HIST_SUM" 8
 	assert [ "$KP_HIST_min_ns" -le "$KP_HIST_mean_ns" ]
 	assert [ "$KP_HIST_mean_ns" -le "$KP_HIST_max_ns" ]
+	assert [ "$KP_HIST_min_ns" -le "$KP_HIST_p50_ns" ]
+	assert [ "$KP_HIST_p50_ns" -le "$KP_HIST_p90_ns" ]
+	assert [ "$KP_HIST_p90_ns" -le "$KP_HIST_p99_ns" ]
+	assert [ "$KP_HIST_p99_ns" -le "$KP_HIST_p999_ns" ]
+	assert [ "$KP_HIST_p999_ns" -le "$KP_HIST_max_ns" ]
 }
 
 @test "unloading removes every file" {

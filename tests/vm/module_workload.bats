@@ -14,9 +14,14 @@ setup() { kp_load; }
 teardown() { kp_unload; }
 
 # exact TC WORK_MODE SYNC_MODE WT YI [SLEEP_US [BIND]]: a run that counts
-# exactly.
+# exactly; in sync mode atomic its histogram is also read while it runs,
+# and must be a consistent snapshot (SPEC.md section 4).
 exact_run() {
-	kp_run "$@"
+	kp_config "$@"
+	kp_set start 1
+	[ "$3" != atomic ] || kp_check_live_snapshot
+	kp_wait_finished 240
+	assert_equal "state $KP_STATE" "state done"
 	kp_check_exact_run "$1" "$4" "$5" "$2"
 }
 
@@ -39,6 +44,62 @@ exact() {
 	kp_each_sync_mode exact_run 2 spawn 2000 100 0 1
 	exact_run 3 spawn atomic 1000 100
 	assert_equal "$(kp_count_kthreads kp_spawn)" "$before"
+}
+
+@test "latency_sample 0 and N time every N-th wait of each worker in every work mode" {
+	local wm
+	for wm in yield sleep pingpong block barrier spawn; do
+		kp_set latency_sample 3
+		kp_run 4 "$wm" atomic 2100 100
+		kp_check_exact_run 4 2100 100 "$wm" 3
+	done
+	for wm in yield pingpong; do
+		kp_set latency_sample 0
+		kp_run 4 "$wm" atomic 2000 100
+		kp_check_exact_run 4 2000 100 "$wm" 0
+		assert_equal "$KP_HIST_max_ns $KP_HIST_p50_ns $KP_HIST_p999_ns" "0 0 0"
+	done
+}
+
+@test "reads during a yield run are consistent snapshots, and run_id never mixes two runs" {
+	local i end r1 r2 st ops
+	# A long yield run of 8 workers: 20 reads of the histogram and waits.
+	kp_config 8 yield atomic 1000000000 1
+	kp_set start 1
+	for ((i = 0; i < 20; i++)); do
+		kp_check_live_snapshot
+	done
+	kp_hist_read
+	assert [ "$KP_HIST_samples" -gt 0 ]
+	assert [ "$KP_HIST_p50_ns" -le "$KP_HIST_p999_ns" ]
+	assert [ "$KP_HIST_p999_ns" -le "$KP_HIST_max_ns" ]
+	kp_set stop 1
+	# Short runs back to back, odd run_ids of 1000 operations per worker,
+	# even ones of 2000, while a reader reads run_id, state, total_ops and
+	# run_id again: a finished run's total_ops is its own.
+	echo 0 >"$BATS_TEST_TMPDIR/bad"
+	end="$BATS_TEST_TMPDIR/end"
+	(
+		bad=0
+		while [ ! -e "$end" ]; do
+			read -r r1 <"$KP_SYS/run_id"
+			read -r st <"$KP_SYS/state"
+			read -r ops <"$KP_SYS/total_ops"
+			read -r r2 <"$KP_SYS/run_id"
+			if [ "$r1" = "$r2" ] && [ "$st" = done ] &&
+			   [ "$ops" -ne $((2 * (r1 % 2 ? 1000 : 2000))) ]; then
+				bad=$((bad + 1))
+			fi
+		done
+		echo "$bad" >"$BATS_TEST_TMPDIR/bad"
+	) &
+	for ((i = 0; i < 8; i++)); do
+		read -r r1 <"$KP_SYS/run_id"
+		kp_run 2 normal atomic $(((r1 + 1) % 2 ? 1000 : 2000)) 1000
+	done
+	touch "$end"
+	wait
+	assert_equal "mixed reads $(<"$BATS_TEST_TMPDIR/bad")" "mixed reads 0"
 }
 
 @test "work targets off the yield_interval and chunk boundaries count exactly" {

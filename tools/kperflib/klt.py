@@ -188,15 +188,15 @@ def mount_debugfs():
 def parse_hist(text):
     """debugfs latency_hist -> the JSON "latency_hist" object."""
     hist = {"buckets": [], "samples": 0, "min_ns": 0, "max_ns": 0,
-            "mean_ns": 0}
+            "mean_ns": 0, "p50_ns": 0, "p90_ns": 0, "p99_ns": 0,
+            "p999_ns": 0}
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
         if line.startswith("#"):
             words = line[1:].split()
-            if len(words) == 2 and words[0] in ("samples", "min_ns",
-                                                "max_ns", "mean_ns"):
+            if len(words) == 2 and words[0] in hist:
                 hist[words[0]] = int(words[1])
             continue
         lo, hi, count = (int(w) for w in line.split())

@@ -25,13 +25,16 @@
  *
  *	kp_parse_args(&cli, argc, argv, &o);	   (exits 2 on bad usage, 0 on --help)
  *	kp_install_stop_handler();		   (SIGINT -> kp_stop_requested())
+ *	w = kp_workers_alloc(o.cfg.thread_count, sizeof(*w));
  *	kp_result_init(&r, "coro", &o.cfg, workers);
- *	... run; fill r.threads[i], r.hist, r.counter, r.elapsed_ns,
- *	    r.user_ns, r.sys_ns, r.stopped ...
+ *	kp_result_begin(&r);			   (the process's CPU time so far)
+ *	... run ...
+ *	kp_result_end(&r, shared.counter);	   (CPU time, stopped, counter)
+ *	kp_result_add_worker(&r, i, ...) for each worker, and its row's
+ *	    pid, last_cpu, switches and CPU time;
  *	kp_result_sum_threads(&r);		   (ops, waits, switches, cputime)
- *	kp_result_print(&r, o.json, stdout);
- *	kp_result_verify(&r);			   (exits 1 on a count mismatch)
- *	kp_result_free(&r);
+ *	kp_result_report(&r, o.json);		   (print, check: exit 1 on a
+ *						    count mismatch, free)
  *
  * Everything here is single-threaded except kp_stop_requested(), which
  * any thread may call at any time.
@@ -142,6 +145,7 @@ struct kp_result {
 	struct kp_thread_result *threads;	/* cfg.thread_count rows */
 	char model_json[256];	/* the model's own JSON members, or "" */
 	u64 first_start_ns, last_end_ns;	/* kp_result_add_worker() */
+	u64 user0_ns, sys0_ns;			/* kp_result_begin() */
 };
 
 /*
@@ -151,6 +155,32 @@ struct kp_result {
 void kp_result_init(struct kp_result *r, const char *model,
 		    const struct kp_config *cfg, u32 workers);
 void kp_result_free(struct kp_result *r);
+
+/*
+ * Around the run: kp_result_begin() takes the process's CPU time so far;
+ * kp_result_end() sets user_ns and sys_ns to the CPU time since, stopped
+ * to whether SIGINT came, and adds the workers' shared counter to counter.
+ * Both die when getrusage() fails.
+ */
+void kp_result_begin(struct kp_result *r);
+void kp_result_end(struct kp_result *r, u64 shared_counter);
+
+/*
+ * Zeroed memory for n workers of size bytes each, each on its own cache
+ * lines (aligned to 64); dies on ENOMEM.  free() releases it.
+ */
+void *kp_workers_alloc(u32 n, size_t size);
+
+/*
+ * Give a worker's statistics their histogram when the run records
+ * latencies (kp_wants_hist()), else none; dies on ENOMEM.  kp_stats_free()
+ * frees it.
+ */
+void kp_stats_init(struct kp_stats *st, const struct kp_config *cfg);
+void kp_stats_free(struct kp_stats *st);
+
+/* Wait samples a worker with waits waits records: waits / latency_sample. */
+u64 kp_samples_of(const struct kp_config *cfg, u64 waits);
 
 /*
  * Take what worker i's loop left in *st and its start and end times into
@@ -185,11 +215,18 @@ void kp_hist_print(const struct kp_hist *h, FILE *f);
 
 /*
  * Unless r->stopped: check counter == total_ops == thread_count *
- * work_target, waits == hist.samples == thread_count * waits per worker,
- * and the sum of the buckets == samples.  On a mismatch print what
- * differs on stderr and exit 1.
+ * work_target, waits == thread_count * waits per worker, hist.samples ==
+ * thread_count * (waits per worker / latency_sample), and the sum of the
+ * buckets == samples.  On a mismatch print what differs on stderr and
+ * exit 1.
  */
 void kp_result_verify(const struct kp_result *r);
+
+/*
+ * The end of a model's main(): kp_result_print() on stdout,
+ * kp_result_verify() (exit 1 on a mismatch), kp_result_free().
+ */
+void kp_result_report(struct kp_result *r, bool json);
 
 /* ---- System helpers --------------------------------------------------- */
 

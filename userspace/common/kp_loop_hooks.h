@@ -10,7 +10,8 @@
  * KP_SHARED, the one object of that type; includes this file; then defines
  * its own kp_mutex_lock(), kp_mutex_unlock(), kp_wait_yield(),
  * kp_wait_sleep(), kp_pp_give(), kp_pp_take(), kp_barrier_wait() and
- * kp_spawn_join(), and includes kp_loop.h.
+ * kp_spawn_join() (whose child may run kp_spawn_child()), and includes
+ * kp_loop.h.
  * The block-mode hooks are here: a blocking read() is the same call in
  * every model.
  */
@@ -51,9 +52,41 @@ static inline u64 *kp_locked_counter(struct kp_shared *s)
 	return &s->counter;
 }
 
+#ifdef KP_COUNT_CLOCK
+/*
+ * Test build (build/count/): count the clock reads of the worker loop and
+ * print the count on stderr at exit ("kp_clock_reads N"), to prove that
+ * latency_sample 0 reads none.
+ */
+static u64 kp_clock_reads;
+
+__attribute__((destructor)) static void kp_clock_reads_print(void)
+{
+	fprintf(stderr, "kp_clock_reads %llu\n", (unsigned long long)
+		__atomic_load_n(&kp_clock_reads, __ATOMIC_RELAXED));
+}
+
+static inline u64 kp_now_ns(void)
+{
+	__atomic_fetch_add(&kp_clock_reads, 1, __ATOMIC_RELAXED);
+	return kp_clock_ns();
+}
+#else
 static inline u64 kp_now_ns(void)
 {
 	return kp_clock_ns();
+}
+#endif
+
+/* Around the update of a timed wait (kp_kernel_compat.h: the sequence count). */
+static inline void kp_stats_write_begin(struct kp_worker *w)
+{
+	kp_seq_write_begin(&w->st.seq);
+}
+
+static inline void kp_stats_write_end(struct kp_worker *w)
+{
+	kp_seq_write_end(&w->st.seq);
 }
 
 static inline bool kp_should_stop(struct kp_worker *w)
@@ -89,6 +122,12 @@ static inline u64 kp_stop_agreed(struct kp_worker *w)
 {
 	(void)w;
 	return __atomic_load_n(&KP_SHARED.stop_gen, __ATOMIC_RELAXED);
+}
+
+/* Spawn mode: the body of the spawned thread or coroutine returns at once. */
+static inline void *kp_spawn_child(void *arg)
+{
+	return arg;
 }
 
 /* Length of one wait in sleep mode: sleep_us, or one tick when it is 0. */

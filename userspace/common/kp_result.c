@@ -5,8 +5,10 @@
  * of section 2.  `kperf run klt --json` prints the same JSON from sysfs, so
  * the key order and spelling here follow the specification exactly.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "kp_bench_common.h"
 
@@ -36,17 +38,75 @@ void kp_result_free(struct kp_result *r)
 	r->threads = NULL;
 }
 
+/* The process's user and system CPU time so far. */
+static void kp_process_times(u64 *user_ns, u64 *sys_ns)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		kp_die_errno(errno, "getrusage");
+	*user_ns = kp_timeval_ns(ru.ru_utime.tv_sec, ru.ru_utime.tv_usec);
+	*sys_ns = kp_timeval_ns(ru.ru_stime.tv_sec, ru.ru_stime.tv_usec);
+}
+
+void kp_result_begin(struct kp_result *r)
+{
+	kp_process_times(&r->user0_ns, &r->sys0_ns);
+}
+
+void kp_result_end(struct kp_result *r, u64 shared_counter)
+{
+	kp_process_times(&r->user_ns, &r->sys_ns);
+	r->user_ns -= r->user0_ns;
+	r->sys_ns -= r->sys0_ns;
+	r->stopped = kp_stop_requested();
+	r->counter += shared_counter;
+}
+
+void *kp_workers_alloc(u32 n, size_t size)
+{
+	/* aligned_alloc() wants a multiple of the alignment. */
+	size_t bytes = ((size_t)n * size + 63) & ~(size_t)63;
+	void *w = aligned_alloc(64, bytes ? bytes : 64);
+
+	if (!w)
+		kp_die("out of memory for %u workers", n);
+	memset(w, 0, bytes);
+	return w;
+}
+
+void kp_stats_init(struct kp_stats *st, const struct kp_config *cfg)
+{
+	st->hist = NULL;
+	if (!kp_wants_hist(cfg))
+		return;
+	st->hist = calloc(1, sizeof(*st->hist));
+	if (!st->hist)
+		kp_die("out of memory for a latency histogram");
+}
+
+void kp_stats_free(struct kp_stats *st)
+{
+	free(st->hist);
+	st->hist = NULL;
+}
+
+u64 kp_samples_of(const struct kp_config *cfg, u64 waits)
+{
+	return cfg->latency_sample ? waits / cfg->latency_sample : 0;
+}
+
 void kp_result_add_worker(struct kp_result *r, u32 i,
 			  const struct kp_stats *st, u64 start_ns, u64 end_ns)
 {
 	struct kp_thread_result *t = &r->threads[i];
+	struct kp_hist tmp;
 
 	t->ops = st->ops;
-	t->waits = st->waits;
+	t->waits = kp_stats_read(st, &r->hist, &tmp);
 	t->runtime_ns = end_ns - start_ns;
 	if (r->cfg.sync_mode == KP_SYNC_PERCPU)
 		r->counter += st->private_count;
-	kp_hist_merge(&r->hist, &st->hist);
 	if (start_ns < r->first_start_ns)
 		r->first_start_ns = start_ns;
 	if (end_ns > r->last_end_ns)
@@ -81,6 +141,9 @@ u64 kp_result_throughput(const struct kp_result *r)
 
 #define U(x) ((unsigned long long)(x))
 
+static const char *const pct_names[KP_HIST_NR_PCT] = KP_HIST_PCT_NAMES;
+static const u32 pct_per10k[KP_HIST_NR_PCT] = KP_HIST_PCT_PER10K;
+
 void kp_result_print_json(const struct kp_result *r, FILE *f)
 {
 	const struct kp_config *c = &r->cfg;
@@ -90,11 +153,12 @@ void kp_result_print_json(const struct kp_result *r, FILE *f)
 	fprintf(f, "{\"model\": \"%s\", \"config\": {\"thread_count\": %u, "
 		"\"work_mode\": \"%s\", \"sync_mode\": \"%s\", "
 		"\"work_target\": %llu, \"yield_interval\": %llu, "
-		"\"sleep_us\": %llu, \"bind_cpu_count\": %u, \"workers\": %u},\n",
+		"\"sleep_us\": %llu, \"bind_cpu_count\": %u, "
+		"\"latency_sample\": %u, \"workers\": %u},\n",
 		r->model, c->thread_count, kp_work_mode_name(c->work_mode),
 		kp_sync_mode_name(c->sync_mode), U(c->work_target),
 		U(c->yield_interval), U(c->sleep_us), c->bind_cpu_count,
-		r->workers);
+		c->latency_sample, r->workers);
 	fprintf(f, " \"total_ops\": %llu, \"counter\": %llu, "
 		"\"elapsed_ns\": %llu, \"throughput\": %llu, "
 		"\"user_ns\": %llu, \"sys_ns\": %llu, \"nvcsw\": %llu, "
@@ -120,9 +184,13 @@ void kp_result_print_json(const struct kp_result *r, FILE *f)
 			b ? ", " : "", U(kp_hist_lo(b)), U(kp_hist_hi(b)),
 			U(r->hist.count[b]));
 	fprintf(f, "],\n  \"samples\": %llu, \"min_ns\": %llu, "
-		"\"max_ns\": %llu, \"mean_ns\": %llu},\n",
+		"\"max_ns\": %llu, \"mean_ns\": %llu",
 		U(r->hist.samples), U(r->hist.min_ns), U(r->hist.max_ns),
 		U(kp_hist_mean(&r->hist)));
+	for (b = 0; b < KP_HIST_NR_PCT; b++)
+		fprintf(f, ", \"%s\": %llu", pct_names[b],
+			U(kp_hist_percentile(&r->hist, pct_per10k[b])));
+	fputs("},\n", f);
 	if (r->model_json[0])
 		fprintf(f, " %s,\n", r->model_json);
 	fputs(" \"kernel\": ", f);
@@ -150,6 +218,9 @@ void kp_hist_print(const struct kp_hist *h, FILE *f)
 	fprintf(f, "# samples %llu\n# min_ns %llu\n# max_ns %llu\n"
 		"# mean_ns %llu\n", U(h->samples), U(h->min_ns),
 		U(h->max_ns), U(kp_hist_mean(h)));
+	for (b = 0; b < KP_HIST_NR_PCT; b++)
+		fprintf(f, "# %s %llu\n", pct_names[b],
+			U(kp_hist_percentile(h, pct_per10k[b])));
 }
 
 void kp_result_print_human(const struct kp_result *r, FILE *f)
@@ -159,11 +230,12 @@ void kp_result_print_human(const struct kp_result *r, FILE *f)
 
 	fprintf(f, "model %s: %u threads on %u OS threads, work_mode %s, "
 		"sync_mode %s, work_target %llu, yield_interval %llu, "
-		"sleep_us %llu, bind_cpu_count %u\n",
+		"sleep_us %llu, bind_cpu_count %u, latency_sample %u\n",
 		r->model, c->thread_count, r->workers,
 		kp_work_mode_name(c->work_mode),
 		kp_sync_mode_name(c->sync_mode), U(c->work_target),
-		U(c->yield_interval), U(c->sleep_us), c->bind_cpu_count);
+		U(c->yield_interval), U(c->sleep_us), c->bind_cpu_count,
+		c->latency_sample);
 	fprintf(f, "%s: total_ops %llu, counter %llu, elapsed %.3f ms, "
 		"throughput %llu ops/s\n",
 		r->stopped ? "stopped early" : "done", U(r->total_ops),
@@ -208,6 +280,8 @@ void kp_result_verify(const struct kp_result *r)
 	const struct kp_config *c = &r->cfg;
 	u64 want_ops = (u64)c->thread_count * c->work_target;
 	u64 want_waits = (u64)c->thread_count * kp_waits_per_worker(c);
+	u64 want_samples = (u64)c->thread_count *
+			   kp_samples_of(c, kp_waits_per_worker(c));
 	u64 buckets = 0;
 	unsigned int b;
 	bool ok = true;
@@ -222,14 +296,21 @@ void kp_result_verify(const struct kp_result *r)
 			U(r->counter), U(r->total_ops), U(want_ops));
 		ok = false;
 	}
-	if (r->waits != want_waits || r->hist.samples != want_waits ||
-	    buckets != want_waits) {
+	if (r->waits != want_waits || r->hist.samples != want_samples ||
+	    buckets != want_samples) {
 		fprintf(stderr, "%s: WAIT MISMATCH: waits %llu, samples %llu, "
-			"bucket sum %llu, expected %llu\n", kp_prog(),
-			U(r->waits), U(r->hist.samples), U(buckets),
-			U(want_waits));
+			"bucket sum %llu, expected %llu waits, %llu samples\n",
+			kp_prog(), U(r->waits), U(r->hist.samples), U(buckets),
+			U(want_waits), U(want_samples));
 		ok = false;
 	}
 	if (!ok)
 		exit(1);
+}
+
+void kp_result_report(struct kp_result *r, bool json)
+{
+	kp_result_print(r, json, stdout);
+	kp_result_verify(r);
+	kp_result_free(r);
 }
