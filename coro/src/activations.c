@@ -23,8 +23,10 @@
  * (coro_checkpoint() being the cheapest).
  */
 #include "activations.h"
+#include "act_register.h"
+#include "act_take.h"
 #include "current.h"
-#include "handoff.h"
+#include "monitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "kthread_perf_act.h"
@@ -87,55 +88,6 @@ void act_destroy(struct coro_sched *s)
 const char *coro_sched_activations(const coro_sched_t *s)
 {
 	return mode_names[s->act_mode];
-}
-
-static int act_register(struct coro_sched *s, struct lwp *l)
-{
-	uint64_t cookie = (uintptr_t)l;
-
-	if (ioctl(s->act_fd, KP_ACT_REGISTER, &cookie))
-		return errno;
-	l->act_registered = true;
-	return 0;
-}
-
-/* In each new lwp's own thread. */
-void act_lwp_begin(struct lwp *l)
-{
-	struct coro_sched *s = l->sched;
-	int err;
-
-	if (s->act_mode != ACT_MODULE)
-		return;
-	err = act_register(s, l);
-	if (err)
-		fprintf(stderr, "libcoro: cannot register an OS thread on %s: "
-			"%s; a blocking call on it stalls its worker\n",
-			KP_ACT_DEVICE, strerror(err));
-}
-
-/*
- * l's word was `word` (ACT_IN_CORO) when it was seen blocked: take its
- * vproc unless l has been through the scheduler since.
- */
-bool act_take(struct coro_sched *s, struct lwp *l, uint64_t word)
-{
-	struct vproc *vp;
-
-	if (ACT_STATE(word) != ACT_IN_CORO ||
-	    !__atomic_compare_exchange_n(&l->act_word, &word,
-					 (word & ~3ULL) | ACT_TAKEN, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return false;
-	vp = &s->vps[ACT_VP(word)];
-	if (!vp_hand_to_spare(s, vp)) {
-		/* The vproc is nobody's now: its queue would stall. */
-		fprintf(stderr, "libcoro: no OS thread for the queue of "
-			"worker %u, whose thread blocked\n", vp->id);
-		abort();
-	}
-	__atomic_add_fetch(&s->act_takes, 1, __ATOMIC_RELAXED);
-	return true;
 }
 
 /*
@@ -235,9 +187,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 	s->act_thread_on = true;
 	return 0;
 fail:
-	if (main_lwp->act_registered)
-		ioctl(s->act_fd, KP_ACT_UNREGISTER);
-	main_lwp->act_registered = false;
+	act_unregister(s, main_lwp);
 	return err;
 }
 
@@ -254,9 +204,7 @@ void act_stop(struct coro_sched *s, struct lwp *main_lwp)
 		close(s->act_stop_fd);
 		s->act_stop_fd = -1;
 	}
-	if (main_lwp->act_registered)
-		ioctl(s->act_fd, KP_ACT_UNREGISTER);
-	main_lwp->act_registered = false;
+	act_unregister(s, main_lwp);
 }
 
 void coro_checkpoint(void)

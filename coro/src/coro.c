@@ -3,7 +3,7 @@
  * A coroutine's life: creation on a pooled stack, its first frame, its
  * end, join and detach.
  */
-#include "activations.h"
+#include "act_word.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"

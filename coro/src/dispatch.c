@@ -8,7 +8,7 @@
  * the old stack is no longer in use.
  */
 #include "dispatch.h"
-#include "activations.h"
+#include "act_word.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"

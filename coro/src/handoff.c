@@ -6,7 +6,7 @@
  * in lwp_spare_wait() (idle.c); one is started when none waits.
  */
 #include "handoff.h"
-#include "activations.h"
+#include "act_word.h"
 #include "lwp.h"
 
 /*

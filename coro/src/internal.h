@@ -17,8 +17,9 @@
  *   lwp        OS threads and their loop         handoff a vproc to a spare
  *   sched      the scheduler object              coro, sleep, blocking,
  *                                                mutex, cond, sem, barrier
- *   activations  a blocked lwp's vproc to a spare, told by the module
- *   monitor      ... or found by polling (no module)
+ *   activations  CORO_ACTIVATIONS, the listener on the module's events
+ *   monitor      the same by polling      act_take  the vproc to a spare
+ *   act_register an lwp on the device     act_word.h  the hooks (inline)
  */
 #ifndef CORO_INTERNAL_H
 #define CORO_INTERNAL_H

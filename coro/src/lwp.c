@@ -7,7 +7,7 @@
  * joined by lwp_reap().  An lwp without a vproc is a spare (handoff.c).
  */
 #include "lwp.h"
-#include "activations.h"
+#include "act_register.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"

@@ -11,7 +11,8 @@
  * MON_MAX_NS (sysmon's 20 us to 10 ms), and back to MON_MIN_NS after a
  * take.  The monitor's timer slack is 1 us (not the default 50 us).
  */
-#include "activations.h"
+#include "monitor.h"
+#include "act_take.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -6,7 +6,7 @@
  * earliest deadline when nothing else is runnable (idle.c).
  */
 #include "timer.h"
-#include "activations.h"
+#include "act_word.h"
 #include "clock.h"
 #include "idle.h"
 #include "runq.h"
