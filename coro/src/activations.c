@@ -51,6 +51,7 @@ int act_init(struct coro_sched *s)
 
 	s->act_fd = -1;
 	s->act_stop_fd = -1;
+	s->act_auto = automatic;
 	if (automatic || !strcmp(env, "module")) {
 		s->act_fd = open(KP_ACT_DEVICE, O_RDWR | O_CLOEXEC);
 		if (s->act_fd >= 0) {
@@ -169,9 +170,15 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 	if (s->act_mode == ACT_MODULE) {
 		drain_old_events(s);
 		err = act_register(s, main_lwp);
-		if (err)
+		if (err && s->act_auto) {
+			/* E.g. the caller's thread is registered elsewhere. */
+			act_destroy(s);
+			s->act_mode = ACT_MONITOR;
+		} else if (err) {
 			return err;
-		fn = listener_main;
+		} else {
+			fn = listener_main;
+		}
 	}
 	s->act_stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (s->act_stop_fd < 0) {

@@ -167,6 +167,7 @@ struct coro_sched {
 	struct lwp *main_lwp;		/* the caller's, in coro_sched_run() */
 	/* Scheduler activations (activations.c, monitor.c). */
 	int act_mode;			/* enum act_mode */
+	bool act_auto;			/* CORO_ACTIVATIONS=auto */
 	int act_fd;			/* /dev/kthread_perf, module mode */
 	int act_stop_fd;		/* eventfd: the listener/monitor ends */
 	pthread_t act_thread;
