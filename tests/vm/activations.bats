@@ -130,12 +130,9 @@ coro_block() {
 		and all(.threads[]; .ops == 10000 and .waits == 100)' <<<"$output"
 }
 
-@test "libcoro: coro_bench's block mode counts exactly on 1 worker with activations from the module" {
+@test "libcoro: coro_bench's block mode counts exactly on 1 and 2 workers with activations from the module" {
 	coro_block 1
 	assert_equal "$(act_state)" "attached 0 registrations 0"
-}
-
-@test "libcoro: the same on 2 workers" {
 	coro_block 2
 	assert_equal "$(act_state)" "attached 0 registrations 0"
 }
