@@ -45,14 +45,38 @@ static inline bool act_sched_enter(struct lwp *l)
 	return true;
 }
 
-/* Hook: the lwp, holding l->vp, goes (back) into coroutine code. */
+/*
+ * Hook: the lwp, holding l->vp, goes (back) into coroutine code: in the
+ * resumed coroutine, after what the switch left to do (which may push
+ * onto l->vp as its owner).  From here until its next act_sched_enter()
+ * the lwp touches its vproc's queue only as any other thread does (its
+ * pushes go through act_owner(), so onto a solo vproc's inbox): a spare
+ * may own the vproc by then.
+ */
 static inline void act_coro_enter(struct lwp *l)
 {
-	if (!act_on(l->sched))
+	if (!act_on(l->sched) || !l->vp)
 		return;
 	__atomic_store_n(&l->act_word, (uint64_t)++l->act_gen << 32 |
 			 (uint64_t)l->vp->id << 2 | ACT_IN_CORO,
 			 __ATOMIC_RELEASE);
+}
+
+/* The same at the end of any switch: if what resumed is a coroutine. */
+static inline void act_coro_resume(struct lwp *l)
+{
+	if (act_on(l->sched) && l->current)
+		act_coro_enter(l);
+}
+
+/*
+ * The lwp to name as the pusher in vp_push() from code that may run as
+ * coroutine code: none with activations (a spare may own the vproc that
+ * l still points at), so a solo vproc gets the push on its inbox.
+ */
+static inline struct lwp *act_owner(struct lwp *l, struct coro_sched *s)
+{
+	return act_on(s) ? NULL : l;
 }
 
 #endif /* CORO_ACT_WORD_H */

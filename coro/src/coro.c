@@ -76,7 +76,7 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	if (reused)
 		__atomic_add_fetch(&s->reused, 1, __ATOMIC_RELAXED);
 	if (l && l->sched == s && l->vp) {
-		vp_push(l, l->vp, c);
+		vp_push(act_owner(l, s), l->vp, c);
 		if (s->nvp > 1 || act_on(s))
 			sched_kick(s);
 	} else {

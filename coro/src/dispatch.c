@@ -24,7 +24,7 @@ void coro_wake(struct lwp *l, struct coro *c)
 	struct coro_sched *s = c->sched;
 	struct vproc *vp = (l && l->vp && l->sched == s) ? l->vp : c->home;
 
-	vp_push(l, vp, c);
+	vp_push(act_owner(l, s), vp, c);
 	/* (With activations, l's vproc may be a spare's by now.) */
 	if (s->nvp > 1 || !l || l->vp != vp || act_on(s))
 		sched_kick(s);
@@ -114,9 +114,11 @@ static inline void after_switch(struct lwp *l)
 		after_switch_slow(l, from);
 }
 
+/* The first thing a new coroutine does (coro_main()). */
 void lwp_after_switch(struct lwp *l)
 {
 	after_switch(l);
+	act_coro_enter(l);
 }
 
 /*
@@ -129,7 +131,6 @@ static inline struct lwp *switch_to(struct lwp *l, struct coro_ctx *ctx,
 				    int from_ends)
 {
 	wait_saved(next);
-	act_coro_enter(l);
 	l->current = next;
 	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
 	l->switches++;
@@ -137,6 +138,7 @@ static inline struct lwp *switch_to(struct lwp *l, struct coro_ctx *ctx,
 	l = coro_ctx_swap(ctx, &next->ctx, l);
 	tool_finish_switch(tool);
 	after_switch(l);
+	act_coro_resume(l);
 	return l;
 }
 
@@ -172,6 +174,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 	l = coro_ctx_swap(&c->ctx, &l->ctx, l);
 	tool_finish_switch(&c->tool);
 	after_switch(l);
+	act_coro_enter(l);
 	return l;
 }
 
@@ -207,7 +210,8 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
  * queue is the lwp's alone; a guarded stack; no timer to poll; nothing
  * from other threads) is a few plain loads and stores around the one
  * call, the switch; everything else goes to yield_slow().  (With
- * activations no vproc is solo, so they always take yield_slow().)
+ * activations no vproc has fast_yield: every yield enters the scheduler
+ * with the exchange, in yield_slow().)
  */
 void coro_yield(void)
 {
@@ -223,7 +227,7 @@ void coro_yield(void)
 	c = l->current;
 	vp = l->vp;
 	l->ticks++;
-	if (__builtin_expect(!vp->solo || c->canary || !(l->ticks & 63) ||
+	if (__builtin_expect(!vp->fast_yield || c->canary || !(l->ticks & 63) ||
 			     __atomic_load_n(&vp->inbox, __ATOMIC_RELAXED), 0)) {
 		yield_slow(l);
 		return;

@@ -114,6 +114,7 @@ struct vproc {
 	struct coro *head, *tail;
 	struct coro *inbox;		/* solo: pushed by other threads */
 	bool solo;
+	bool fast_yield;		/* solo, and no activations */
 	struct coro_sched *sched;
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */

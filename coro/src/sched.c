@@ -45,12 +45,9 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	for (i = 0; i < n; i++) {
 		s->vps[i].id = i;
 		s->vps[i].sched = s;
-		/*
-		 * With activations a spare may hold the vproc while the
-		 * lwp it was taken from, woken, still runs its coroutine and
-		 * may push onto it: no lock-free owner-only queue then.
-		 */
-		s->vps[i].solo = n == 1 && !act_on(s);
+		s->vps[i].solo = n == 1;
+		/* With activations every yield enters the scheduler. */
+		s->vps[i].fast_yield = n == 1 && !act_on(s);
 		s->vps[i].cpu = attr && attr->ncpus ?
 			attr->cpus[i % attr->ncpus] : -1;
 	}
