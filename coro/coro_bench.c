@@ -297,6 +297,14 @@ int main(int argc, char **argv)
 	/* Worker j runs where kp_worker_cpu() says, as in pthread_bench. */
 	for (i = 0; i < o.cfg.bind_cpu_count && i < CPU_SETSIZE; i++)
 		cpus[i] = kp_worker_cpu(&o.cfg, i);
+	/*
+	 * Activations cost a locked exchange per scheduling point and a
+	 * listener or monitor thread, so the benchmark asks for them only
+	 * where its workload blocks in the kernel (block mode), unless
+	 * CORO_ACTIVATIONS says otherwise; the JSON says which ran.
+	 */
+	if (o.cfg.work_mode != KP_WORK_BLOCK)
+		setenv("CORO_ACTIVATIONS", "off", 0);
 	memset(&attr, 0, sizeof(attr));
 	attr.workers = (unsigned int)workers;
 	attr.ncpus = o.cfg.bind_cpu_count;

@@ -179,11 +179,15 @@ on_worker_cpus() {
 	CORO_ACTIVATIONS=monitor kp_matrix "1 2" "$CORO_BENCH" 4 2000 100 0 block
 }
 
-@test "without the module, auto means the monitor" {
+@test "without the module, auto means the monitor; coro_bench asks for activations only in block mode" {
 	CORO_ACTIVATIONS= kp_json "$CORO_BENCH" --workers 2 --thread-count 4 \
 		--work-mode block --work-target 1000 --yield-interval 100
 	jq -e '.activations == "monitor"' <<<"$json" >/dev/null
+	# A workload that never blocks in the kernel runs without them, unless
+	# asked for.
 	env -u CORO_ACTIVATIONS "$CORO_BENCH" --json --thread-count 2 --work-target 10 |
+		jq -e '.activations == "off"' >/dev/null
+	CORO_ACTIVATIONS=auto "$CORO_BENCH" --json --thread-count 2 --work-target 10 |
 		jq -e '.activations == "monitor"' >/dev/null
 }
 
