@@ -8,6 +8,10 @@
 # --latency-sample 0 (no clock read for waits) and 1 (every wait timed).
 set -eu
 cd "$(dirname "$0")"
+# The table is about switching, not about surviving blocking calls: no
+# scheduler activations (their exchange per yield, and no lock-free
+# one-worker queue; coro/README.md), unless the caller asks for them.
+export CORO_ACTIVATIONS="${CORO_ACTIVATIONS:-off}"
 n=${ITERATIONS:-10000000}
 yargs=${YIELD_ARGS:-"--thread-count 32 --work-mode yield --yield-interval 1 --work-target 300000"}
 out=$(./bench_coro "$n")

@@ -3,6 +3,7 @@
  * A coroutine's life: creation on a pooled stack, its first frame, its
  * end, join and detach.
  */
+#include "act_word.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
@@ -75,8 +76,8 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	if (reused)
 		__atomic_add_fetch(&s->reused, 1, __ATOMIC_RELAXED);
 	if (l && l->sched == s && l->vp) {
-		vp_push(l, l->vp, c);
-		if (s->nvp > 1)
+		vp_push(act_owner(l, s), l->vp, c);
+		if (s->nvp > 1 || act_on(s))
 			sched_kick(s);
 	} else {
 		vp = &s->vps[__atomic_fetch_add(&s->next_vp, 1,

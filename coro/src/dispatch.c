@@ -8,6 +8,7 @@
  * the old stack is no longer in use.
  */
 #include "dispatch.h"
+#include "act_word.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
@@ -23,8 +24,9 @@ void coro_wake(struct lwp *l, struct coro *c)
 	struct coro_sched *s = c->sched;
 	struct vproc *vp = (l && l->vp && l->sched == s) ? l->vp : c->home;
 
-	vp_push(l, vp, c);
-	if (s->nvp > 1 || !l || l->vp != vp)
+	vp_push(act_owner(l, s), vp, c);
+	/* (With activations, l's vproc may be a spare's by now.) */
+	if (s->nvp > 1 || !l || l->vp != vp || act_on(s))
 		sched_kick(s);
 }
 
@@ -112,9 +114,11 @@ static inline void after_switch(struct lwp *l)
 		after_switch_slow(l, from);
 }
 
+/* The first thing a new coroutine does (coro_main()). */
 void lwp_after_switch(struct lwp *l)
 {
 	after_switch(l);
+	act_coro_enter(l);
 }
 
 /*
@@ -134,6 +138,7 @@ static inline struct lwp *switch_to(struct lwp *l, struct coro_ctx *ctx,
 	l = coro_ctx_swap(ctx, &next->ctx, l);
 	tool_finish_switch(tool);
 	after_switch(l);
+	act_coro_resume(l);
 	return l;
 }
 
@@ -155,6 +160,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 	struct coro *next = NULL;
 
 	canary_check(c);
+	act_sched_enter(l);
 	if (l->vp)
 		next = vp_pop(l->vp);
 	l->after = after;
@@ -168,6 +174,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 	l = coro_ctx_swap(&c->ctx, &l->ctx, l);
 	tool_finish_switch(&c->tool);
 	after_switch(l);
+	act_coro_enter(l);
 	return l;
 }
 
@@ -179,12 +186,19 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
 {
 	struct coro *c = l->current, *next;
 
+	if (act_sched_enter(l)) {
+		/* Its vproc went to a spare while it was blocked. */
+		coro_switch_out(l, c, AFTER_REQUEUE, NULL, c->home);
+		return;
+	}
 	canary_check(c);	/* even with nothing to switch to */
 	if (!(l->ticks & 63) && timer_armed(l->sched))
 		timer_poll(l);
 	next = vp_rotate(l->vp, c);
-	if (!next)
+	if (!next) {
+		act_coro_enter(l);
 		return;
+	}
 	/* l->after is AFTER_NOTHING between switches. */
 	l->switched_from = c;
 	switch_to(l, &c->ctx, &c->tool, next, 0);
@@ -195,7 +209,9 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
  * caller queued behind the rest.  The common case (one worker, so the
  * queue is the lwp's alone; a guarded stack; no timer to poll; nothing
  * from other threads) is a few plain loads and stores around the one
- * call, the switch; everything else goes to yield_slow().
+ * call, the switch; everything else goes to yield_slow().  (With
+ * activations no vproc has fast_yield: every yield enters the scheduler
+ * with the exchange, in yield_slow().)
  */
 void coro_yield(void)
 {
@@ -211,7 +227,7 @@ void coro_yield(void)
 	c = l->current;
 	vp = l->vp;
 	l->ticks++;
-	if (__builtin_expect(!vp->solo || c->canary || !(l->ticks & 63) ||
+	if (__builtin_expect(!vp->fast_yield || c->canary || !(l->ticks & 63) ||
 			     __atomic_load_n(&vp->inbox, __ATOMIC_RELAXED), 0)) {
 		yield_slow(l);
 		return;

@@ -17,6 +17,9 @@
  *   lwp        OS threads and their loop         handoff a vproc to a spare
  *   sched      the scheduler object              coro, sleep, blocking,
  *                                                mutex, cond, sem, barrier
+ *   activations  CORO_ACTIVATIONS, the listener on the module's events
+ *   monitor      the same by polling      act_take  the vproc to a spare
+ *   act_register an lwp on the device     act_word.h  the hooks (inline)
  */
 #ifndef CORO_INTERNAL_H
 #define CORO_INTERNAL_H
@@ -111,6 +114,7 @@ struct vproc {
 	struct coro *head, *tail;
 	struct coro *inbox;		/* solo: pushed by other threads */
 	bool solo;
+	bool fast_yield;		/* solo, and no activations */
 	struct coro_sched *sched;
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */
@@ -145,6 +149,11 @@ struct lwp {
 	size_t altstack_size;
 	uint64_t switches, steals;
 	struct tool_ctx tool;
+	/* Scheduler activations (activations.h). */
+	uint64_t act_word;		/* atomic: where the lwp is */
+	uint32_t act_gen;		/* its stints in coroutine code */
+	bool act_registered;		/* on /dev/kthread_perf */
+	uint64_t mon_seen;		/* monitor.c: act_word at its last poll */
 } __attribute__((aligned(CACHELINE)));
 
 struct coro_sched {
@@ -169,6 +178,15 @@ struct coro_sched {
 	struct lwp *spares;
 	uint64_t handoffs, created, reused, os_threads;
 	uint64_t dead_switches, dead_steals;	/* of lwps gone */
+	struct lwp *main_lwp;		/* the caller's, in coro_sched_run() */
+	/* Scheduler activations (activations.c, monitor.c). */
+	int act_mode;			/* enum act_mode */
+	bool act_auto;			/* CORO_ACTIVATIONS=auto */
+	int act_fd;			/* /dev/kthread_perf, module mode */
+	int act_stop_fd;		/* eventfd: the listener/monitor ends */
+	pthread_t act_thread;
+	bool act_thread_on;
+	uint64_t act_takes;		/* vprocs taken from blocked lwps */
 };
 
 #endif /* CORO_INTERNAL_H */

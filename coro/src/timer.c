@@ -6,6 +6,7 @@
  * earliest deadline when nothing else is runnable (idle.c).
  */
 #include "timer.h"
+#include "act_word.h"
 #include "clock.h"
 #include "idle.h"
 #include "queue.h"
@@ -123,8 +124,11 @@ int timer_insert(struct coro_sched *s, struct coro *c)
 	first = s->heap[0] == c;
 	publish_next_wake(s);
 	coro_set_state(c, CORO_PARKED);
-	/* An idle worker may be sleeping towards a later deadline. */
-	if (first && s->nvp > 1)
+	/*
+	 * An idle worker may be sleeping towards a later deadline (with
+	 * activations, ours may be a spare's by now).
+	 */
+	if (first && (s->nvp > 1 || act_on(s)))
 		sched_kick(s);
 	return 0;
 }

@@ -155,6 +155,14 @@ overflow_case() {
 	assert_output --partial "ok 1000 siblings finish"
 }
 
+@test "1000 siblings finish on 1 and 2 workers while a coroutine sits in a plain read() (activations: the monitor)" {
+	local w
+	for w in 1 2; do
+		CORO_ACTIVATIONS=monitor coro_run_test "$CORO_TESTS/t_activations" $w
+		assert_output --partial "ok activations (monitor, $w worker(s)): 1000 siblings finished"
+	done
+}
+
 @test "make install puts header, libraries and coro.pc under DESTDIR, and they link" {
 	local d="$BATS_TEST_TMPDIR/root" prog="$BATS_TEST_TMPDIR/hello"
 

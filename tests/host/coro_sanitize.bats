@@ -31,6 +31,17 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_blocking" 2
 }
 
+@test "ASan+UBSan: activations (the monitor) on 1 and 2 workers, t_activations and coro_bench block" {
+	local w
+	for w in 1 2; do
+		CORO_ACTIVATIONS=monitor coro_run_test "$ASAN/coro/tests/t_activations" $w 200
+		CORO_ACTIVATIONS=monitor kp_json "$ASAN/coro_bench" --workers $w \
+			--thread-count 8 --work-mode block --yield-interval 100 \
+			--work-target 2000
+		kp_check_counts 8 2000 100 block $w
+	done
+}
+
 @test "ASan+UBSan: 30000 live coroutines past the guard budget" {
 	CORO_MAX_GUARDS=1000 coro_run_test "$ASAN/coro/tests/t_million" 30000 16384
 }
@@ -66,6 +77,13 @@ setup_file() {
 @test "TSan: blocking hand-off on 1 and 2 workers" {
 	coro_run_test "$TSAN/coro/tests/t_blocking" 1 100
 	coro_run_test "$TSAN/coro/tests/t_blocking" 2 100
+}
+
+@test "TSan: activations (the monitor) on 2 workers, t_activations and coro_bench block" {
+	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_activations" 2 100
+	CORO_ACTIVATIONS=monitor kp_json "$TSAN/coro_bench" --workers 2 \
+		--thread-count 8 --work-mode block --yield-interval 100 --work-target 2000
+	kp_check_counts 8 2000 100 block 2
 }
 
 @test "TSan: coro_bench counts exactly in every mode on 2 workers" {
