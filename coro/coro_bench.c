@@ -6,8 +6,9 @@
  * many-to-many), with the library's primitives in place of the kernel's:
  * an atomic add, a pthread spinlock (a real one, across workers), the
  * adaptive coroutine mutex, coro_yield(), coro_sleep_ns(), a semaphore
- * hand-off for ping-pong, coro_barrier_wait() and coro_create() plus
- * coro_join() for spawn.
+ * hand-off for ping-pong, coro_barrier_wait(), coro_create() plus
+ * coro_join() for spawn, and for block the same plain read() as every
+ * model, which scheduler activations (CORO_ACTIVATIONS) make survivable.
  *
  * Rows of "threads" are the coroutines; their pid and switch and CPU
  * counts are those of the OS thread they ended on, over the run.
@@ -57,12 +58,14 @@ struct kp_worker {
 	struct thread_sample first, last;
 	coro_sem_t turn;		/* ping-pong: posted by the partner */
 	u64 wake_ns;			/* partner's hand-over time */
-	int blk_fd;			/* block mode (refused, see main()) */
+	int blk_fd;			/* block mode: own end of the pair */
 } __attribute__((aligned(CACHELINE)));
 
 /* ---- Hooks of kp_loop.h ---------------------------------------------- */
 
 #define KP_SHARED shared
+/* A woken OS thread that lost its worker gives the coroutine back. */
+#define KP_BLK_AFTER_READ(w) coro_checkpoint()
 #include "kp_loop_hooks.h"
 
 static inline void kp_mutex_lock(struct kp_shared *s)
@@ -232,8 +235,9 @@ static void collect(struct kp_result *r, struct kp_worker *w, u32 n,
 	free(os);
 }
 
-/* SPEC section 5: what the run's stacks got and cost. */
-static void stacks_json(struct kp_result *r, size_t size, size_t resident)
+/* SPEC section 5: what the run's stacks got and cost; the activations. */
+static void model_json(struct kp_result *r, size_t size, size_t resident,
+		       coro_sched_t *s)
 {
 	uint64_t guarded, unguarded;
 
@@ -241,9 +245,10 @@ static void stacks_json(struct kp_result *r, size_t size, size_t resident)
 	snprintf(r->model_json, sizeof(r->model_json),
 		 "\"stacks\": {\"size\": %zu, \"guard\": \"%s\", "
 		 "\"guarded\": %llu, \"unguarded\": %llu, "
-		 "\"resident_bytes\": %zu}", size, coro_stack_mode(),
+		 "\"resident_bytes\": %zu},\n \"activations\": \"%s\"",
+		 size, coro_stack_mode(),
 		 (unsigned long long)guarded, (unsigned long long)unguarded,
-		 resident);
+		 resident, coro_sched_activations(s));
 }
 
 int main(int argc, char **argv)
@@ -272,19 +277,11 @@ int main(int argc, char **argv)
 	struct kp_worker *w;
 	size_t resident;
 	coro_sched_t *s;
+	int *blk_fds = NULL;
 	u32 n, i;
 	int err;
 
 	kp_parse_args(&cli, argc, argv, &o);
-	/*
-	 * A plain blocking read() stalls every coroutine queued on its OS
-	 * thread, and here its partner: the run would hang.  Surviving it
-	 * needs scheduler activations (SPEC section 9), not yet in libcoro.
-	 */
-	if (o.cfg.work_mode == KP_WORK_BLOCK)
-		kp_usage_error("--work-mode", "block needs scheduler activations "
-			       "in libcoro (not built yet): a plain blocking "
-			       "read() would stall every coroutine on its worker");
 	n = o.cfg.thread_count;
 	kp_install_stop_handler();
 	kp_timer_slack_min();	/* sleep as the module does: before any thread */
@@ -301,15 +298,39 @@ int main(int argc, char **argv)
 	/* Worker j runs where kp_worker_cpu() says, as in pthread_bench. */
 	for (i = 0; i < o.cfg.bind_cpu_count && i < CPU_SETSIZE; i++)
 		cpus[i] = kp_worker_cpu(&o.cfg, i);
+	/*
+	 * Activations cost a locked exchange per scheduling point and a
+	 * listener or monitor thread, so the benchmark asks for them only
+	 * where its workload blocks in the kernel (block mode), unless
+	 * CORO_ACTIVATIONS says otherwise; the JSON says which ran.
+	 */
+	if (o.cfg.work_mode != KP_WORK_BLOCK)
+		setenv("CORO_ACTIVATIONS", "off", 0);
 	memset(&attr, 0, sizeof(attr));
 	attr.workers = (unsigned int)workers;
 	attr.ncpus = o.cfg.bind_cpu_count;
 	attr.cpus = cpus;
 	attr.stack_size = (size_t)stack_size;
 	s = coro_sched_create(&attr);
+	if (!s && errno == EINVAL && getenv("CORO_ACTIVATIONS"))
+		kp_usage_error("CORO_ACTIVATIONS", "'%s' is not one of auto, "
+			       "module, monitor, off",
+			       getenv("CORO_ACTIVATIONS"));
 	if (!s)
 		kp_die_errno(errno, "cannot create the scheduler");
+	/*
+	 * A plain blocking read() stalls every coroutine queued on its OS
+	 * thread, and here its partner: without activations the run hangs.
+	 */
+	if (o.cfg.work_mode == KP_WORK_BLOCK &&
+	    !strcmp(coro_sched_activations(s), "off"))
+		kp_usage_error("--work-mode", "block needs scheduler "
+			       "activations (CORO_ACTIVATIONS=auto, module or "
+			       "monitor; it is off): a plain blocking read() "
+			       "would stall every coroutine on its worker");
 	shared.sched = s;
+	if (o.cfg.work_mode == KP_WORK_BLOCK)
+		blk_fds = kp_block_open(n);
 	for (i = 0; i < n; i++) {
 		w[i].id = i;
 		w[i].cfg = &o.cfg;
@@ -317,6 +338,7 @@ int main(int argc, char **argv)
 		w[i].partner = &w[(i ^ 1) < n ? (i ^ 1) : i];
 		w[i].worker = -1;
 		w[i].last_cpu = -1;
+		w[i].blk_fd = blk_fds ? blk_fds[i] : -1;
 		coro_sem_init(&w[i].turn, 0);
 	}
 	for (i = 0; i < n; i++) {
@@ -337,9 +359,10 @@ int main(int argc, char **argv)
 			kp_die_errno(err, "coroutine %u", i);
 
 	collect(&r, w, n, (u32)workers);
-	stacks_json(&r, (size_t)stack_size, resident);
+	model_json(&r, (size_t)stack_size, resident, s);
 	kp_result_report(&r, o.json);
-
+	if (blk_fds)
+		kp_block_close(blk_fds, n);
 	coro_sched_destroy(s);
 	for (i = 0; i < n; i++)
 		kp_stats_free(&w[i].st);

@@ -81,6 +81,8 @@ struct kp_worker {
 	wait_queue_head_t pp_wq;
 	int pp_token;
 	u64 pp_wake_ns;
+	/* Set by a histogram reader that needs the worker's writes held off. */
+	bool hold;
 	/* Block: our end of the pair's AF_UNIX stream socketpair. */
 	struct socket *blk_sock;
 

@@ -461,6 +461,26 @@ void kp_run_totals(struct kp_run *run, struct kp_totals *t)
 }
 
 /*
+ * Add a consistent snapshot of worker w's histogram to h.  A worker that
+ * writes more often than a copy of its histogram takes (yield every
+ * operation under QEMU's TCG) could starve the reader, so after a few
+ * overlapped attempts the reader holds its writes off until it has one.
+ */
+static void kp_worker_snapshot(struct kp_worker *w, struct kp_hist *h,
+			       struct kp_hist *tmp)
+{
+	u64 waits;
+
+	if (kp_stats_read(&w->st, h, tmp, &waits, 4))
+		return;
+	WRITE_ONCE(w->hold, true);
+	smp_mb();	/* hold before the reads; pairs with the worker's acquire */
+	kp_stats_read(&w->st, h, tmp, &waits, 0);
+	/* Pairs with kp_stats_write_begin(): the reads before the release. */
+	smp_store_release(&w->hold, false);
+}
+
+/*
  * The workers' histograms merged, each a consistent snapshot (its counts
  * add up to its samples, which agree with its waits) even while it runs.
  */
@@ -476,7 +496,7 @@ int kp_run_hist(struct kp_run *run, struct kp_hist *h)
 	if (!tmp)
 		return -ENOMEM;
 	for (i = 0; i < run->nr_workers; i++)
-		kp_stats_read(&run->workers[i]->st, h, tmp);
+		kp_worker_snapshot(run->workers[i], h, tmp);
 	kfree(tmp);
 	return 0;
 }

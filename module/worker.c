@@ -208,10 +208,15 @@ static void kp_spawn_join(struct kp_worker *w)
 /*
  * Around the update of a timed wait: the worker is the only writer of its
  * sequence count, and cannot be preempted while it is odd, so a reader
- * (kp_stats_read()) never spins behind a worker that is not running.
+ * (kp_stats_read()) never spins behind a worker that is not running.  A
+ * reader that keeps losing the race to the worker's writes holds it off
+ * (kp_run_hist()); the worker lets others run until the reader is done.
  */
 static inline void kp_stats_write_begin(struct kp_worker *w)
 {
+	/* Pairs with the release in kp_worker_snapshot(). */
+	while (unlikely(smp_load_acquire(&w->hold)))
+		cond_resched();
 	preempt_disable();
 	write_seqcount_begin(&w->st.seq);
 }

@@ -144,24 +144,28 @@ struct kp_stats {
 
 /*
  * A consistent snapshot of a worker's waits and histogram, which may be
- * running: h gets its histogram added, *waits its waits.  tmp is scratch
- * space for one histogram.  Returns the waits.
+ * running: on success h gets its histogram added and *waits its waits.
+ * tmp is scratch space for one histogram.  Gives up (false, h unchanged)
+ * after tries attempts that a write overlapped; 0 tries: never.
  */
-static inline u64 kp_stats_read(const struct kp_stats *st, struct kp_hist *h,
-				struct kp_hist *tmp)
+static inline bool kp_stats_read(const struct kp_stats *st, struct kp_hist *h,
+				 struct kp_hist *tmp, u64 *waits,
+				 unsigned int tries)
 {
 	unsigned int seq;
-	u64 waits;
 
 	do {
 		seq = kp_seq_read_begin(&st->seq);
-		waits = KP_STAT_LOAD(st->waits);
+		*waits = KP_STAT_LOAD(st->waits);
 		memset(tmp, 0, sizeof(*tmp));
 		if (st->hist)
 			kp_hist_merge(tmp, st->hist);
-	} while (kp_seq_read_retry(&st->seq, seq));
-	kp_hist_merge(h, tmp);
-	return waits;
+		if (!kp_seq_read_retry(&st->seq, seq)) {
+			kp_hist_merge(h, tmp);
+			return true;
+		}
+	} while (!tries || --tries);
+	return false;
 }
 
 #endif /* KP_DEFS_H */

@@ -61,6 +61,8 @@ struct coro_stats {
 	uint64_t created;	/* coroutines created */
 	uint64_t reused;	/* ... of which on a recycled stack */
 	uint64_t os_threads;	/* OS threads that ever ran a worker */
+	uint64_t taken;		/* workers taken from an OS thread blocked in
+				 * the kernel (activations; also in handoffs) */
 };
 
 /* ---- Scheduler -------------------------------------------------------- */
@@ -133,6 +135,25 @@ void *coro_call_blocking(void *(*fn)(void *), void *arg);
 
 ssize_t coro_blocking_read(int fd, void *buf, size_t count);
 ssize_t coro_blocking_write(int fd, const void *buf, size_t count);
+
+/*
+ * Scheduler activations: without any wrapper, a coroutine's plain
+ * blocking system call (or page fault) does not stall the coroutines
+ * queued behind it; its worker goes to a spare OS thread.
+ * CORO_ACTIVATIONS=auto (default: module if /dev/kthread_perf opens, else
+ * monitor), module, monitor or off, read by coro_sched_create() (EINVAL
+ * for another value, ENODEV for module without the device).  Returns
+ * "module", "monitor" or "off".
+ */
+const char *coro_sched_activations(const coro_sched_t *s);
+
+/*
+ * A scheduling point that yields only if the caller's OS thread lost its
+ * worker while the caller was blocked in the kernel; then the caller goes
+ * back to a run queue and the thread becomes a spare, so that no more
+ * than `workers` OS threads run coroutines.  One load otherwise.
+ */
+void coro_checkpoint(void);
 
 /* ---- Synchronisation -------------------------------------------------- *
  * Plain structs so they can be embedded and statically initialised;

@@ -6,17 +6,15 @@
  * in lwp_spare_wait() (idle.c); one is started when none waits.
  */
 #include "handoff.h"
+#include "act_word.h"
 #include "lwp.h"
 
 /*
- * Before a blocking call: give l's vproc to a spare lwp (a new one if
- * none waits) so that its queue keeps running.  Returns NULL, keeping
- * the vproc, when no OS thread can be had.
+ * Give vp to a spare lwp (a new one if none waits) so that its queue
+ * keeps running.  false when no OS thread can be had.
  */
-struct lwp *lwp_hand_off(struct lwp *l)
+bool vp_hand_to_spare(struct coro_sched *s, struct vproc *vp)
 {
-	struct coro_sched *s = l->sched;
-	struct vproc *vp = l->vp;
 	struct lwp *sp;
 
 	pthread_mutex_lock(&s->lwp_mtx);
@@ -28,8 +26,23 @@ struct lwp *lwp_hand_off(struct lwp *l)
 	}
 	pthread_mutex_unlock(&s->lwp_mtx);
 	if (!sp && !lwp_spawn(s, vp))
-		return NULL;
-	l->vp = NULL;
+		return false;
 	__atomic_add_fetch(&s->handoffs, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+/*
+ * Before a blocking call: give l's vproc to a spare.  Returns NULL,
+ * keeping the vproc, when no OS thread can be had.
+ */
+struct lwp *lwp_hand_off(struct lwp *l)
+{
+	if (act_sched_enter(l))
+		return l;	/* a spare has the vproc already */
+	if (!vp_hand_to_spare(l->sched, l->vp)) {
+		act_coro_enter(l);
+		return NULL;
+	}
+	l->vp = NULL;
 	return l;
 }

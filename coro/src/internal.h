@@ -17,6 +17,9 @@
  *   lwp        OS threads and their loop         handoff a vproc to a spare
  *   sched      the scheduler object              coro, sleep, blocking,
  *                                                mutex, cond, sem, barrier
+ *   activations  CORO_ACTIVATIONS, the listener on the module's events
+ *   monitor      the same by polling      act_take  the vproc to a spare
+ *   act_register an lwp on the device     act_word.h  the hooks (inline)
  */
 #ifndef CORO_INTERNAL_H
 #define CORO_INTERNAL_H
@@ -37,9 +40,13 @@
 
 #define CORO_CANARY 0xc0de5eedc0de5eedULL
 
+/*
+ * Running and queued are one state: a yield moves a coroutine between
+ * the two and nothing needs to tell them apart (a joiner waits for
+ * EXITED), so a yield does not write it.
+ */
 enum coro_state {
-	CORO_RUNNABLE,		/* in a run queue or about to be */
-	CORO_RUNNING,
+	CORO_READY,		/* running, or in a run queue or about to be */
 	CORO_PARKED,		/* in a wait queue, the timer heap or a join */
 	CORO_EXITED,
 };
@@ -57,7 +64,10 @@ struct coro {
 	void *arg;
 	void *ret;
 	uint64_t id;
-	struct lwp *on_lwp;		/* lwp running it, else NULL (atomic) */
+	/* The lwp running it, else NULL; but after a yield on a solo vproc
+	 * the lwp it last ran on (that lwp runs it next too).  A hint for
+	 * the adaptive mutex (atomic). */
+	struct lwp *on_lwp;
 	int switching;			/* queued by yield, context not yet saved */
 	struct vproc *home;		/* vproc it last ran on */
 	int state;			/* enum coro_state, under lock */
@@ -93,11 +103,18 @@ static inline int coro_get_state(const struct coro *c)
 	return __atomic_load_n(&c->state, __ATOMIC_RELAXED);
 }
 
-/* A worker: a run queue plus the index it is known by. */
+/*
+ * A worker: a run queue plus the index it is known by.  With one vproc
+ * (solo: no thief) the lwp that holds it uses the queue without the
+ * lock, and other threads push onto inbox instead (runq.c).
+ */
 struct vproc {
 	int lock;
 	unsigned int nqueued;		/* read racily by idle lwps */
 	struct coro *head, *tail;
+	struct coro *inbox;		/* solo: pushed by other threads */
+	bool solo;
+	bool fast_yield;		/* solo, and no activations */
 	struct coro_sched *sched;
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */
@@ -132,6 +149,11 @@ struct lwp {
 	size_t altstack_size;
 	uint64_t switches, steals;
 	struct tool_ctx tool;
+	/* Scheduler activations (activations.h). */
+	uint64_t act_word;		/* atomic: where the lwp is */
+	uint32_t act_gen;		/* its stints in coroutine code */
+	bool act_registered;		/* on /dev/kthread_perf */
+	uint64_t mon_seen;		/* monitor.c: act_word at its last poll */
 } __attribute__((aligned(CACHELINE)));
 
 struct coro_sched {
@@ -156,6 +178,15 @@ struct coro_sched {
 	struct lwp *spares;
 	uint64_t handoffs, created, reused, os_threads;
 	uint64_t dead_switches, dead_steals;	/* of lwps gone */
+	struct lwp *main_lwp;		/* the caller's, in coro_sched_run() */
+	/* Scheduler activations (activations.c, monitor.c). */
+	int act_mode;			/* enum act_mode */
+	bool act_auto;			/* CORO_ACTIVATIONS=auto */
+	int act_fd;			/* /dev/kthread_perf, module mode */
+	int act_stop_fd;		/* eventfd: the listener/monitor ends */
+	pthread_t act_thread;
+	bool act_thread_on;
+	uint64_t act_takes;		/* vprocs taken from blocked lwps */
 };
 
 #endif /* CORO_INTERNAL_H */

@@ -7,6 +7,7 @@
  * joined by lwp_reap().  An lwp without a vproc is a spare (handoff.c).
  */
 #include "lwp.h"
+#include "act_register.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
@@ -118,6 +119,7 @@ static void *lwp_thread_main(void *arg)
 	struct lwp *l = arg;
 
 	lwp_enter(l);
+	act_lwp_begin(l);
 	lwp_loop(l);
 	lwp_leave(l);
 	return NULL;

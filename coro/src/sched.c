@@ -4,6 +4,7 @@
  * coro_sched_run() on the calling thread and workers - 1 more lwps
  * (lwp.c) until every coroutine has ended.
  */
+#include "activations.h"
 #include "current.h"
 #include "lwp.h"
 #include "overflow.h"
@@ -31,6 +32,11 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 		return NULL;
 	}
 	memset(s->vps, 0, n * sizeof(*s->vps));
+	if (act_init(s)) {
+		free(s->vps);
+		free(s);
+		return NULL;
+	}
 	s->nvp = n;
 	s->stack_size = attr && attr->stack_size ? attr->stack_size
 						 : CORO_STACK_DEFAULT;
@@ -39,6 +45,9 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	for (i = 0; i < n; i++) {
 		s->vps[i].id = i;
 		s->vps[i].sched = s;
+		s->vps[i].solo = n == 1;
+		/* With activations every yield enters the scheduler. */
+		s->vps[i].fast_yield = n == 1 && !act_on(s);
 		s->vps[i].cpu = attr && attr->ncpus ?
 			attr->cpus[i % attr->ncpus] : -1;
 	}
@@ -59,6 +68,7 @@ int coro_sched_run(coro_sched_t *s)
 	cpu_set_t saved;
 	bool bound = false;
 	unsigned int i;
+	int err;
 
 	if (lwp_current())
 		return EDEADLK;
@@ -72,6 +82,14 @@ int coro_sched_run(coro_sched_t *s)
 		return ENOMEM;
 	}
 	l->vp = &s->vps[0];
+	s->main_lwp = l;
+	err = act_start(s, l);
+	if (err) {
+		s->main_lwp = NULL;
+		lwp_free(l);
+		__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
+		return err;
+	}
 	s->done = 0;
 	lwp_enter(l);
 	if (s->vps[0].cpu >= 0 &&
@@ -85,7 +103,8 @@ int coro_sched_run(coro_sched_t *s)
 		lwp_spawn(s, &s->vps[i]);
 
 	lwp_loop(l);
-
+	/* No vproc changes hands from here on. */
+	act_stop(s, l);
 	lwp_reap(s);
 	s->dead_switches += l->switches;
 	s->dead_steals += l->steals;
@@ -93,6 +112,7 @@ int coro_sched_run(coro_sched_t *s)
 	if (bound)
 		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
 	lwp_free(l);
+	s->main_lwp = NULL;
 	__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -106,6 +126,7 @@ void coro_sched_stats(coro_sched_t *s, struct coro_stats *st)
 	st->created = __atomic_load_n(&s->created, __ATOMIC_RELAXED);
 	st->reused = __atomic_load_n(&s->reused, __ATOMIC_RELAXED);
 	st->os_threads = s->os_threads;
+	st->taken = __atomic_load_n(&s->act_takes, __ATOMIC_RELAXED);
 }
 
 void coro_sched_destroy(coro_sched_t *s)
@@ -115,6 +136,7 @@ void coro_sched_destroy(coro_sched_t *s)
 	pthread_mutex_destroy(&s->idle_mtx);
 	pthread_cond_destroy(&s->idle_cond);
 	pthread_mutex_destroy(&s->lwp_mtx);
+	act_destroy(s);
 	free(s->heap);
 	free(s->vps);
 	free(s);

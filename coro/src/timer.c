@@ -6,8 +6,10 @@
  * earliest deadline when nothing else is runnable (idle.c).
  */
 #include "timer.h"
+#include "act_word.h"
 #include "clock.h"
 #include "idle.h"
+#include "queue.h"
 #include "runq.h"
 
 #include <stdlib.h>
@@ -72,33 +74,28 @@ static void publish_next_wake(struct coro_sched *s)
 }
 
 /*
- * Queue every sleeper whose time has come on l's worker: now is the
- * clock, or a time it is known to have passed (the deadline an idle
- * wait timed out at), which saves reading it.
+ * Queue every sleeper whose time has come on l's worker, earliest
+ * deadline first (several are due at once when the worker comes late):
+ * now is the clock, or a time it is known to have passed (the deadline
+ * an idle wait timed out at), which saves reading it.
  */
 void timer_poll_at(struct lwp *l, uint64_t now)
 {
 	struct coro_sched *s = l->sched;
-	struct coro *list = NULL, *c;
-	bool any = false;
+	struct coro *head = NULL, *tail = NULL, *c;
 
 	if (now < __atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) ||
 	    !spin_trylock(&s->timer_lock))
 		return;
-	while (s->nheap && s->heap[0]->wake_ns <= now) {
-		c = heap_pop(s);
-		c->next = list;
-		list = c;
-	}
+	while (s->nheap && s->heap[0]->wake_ns <= now)
+		queue_append(&head, &tail, heap_pop(s));
 	publish_next_wake(s);
 	spin_unlock(&s->timer_lock);
-	while (list) {
-		c = list;
-		list = c->next;
-		vp_push(l->vp, c);
-		any = true;
-	}
-	if (any && s->nvp > 1)
+	if (!head)
+		return;
+	while ((c = queue_pop(&head, &tail)))
+		vp_push(l, l->vp, c);
+	if (s->nvp > 1)
 		sched_kick(s);
 }
 
@@ -133,8 +130,11 @@ int timer_insert(struct coro_sched *s, struct coro *c)
 	first = s->heap[0] == c;
 	publish_next_wake(s);
 	coro_set_state(c, CORO_PARKED);
-	/* An idle worker may be sleeping towards a later deadline. */
-	if (first && s->nvp > 1)
+	/*
+	 * An idle worker may be sleeping towards a later deadline (with
+	 * activations, ours may be a spare's by now).
+	 */
+	if (first && (s->nvp > 1 || act_on(s)))
 		sched_kick(s);
 	return 0;
 }

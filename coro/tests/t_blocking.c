@@ -11,6 +11,7 @@
 
 #include "coro.h"
 #include "check.h"
+#include "siblings.h"
 
 static int fds[2];
 static uint64_t t0, t_read, t_last_sibling;
@@ -55,26 +56,14 @@ static void *sibling(void *arg)
 
 int main(int argc, char **argv)
 {
-	struct coro_sched_attr a = { .workers = arg_workers(argc, argv, 2) };
-	coro_sched_t *s = coro_sched_create(&a);
 	struct coro_stats st;
-	pthread_t th;
-	int i;
+	coro_sched_t *s;
 
-	CHECK(s);
-	if (argc > 2)
-		siblings = strtol(argv[2], NULL, 0);
-	CHECK(pipe(fds) == 0);
-	CHECK(coro_detach(coro_create(s, reader, NULL, 0)) == 0);
-	for (i = 0; i < siblings; i++)
-		CHECK(coro_detach(coro_create(s, sibling, NULL, 0)) == 0);
 	t0 = now_ns();
-	CHECK(pthread_create(&th, NULL, writer, NULL) == 0);
-	CHECK(coro_sched_run(s) == 0);
-	pthread_join(th, NULL);
-	coro_sched_stats(s, &st);
+	s = run_reader_and_siblings(argc, argv, 2, fds, &siblings, reader,
+				    sibling, writer, &st);
 	printf("%u workers: siblings done at %.3f s, read returned at %.3f s, "
-	       "%llu hand-offs, %llu OS threads\n", a.workers,
+	       "%llu hand-offs, %llu OS threads\n", arg_workers(argc, argv, 2),
 	       t_last_sibling / 1e9, t_read / 1e9,
 	       (unsigned long long)st.handoffs,
 	       (unsigned long long)st.os_threads);

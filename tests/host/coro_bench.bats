@@ -77,7 +77,7 @@ setup_file() {
 
 @test "the JSON has exactly the keys of SPEC.md section 5" {
 	kp_json "$CORO_BENCH" --thread-count 2 --work-mode yield --work-target 10000
-	kp_check_spec_keys coro stacks
+	kp_check_spec_keys coro stacks activations
 	jq -e '.stacks | keys_unsorted == ["size", "guard", "guarded",
 		"unguarded", "resident_bytes"]' <<<"$json" >/dev/null
 	kp_check_percentiles
@@ -167,13 +167,51 @@ on_worker_cpus() {
 	jq -e '.total_ops > 0 and .total_ops == .counter' <<<"$json" >/dev/null
 }
 
-@test "block mode is refused up front with exit 2 naming --work-mode, never a hang" {
+@test "block mode counts exactly with CORO_ACTIVATIONS=monitor (plain read()s) on 1 and 2 workers, and says so" {
+	local w
+	for w in 1 2; do
+		CORO_ACTIVATIONS=monitor kp_json "$CORO_BENCH" --workers $w \
+			--thread-count 64 --work-mode block --yield-interval 100 \
+			--work-target 10000
+		kp_check_counts 64 10000 100 block $w
+		jq -e '.activations == "monitor"' <<<"$json" >/dev/null
+	done
+	CORO_ACTIVATIONS=monitor kp_matrix "1 2" "$CORO_BENCH" 4 2000 100 0 block
+}
+
+@test "without the module, auto means the monitor; coro_bench asks for activations only in block mode" {
+	CORO_ACTIVATIONS= kp_json "$CORO_BENCH" --workers 2 --thread-count 4 \
+		--work-mode block --work-target 1000 --yield-interval 100
+	jq -e '.activations == "monitor"' <<<"$json" >/dev/null
+	# A workload that never blocks in the kernel runs without them, unless
+	# asked for.
+	env -u CORO_ACTIVATIONS "$CORO_BENCH" --json --thread-count 2 --work-target 10 |
+		jq -e '.activations == "off"' >/dev/null
+	CORO_ACTIVATIONS=auto "$CORO_BENCH" --json --thread-count 2 --work-target 10 |
+		jq -e '.activations == "monitor"' >/dev/null
+}
+
+@test "CORO_ACTIVATIONS=off: block mode is refused up front with exit 2 naming --work-mode, never a hang" {
 	local n
 	for n in 1 2; do
-		run --separate-stderr timeout 20 "$CORO_BENCH" --workers "$n" \
-			--thread-count 2 --work-mode block --work-target 100
+		CORO_ACTIVATIONS=off run --separate-stderr timeout 20 "$CORO_BENCH" \
+			--workers "$n" --thread-count 2 --work-mode block --work-target 100
 		assert_equal "$status" 2
 		[[ $stderr == "coro_bench: --work-mode: block needs scheduler activations"* ]] ||
 			fail "unexpected message: $stderr"
 	done
+	CORO_ACTIVATIONS=off kp_json "$CORO_BENCH" --workers 2 --thread-count 4 \
+		--work-mode yield --work-target 1000
+	jq -e '.activations == "off"' <<<"$json" >/dev/null
+}
+
+@test "a bad CORO_ACTIVATIONS exits 2 naming it; module without the device exits 1 naming the device" {
+	CORO_ACTIVATIONS=sometimes run --separate-stderr "$CORO_BENCH" --thread-count 2
+	assert_equal "$status" 2
+	[[ $stderr == "coro_bench: CORO_ACTIVATIONS: 'sometimes' is not one of auto, module, monitor, off"* ]] ||
+		fail "unexpected message: $stderr"
+	[ -e /dev/kthread_perf ] && skip "the module is loaded here"
+	CORO_ACTIVATIONS=module run --separate-stderr "$CORO_BENCH" --thread-count 2
+	assert_equal "$status" 1
+	[[ $stderr == *"cannot open /dev/kthread_perf"* ]] || fail "unexpected message: $stderr"
 }

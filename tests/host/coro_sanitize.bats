@@ -23,11 +23,23 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_sync" 2
 	coro_run_test "$ASAN/coro/tests/t_barrier" 1
 	coro_run_test "$ASAN/coro/tests/t_barrier" 2
+	coro_run_test "$ASAN/coro/tests/t_inbox" 1
 }
 
 @test "ASan+UBSan: blocking hand-off on 1 and 2 workers" {
 	coro_run_test "$ASAN/coro/tests/t_blocking" 1
 	coro_run_test "$ASAN/coro/tests/t_blocking" 2
+}
+
+@test "ASan+UBSan: activations (the monitor) on 1 and 2 workers, t_activations and coro_bench block" {
+	local w
+	for w in 1 2; do
+		CORO_ACTIVATIONS=monitor coro_run_test "$ASAN/coro/tests/t_activations" $w 200
+		CORO_ACTIVATIONS=monitor kp_json "$ASAN/coro_bench" --workers $w \
+			--thread-count 8 --work-mode block --yield-interval 100 \
+			--work-target 2000
+		kp_check_counts 8 2000 100 block $w
+	done
 }
 
 @test "ASan+UBSan: 30000 live coroutines past the guard budget" {
@@ -50,7 +62,11 @@ setup_file() {
 		normal yield sleep pingpong barrier spawn
 }
 
-@test "TSan: create/join/detach and synchronisation on 2 and 3 workers" {
+# One worker too: its run queue is lock-free for its own thread, and
+# other threads push onto its inbox (t_inbox, t_barrier's plain thread).
+@test "TSan: create/join/detach and synchronisation on 1, 2 and 3 workers" {
+	coro_run_test "$TSAN/coro/tests/t_inbox" 1 40
+	coro_run_test "$TSAN/coro/tests/t_barrier" 1
 	coro_run_test "$TSAN/coro/tests/t_basic" 2
 	coro_run_test "$TSAN/coro/tests/t_sync" 2
 	coro_run_test "$TSAN/coro/tests/t_sync" 3
@@ -58,8 +74,16 @@ setup_file() {
 	coro_run_test "$TSAN/coro/tests/t_barrier" 3
 }
 
-@test "TSan: blocking hand-off on 2 workers" {
+@test "TSan: blocking hand-off on 1 and 2 workers" {
+	coro_run_test "$TSAN/coro/tests/t_blocking" 1 100
 	coro_run_test "$TSAN/coro/tests/t_blocking" 2 100
+}
+
+@test "TSan: activations (the monitor) on 2 workers, t_activations and coro_bench block" {
+	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_activations" 2 100
+	CORO_ACTIVATIONS=monitor kp_json "$TSAN/coro_bench" --workers 2 \
+		--thread-count 8 --work-mode block --yield-interval 100 --work-target 2000
+	kp_check_counts 8 2000 100 block 2
 }
 
 @test "TSan: coro_bench counts exactly in every mode on 2 workers" {

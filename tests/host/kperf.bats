@@ -218,11 +218,11 @@ need_coro() {
 		and .config.workers == $w' <<<"$output"
 }
 
-@test "barrier and spawn run through kperf with exact counts; block is not offered yet" {
+@test "barrier, spawn and block run through kperf with exact counts; block needs pairs" {
 	need_coro
 	local m wm tc wt=2000 yi=100
 	for m in pthread coro; do
-		for wm in barrier spawn; do
+		for wm in barrier spawn block; do
 			tc=$([ $wm = barrier ] && echo 32 || echo 2)
 			run --separate-stderr "$KPERF" run $m --thread-count $tc \
 				--work-target $wt --work-mode $wm --yield-interval $yi --json
@@ -232,8 +232,9 @@ need_coro() {
 				and .waits == $waits and .latency_hist.samples == $waits' <<<"$output"
 		done
 	done
-	run --separate-stderr "$KPERF" run pthread --work-mode block
+	run --separate-stderr "$KPERF" run pthread --work-mode block --thread-count 3
 	assert_equal "$status" 2
+	[[ $stderr == *"block pairs the threads"* ]] || fail "unexpected message: $stderr"
 }
 
 @test "run pthread prints a readable table" {

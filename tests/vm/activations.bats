@@ -118,6 +118,31 @@ for what, call in (("ioctl", lambda: fcntl.ioctl(fd, 0x6b63)),
 	assert_output $'ioctl ENOTTY\nunregister ENOENT\nshort read EINVAL\nempty read EAGAIN'
 }
 
+# coro_block W: coro_bench's block mode (plain read()s) on W workers.
+coro_block() {
+	run --separate-stderr timeout 300 "$KP_REPO/coro/coro_bench" --json \
+		--workers "$1" --thread-count 64 --work-mode block \
+		--yield-interval 100 --work-target 10000
+	assert_success
+	jq -e --argjson w "$1" '.activations == "module" and .config.workers == $w
+		and .total_ops == 640000 and .counter == 640000 and .waits == 6400
+		and .latency_hist.samples == 6400
+		and all(.threads[]; .ops == 10000 and .waits == 100)' <<<"$output"
+}
+
+@test "libcoro: coro_bench's block mode counts exactly on 1 and 2 workers with activations from the module" {
+	coro_block 1
+	assert_equal "$(act_state)" "attached 0 registrations 0"
+	coro_block 2
+	assert_equal "$(act_state)" "attached 0 registrations 0"
+}
+
+@test "libcoro: 1000 siblings on one worker finish while a coroutine sits in a plain read() that waits for them" {
+	run --separate-stderr timeout 300 "$KP_REPO/build/coro/tests/t_activations" 1
+	assert_success
+	assert_output --partial "ok activations (module, 1 worker(s)): 1000 siblings finished"
+}
+
 @test "the kernel log shows no warning, bug, lockup, stall or hung task" {
 	kp_assert_dmesg_clean
 }

@@ -79,8 +79,8 @@ class Parser(argparse.ArgumentParser):
 # (parameter, metavar, help) of every workload option, in SPEC order.
 WORKLOAD_OPTIONS = (
     ("thread_count", "N", "workers (coroutines for coro); default 4"),
-    ("work_mode", "M", "normal, yield, sleep, pingpong, barrier or spawn; "
-     "default normal"),
+    ("work_mode", "M", "normal, yield, sleep, pingpong, barrier, spawn or "
+     "block; default normal"),
     ("sync_mode", "S", "atomic, spinlock, mutex or percpu; default atomic"),
     ("work_target", "N", "operations per worker; default 1e6"),
     ("yield_interval", "N", "operations between two waits; default 1000"),

@@ -13,7 +13,8 @@ from dataclasses import dataclass, asdict, replace
 from typing import Optional
 
 MODELS = ("klt", "pthread", "coro")
-WORK_MODES = ("normal", "yield", "sleep", "pingpong", "barrier", "spawn")
+WORK_MODES = ("normal", "yield", "sleep", "pingpong", "barrier", "spawn",
+              "block")
 SYNC_MODES = ("atomic", "spinlock", "mutex", "percpu")
 
 # Workload parameters in the order of SPEC.md section 5.
@@ -180,6 +181,7 @@ def check_config(cfg, limits):
     """Raise UsageError for a configuration the model of limits rejects."""
     for name in PARAMS:
         check_value(name, getattr(cfg, name), limits)
-    if cfg.work_mode == "pingpong" and cfg.thread_count % 2:
-        raise UsageError("--thread-count: pingpong pairs the threads, so it "
-                         "needs an even count (got %d)" % cfg.thread_count)
+    if cfg.work_mode in ("pingpong", "block") and cfg.thread_count % 2:
+        raise UsageError("--thread-count: %s pairs the threads, so it "
+                         "needs an even count (got %d)"
+                         % (cfg.work_mode, cfg.thread_count))

@@ -149,6 +149,15 @@ static inline void kp_blk_give(struct kp_worker *w, u64 now)
 		kp_die_errno(errno, "worker %u: send", w->id);
 }
 
+/*
+ * What a model does once its worker's read() has returned (coro_bench:
+ * coro_checkpoint(), the scheduling point of a woken OS thread that lost
+ * its worker to a spare meanwhile).  Nothing by default.
+ */
+#ifndef KP_BLK_AFTER_READ
+#define KP_BLK_AFTER_READ(w) ((void)(w))
+#endif
+
 /* A read() that returns 0 means a stop shut the socket down. */
 static inline u64 kp_blk_take(struct kp_worker *w)
 {
@@ -159,6 +168,7 @@ static inline u64 kp_blk_take(struct kp_worker *w)
 			kp_die_errno(errno, "worker %u: read", w->id);
 		return kp_now_ns();
 	}
+	KP_BLK_AFTER_READ(w);
 	return __atomic_load_n(&w->wake_ns, __ATOMIC_ACQUIRE);
 }
 

@@ -103,7 +103,7 @@ void kp_result_add_worker(struct kp_result *r, u32 i,
 	struct kp_hist tmp;
 
 	t->ops = st->ops;
-	t->waits = kp_stats_read(st, &r->hist, &tmp);
+	kp_stats_read(st, &r->hist, &tmp, &t->waits, 0);
 	t->runtime_ns = end_ns - start_ns;
 	if (r->cfg.sync_mode == KP_SYNC_PERCPU)
 		r->counter += st->private_count;

@@ -237,7 +237,7 @@ static void test_race(void)
 	do {
 		done = __atomic_load_n(&race_done, __ATOMIC_ACQUIRE);
 		memset(h, 0, sizeof(*h));
-		waits = kp_stats_read(&race_st, h, tmp);
+		kp_stats_read(&race_st, h, tmp, &waits, 0);
 		for (sum = 0, b = 0; b < KP_HIST_BUCKETS; b++)
 			sum += h->count[b];
 		if (sum != h->samples || h->samples != waits / RACE_N)

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scheduler activations without the module: a monitor thread in the style
+ * of Go's sysmon.  Every period it reads each lwp's act_word; an lwp seen
+ * in the same stint of coroutine code (the same word, ACT_IN_CORO) at two
+ * polls in a row, whose /proc/self/task/TID/stat state is then S or D
+ * (asleep in the kernel), has its vproc taken (act_take(), the same
+ * compare-and-swap as the module's listener).  So the delay D from a
+ * worker blocking to its hand-off is one to two periods.  The period is
+ * MON_MIN_NS, doubled after MON_IDLE_POLLS polls without a take up to
+ * MON_MAX_NS (sysmon's 20 us to 10 ms), and back to MON_MIN_NS after a
+ * take.  The monitor's timer slack is 1 us (not the default 50 us).
+ */
+#include "monitor.h"
+#include "act_take.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MON_MIN_NS	20000ULL
+#define MON_MAX_NS	10000000ULL
+#define MON_IDLE_POLLS	50
+#define MON_BATCH	64
+
+/* Is thread tid of this process asleep in the kernel? */
+static bool thread_sleeping(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* the name may hold anything */
+	return p && p[1] == ' ' && (p[2] == 'S' || p[2] == 'D');
+}
+
+static void consider(struct lwp *l, bool now, struct lwp **cand,
+		     uint64_t *word, unsigned int *n)
+{
+	uint64_t w = __atomic_load_n(&l->act_word, __ATOMIC_ACQUIRE);
+
+	if (ACT_STATE(w) == ACT_IN_CORO && (now || w == l->mon_seen) &&
+	    *n < MON_BATCH) {
+		cand[*n] = l;
+		word[(*n)++] = w;
+	}
+	l->mon_seen = w;
+}
+
+/*
+ * One poll.  now: take every lwp asleep in coroutine code at once (the
+ * listener, after the module dropped events).  Returns the takes.
+ */
+unsigned int monitor_scan(struct coro_sched *s, bool now)
+{
+	struct lwp *cand[MON_BATCH], *l;
+	uint64_t word[MON_BATCH];
+	unsigned int n = 0, i, took = 0;
+
+	pthread_mutex_lock(&s->lwp_mtx);
+	if (s->main_lwp)
+		consider(s->main_lwp, now, cand, word, &n);
+	for (l = s->all_lwps; l; l = l->next_all)
+		consider(l, now, cand, word, &n);
+	pthread_mutex_unlock(&s->lwp_mtx);
+	for (i = 0; i < n; i++)
+		if (thread_sleeping(cand[i]->tid) &&
+		    act_take(s, cand[i], word[i]))
+			took++;
+	return took;
+}
+
+void *monitor_main(void *arg)
+{
+	struct coro_sched *s = arg;
+	struct pollfd pfd = { .fd = s->act_stop_fd, .events = POLLIN };
+	uint64_t period = MON_MIN_NS;
+	unsigned int idle = 0;
+	struct timespec ts;
+
+	/* The default 50 us of timer slack would dwarf a 20 us period. */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	for (;;) {
+		ts.tv_sec = (time_t)(period / 1000000000u);
+		ts.tv_nsec = (long)(period % 1000000000u);
+		if (ppoll(&pfd, 1, &ts, NULL) > 0)
+			break;
+		if (monitor_scan(s, false)) {
+			period = MON_MIN_NS;
+			idle = 0;
+		} else if (++idle > MON_IDLE_POLLS && period < MON_MAX_NS) {
+			period = 2 * period < MON_MAX_NS ? 2 * period
+							 : MON_MAX_NS;
+			idle = 0;
+		}
+	}
+	return NULL;
+}
