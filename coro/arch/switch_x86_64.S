@@ -2,12 +2,23 @@
 /*
  * Context switch for x86-64, System V ABI (ELF).
  *
- *   void *coro_ctx_switch(void **save_sp, void *to_sp, void *val);
+ *   coro_ctx_switch: rdi = void **save_sp, rsi = void *to_sp, rdx = val
  *
  * Saves the callee-saved state on the current stack, stores the stack
  * pointer in *save_sp, loads to_sp, restores the state saved there and
- * returns val in the resumed context (by an indirect jump to the saved
- * return address, see below).  Everything caller-saved is dead
+ * resumes it with rax = val, by an indirect jump to the saved return
+ * address.
+ *
+ * It is entered by a jump, with the return address pushed by hand
+ * (coro_ctx_swap() in src/context.h), not by a call: the return-stack
+ * buffer then sees neither a call nor a ret.  A call paired with this
+ * jump left one entry behind per switch, so every ret up the resumed
+ * coroutine's chain (coro_yield, its caller) was mispredicted (~18 ns a
+ * yield in coro_bench); a call paired with a ret mispredicts that ret
+ * whenever the two contexts switch from different places (the bare
+ * ping-pong, 2.5 -> 10.8 ns).  With neither, the jump's target is
+ * predicted from its history, and the rets of each context's own chain
+ * from that chain's calls.  Everything caller-saved is dead
  * across a call, so only this is kept (64 bytes, sp 16-byte aligned):
  *
  *   sp+0   MXCSR (4 bytes), x87 control word (2), pad (2)
@@ -24,9 +35,9 @@
  * entry(val, arg); entry never returns.
  *
  * Under -fcf-protection (__CET__) both entry points start with endbr64,
- * the jump to a saved return address is notrack (it lands after a call,
- * not on an endbr64), and the object carries a GNU property note saying
- * IBT.  Not SHSTK: the switch moves between stacks without switching
+ * the jump to a saved return address is notrack (it lands on a label of
+ * coro_ctx_swap(), not on an endbr64), and the object carries a GNU
+ * property note saying IBT.  Not SHSTK: the switch moves between stacks without switching
  * shadow stacks, so a shadow stack would have to be left off.
  */
 #if defined(__CET__) && (__CET__ & 1)
@@ -59,9 +70,6 @@ coro_ctx_switch:
 	movq	%rsp, (%rdi)
 
 	movq	%rsi, %rsp
-	/* Not ret: the return-stack predictor would miss on every switch
-	 * (we return to another context's caller).  An indirect jump is
-	 * predicted by the branch target buffer instead (Boost does this). */
 	movq	0x38(%rsp), %rcx
 	/* MXCSR and the x87 control word are loaded only when the control
 	 * bits differ from the running ones: LDMXCSR of a changed value

@@ -62,7 +62,7 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	c->on_lwp = NULL;
 	c->switching = 0;
-	coro_set_state(c, CORO_RUNNABLE);
+	coro_set_state(c, CORO_READY);
 	c->lock = 0;
 	c->detached = false;
 	c->joined = false;
@@ -75,13 +75,13 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	if (reused)
 		__atomic_add_fetch(&s->reused, 1, __ATOMIC_RELAXED);
 	if (l && l->sched == s && l->vp) {
-		vp_push(l->vp, c);
+		vp_push(l, l->vp, c);
 		if (s->nvp > 1)
 			sched_kick(s);
 	} else {
 		vp = &s->vps[__atomic_fetch_add(&s->next_vp, 1,
 						__ATOMIC_RELAXED) % s->nvp];
-		vp_push(vp, c);
+		vp_push(l, vp, c);
 		sched_kick(s);
 	}
 	return c;

@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-static __thread struct lwp *tls_lwp __attribute__((tls_model("initial-exec")));
+__thread struct lwp *tls_lwp __attribute__((tls_model("initial-exec")));
 
 __attribute__((noinline, noipa)) struct lwp *lwp_current(void)
 {

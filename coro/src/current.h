@@ -11,6 +11,18 @@
 #include "internal.h"
 
 HIDDEN struct lwp *lwp_current(void);
+
+/*
+ * The same, inline, for a function that reads it once, at its start,
+ * before anything can switch (coro_yield()): no address computed before
+ * a switch can be reused after it.
+ */
+HIDDEN extern __thread struct lwp *tls_lwp __attribute__((tls_model("initial-exec")));
+
+static inline struct lwp *lwp_current_at_entry(void)
+{
+	return tls_lwp;
+}
 HIDDEN void lwp_set_current(struct lwp *l);
 HIDDEN void lwp_set_errno(int e);
 

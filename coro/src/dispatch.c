@@ -23,17 +23,17 @@ void coro_wake(struct lwp *l, struct coro *c)
 	struct coro_sched *s = c->sched;
 	struct vproc *vp = (l && l->vp && l->sched == s) ? l->vp : c->home;
 
-	vp_push(vp, c);
+	vp_push(l, vp, c);
 	if (s->nvp > 1 || !l || l->vp != vp)
 		sched_kick(s);
 }
 
 /*
  * A yielding coroutine is queued before its switch has saved its context
- * (vp_rotate()); whoever is about to resume it waits the few instructions
+ * (vp_rotate_locked()); whoever is about to resume it waits the few instructions
  * until the lwp it left says the save is done.
  */
-static inline void wait_saved(struct coro *c)
+static __attribute__((noinline)) void wait_saved_spin(struct coro *c)
 {
 	unsigned int n = 0;
 
@@ -43,6 +43,12 @@ static inline void wait_saved(struct coro *c)
 		else
 			sched_yield();
 	}
+}
+
+static inline void wait_saved(struct coro *c)
+{
+	if (__builtin_expect(__atomic_load_n(&c->switching, __ATOMIC_ACQUIRE), 0))
+		wait_saved_spin(c);
 }
 
 /* c has ended and is off its stack: tell its joiner, or recycle it. */
@@ -66,25 +72,13 @@ static void coro_ended(struct lwp *l, struct coro *c)
 		sched_finish(s);
 }
 
-/*
- * Finish what the context we switched from could not do while still on
- * its stack.  Called first thing after every switch.
- */
-void lwp_after_switch(struct lwp *l)
+/* What after_switch() does for everything but a yield. */
+static __attribute__((noinline)) void after_switch_slow(struct lwp *l,
+							 struct coro *from)
 {
-	struct coro *from = l->switched_from;
-
-	if (!from)
-		return;
-	l->switched_from = NULL;
-	__atomic_store_n(&from->on_lwp, NULL, __ATOMIC_RELEASE);
 	switch (l->after) {
-	case AFTER_NOTHING:
-		/* vp_rotate(): from is already queued. */
-		__atomic_store_n(&from->switching, 0, __ATOMIC_RELEASE);
-		return;
 	case AFTER_REQUEUE:
-		vp_push(l->requeue_to, from);
+		vp_push(l, l->requeue_to, from);
 		sched_kick(l->sched);
 		break;
 	case AFTER_PARK:
@@ -98,6 +92,32 @@ void lwp_after_switch(struct lwp *l)
 }
 
 /*
+ * Finish what the context we switched from could not do while still on
+ * its stack.  Called first thing after every switch; after a yield
+ * (AFTER_NOTHING: from is already queued) it only says so, inline.
+ */
+static inline void after_switch(struct lwp *l)
+{
+	struct coro *from = l->switched_from;
+
+	if (!from)
+		return;
+	l->switched_from = NULL;
+	__atomic_store_n(&from->on_lwp, NULL, __ATOMIC_RELEASE);
+	if (__builtin_expect(l->after == AFTER_NOTHING, 1)) {
+		/* Set only by vp_rotate_locked(): solo, no store. */
+		if (__atomic_load_n(&from->switching, __ATOMIC_RELAXED))
+			__atomic_store_n(&from->switching, 0, __ATOMIC_RELEASE);
+	} else
+		after_switch_slow(l, from);
+}
+
+void lwp_after_switch(struct lwp *l)
+{
+	after_switch(l);
+}
+
+/*
  * Resume next on l from the context (ctx, tool) running now; from_ends
  * when that context will never run again.  Returns, in that context when
  * it is resumed, the lwp it then runs on.
@@ -108,13 +128,12 @@ static inline struct lwp *switch_to(struct lwp *l, struct coro_ctx *ctx,
 {
 	wait_saved(next);
 	l->current = next;
-	coro_set_state(next, CORO_RUNNING);
 	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
 	l->switches++;
 	tool_start_switch(tool, &next->tool, from_ends);
 	l = coro_ctx_swap(ctx, &next->ctx, l);
 	tool_finish_switch(tool);
-	lwp_after_switch(l);
+	after_switch(l);
 	return l;
 }
 
@@ -148,32 +167,60 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 	tool_start_switch(&c->tool, &l->tool, after == AFTER_EXIT);
 	l = coro_ctx_swap(&c->ctx, &l->ctx, l);
 	tool_finish_switch(&c->tool);
-	lwp_after_switch(l);
+	after_switch(l);
 	return l;
 }
 
-void coro_yield(void)
+/*
+ * coro_yield() in general: any vproc, a canary gap, a timer to poll
+ * (every 64 yields, so that busy yielders do not starve sleepers).
+ */
+static __attribute__((noinline)) void yield_slow(struct lwp *l)
 {
-	struct lwp *l = lwp_current();
-	struct coro *c, *next;
+	struct coro *c = l->current, *next;
 
-	if (!l || !l->current) {
-		sched_yield();
-		return;
-	}
-	if (!l->vp)
-		return;
-	c = l->current;
 	canary_check(c);	/* even with nothing to switch to */
-	if (!(++l->ticks & 63) && timer_armed(l->sched))
+	if (!(l->ticks & 63) && timer_armed(l->sched))
 		timer_poll(l);
-	if (!vp_has_work(l->vp))
-		return;
 	next = vp_rotate(l->vp, c);
 	if (!next)
 		return;
-	l->after = AFTER_NOTHING;
+	/* l->after is AFTER_NOTHING between switches. */
 	l->switched_from = c;
+	switch_to(l, &c->ctx, &c->tool, next, 0);
+}
+
+/*
+ * The yield: straight into the next coroutine of the worker's queue, the
+ * caller queued behind the rest.  The common case (one worker, so the
+ * queue is the lwp's alone; a guarded stack; no timer to poll; nothing
+ * from other threads) is a few plain loads and stores around the one
+ * call, the switch; everything else goes to yield_slow().
+ */
+void coro_yield(void)
+{
+	struct lwp *l = lwp_current_at_entry();
+	struct coro *c, *next;
+	struct vproc *vp;
+
+	if (__builtin_expect(!l || !l->current || !l->vp, 0)) {
+		if (!l || !l->current)
+			sched_yield();
+		return;
+	}
+	c = l->current;
+	vp = l->vp;
+	l->ticks++;
+	if (__builtin_expect(!vp->solo || c->canary || !(l->ticks & 63) ||
+			     __atomic_load_n(&vp->inbox, __ATOMIC_RELAXED), 0)) {
+		yield_slow(l);
+		return;
+	}
+	next = vp_rotate_solo(vp, c);
+	if (!next)
+		return;
+	/* Nothing to do after the switch: c is queued, for this lwp only
+	 * (switched_from stays NULL, on_lwp stays l, switching 0). */
 	switch_to(l, &c->ctx, &c->tool, next, 0);
 }
 

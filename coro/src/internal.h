@@ -37,9 +37,13 @@
 
 #define CORO_CANARY 0xc0de5eedc0de5eedULL
 
+/*
+ * Running and queued are one state: a yield moves a coroutine between
+ * the two and nothing needs to tell them apart (a joiner waits for
+ * EXITED), so a yield does not write it.
+ */
 enum coro_state {
-	CORO_RUNNABLE,		/* in a run queue or about to be */
-	CORO_RUNNING,
+	CORO_READY,		/* running, or in a run queue or about to be */
 	CORO_PARKED,		/* in a wait queue, the timer heap or a join */
 	CORO_EXITED,
 };
@@ -57,7 +61,10 @@ struct coro {
 	void *arg;
 	void *ret;
 	uint64_t id;
-	struct lwp *on_lwp;		/* lwp running it, else NULL (atomic) */
+	/* The lwp running it, else NULL; but after a yield on a solo vproc
+	 * the lwp it last ran on (that lwp runs it next too).  A hint for
+	 * the adaptive mutex (atomic). */
+	struct lwp *on_lwp;
 	int switching;			/* queued by yield, context not yet saved */
 	struct vproc *home;		/* vproc it last ran on */
 	int state;			/* enum coro_state, under lock */
@@ -93,11 +100,17 @@ static inline int coro_get_state(const struct coro *c)
 	return __atomic_load_n(&c->state, __ATOMIC_RELAXED);
 }
 
-/* A worker: a run queue plus the index it is known by. */
+/*
+ * A worker: a run queue plus the index it is known by.  With one vproc
+ * (solo: no thief) the lwp that holds it uses the queue without the
+ * lock, and other threads push onto inbox instead (runq.c).
+ */
 struct vproc {
 	int lock;
 	unsigned int nqueued;		/* read racily by idle lwps */
 	struct coro *head, *tail;
+	struct coro *inbox;		/* solo: pushed by other threads */
+	bool solo;
 	struct coro_sched *sched;
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */

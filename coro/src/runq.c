@@ -1,67 +1,110 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Run queues: one FIFO of runnable coroutines per vproc, under its lock.
- * Its own lwp pushes and pops; wakers on other threads push; thieves
- * (steal.c) take half.
+ * Run queues: one FIFO of runnable coroutines per vproc.  The lwp that
+ * holds the vproc (its owner) pops; anyone pushes.
+ *
+ * With several vprocs, thieves (steal.c) take half of a queue, so every
+ * access is under the vproc's lock.  A solo vproc (the only one of its
+ * scheduler: many-to-one) has no thief: its owner uses the queue with
+ * plain loads and stores, and every other thread (a plain thread waking
+ * a coroutine, an lwp back from a blocking call) pushes onto the inbox,
+ * a lock-free stack the owner empties into the queue, in push order,
+ * before it pops.  So a yield on one worker takes no lock and does no
+ * atomic read-modify-write.  Ownership moves between lwps only under
+ * lwp_mtx (handoff.c), which orders the old owner's accesses before the
+ * new one's.
  */
 #include "runq.h"
-#include "queue.h"
 
-static void set_nqueued(struct vproc *vp, unsigned int n)
+/* Solo, by a thread that does not hold vp: onto the inbox. */
+static void inbox_push(struct vproc *vp, struct coro *c)
 {
-	__atomic_store_n(&vp->nqueued, n, __ATOMIC_RELAXED);
+	struct coro *old = __atomic_load_n(&vp->inbox, __ATOMIC_RELAXED);
+
+	coro_set_state(c, CORO_READY);
+	c->home = vp;
+	do
+		c->next = old;
+	while (!__atomic_compare_exchange_n(&vp->inbox, &old, c, true,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
-void vp_push(struct vproc *vp, struct coro *c)
+/* Solo, by the owner: move the inbox, oldest first, to the queue. */
+void vp_inbox_drain(struct vproc *vp)
 {
-	coro_set_state(c, CORO_RUNNABLE);
-	c->home = vp;
+	struct coro *c, *rev = NULL;
+
+	c = __atomic_exchange_n(&vp->inbox, NULL, __ATOMIC_ACQUIRE);
+	while (c) {
+		struct coro *next = c->next;
+
+		c->next = rev;
+		rev = c;
+		c = next;
+	}
+	while (rev) {
+		c = rev;
+		rev = c->next;
+		vp_enqueue(vp, c);
+	}
+}
+
+/* Queue c on vp; l is the calling thread's lwp (NULL on a plain thread). */
+void vp_push(struct lwp *l, struct vproc *vp, struct coro *c)
+{
+	if (vp->solo) {
+		if (l && l->vp == vp)
+			vp_enqueue(vp, c);
+		else
+			inbox_push(vp, c);
+		return;
+	}
 	spin_lock(&vp->lock);
-	queue_append(&vp->head, &vp->tail, c);
-	set_nqueued(vp, vp->nqueued + 1);
+	vp_enqueue(vp, c);
 	spin_unlock(&vp->lock);
 }
 
+/* By the owner: the head of the queue, or NULL. */
 struct coro *vp_pop(struct vproc *vp)
 {
 	struct coro *c;
 
+	if (vp->solo) {
+		if (__atomic_load_n(&vp->inbox, __ATOMIC_RELAXED))
+			vp_inbox_drain(vp);
+		return vp_dequeue(vp);
+	}
 	if (!vp_has_work(vp))
 		return NULL;
 	spin_lock(&vp->lock);
-	c = queue_pop(&vp->head, &vp->tail);
-	if (c)
-		set_nqueued(vp, vp->nqueued - 1);
+	c = vp_dequeue(vp);
 	spin_unlock(&vp->lock);
 	return c;
 }
 
 /*
- * Yield in one critical section: pop the head and queue c, which is
- * still running, behind the rest; NULL, with c not queued, when the
- * queue is empty.  c is then visible to thieves before its context is
- * saved, so it carries switching = 1 until the context it switched to
- * clears it (lwp_after_switch()); whoever resumes it waits for that.
+ * vp_rotate() with thieves, in one critical section.  c is then visible
+ * to them before its context is saved, so it carries switching = 1 until
+ * the context it switched to clears it (lwp_after_switch()), and
+ * whoever resumes it waits for that.  (Solo, only the owner resumes it.)
  */
-struct coro *vp_rotate(struct vproc *vp, struct coro *c)
+struct coro *vp_rotate_locked(struct vproc *vp, struct coro *c)
 {
 	struct coro *next;
 
 	spin_lock(&vp->lock);
-	next = queue_pop(&vp->head, &vp->tail);
+	next = vp_dequeue(vp);
 	if (next) {
 		__atomic_store_n(&c->switching, 1, __ATOMIC_RELAXED);
-		coro_set_state(c, CORO_RUNNABLE);
-		c->home = vp;
-		queue_append(&vp->head, &vp->tail, c);
+		vp_enqueue(vp, c);
 	}
 	spin_unlock(&vp->lock);
 	return next;
 }
 
 /*
- * Take the first half (rounded up) of vp's queue, for a thief: a list
- * linked through next, in queue order; *n says how many.
+ * For a thief (never solo): the first half (rounded up) of vp's queue, a
+ * list linked through next, in queue order; *n says how many.
  */
 struct coro *vp_pop_half(struct vproc *vp, unsigned int *n)
 {
@@ -73,11 +116,10 @@ struct coro *vp_pop_half(struct vproc *vp, unsigned int *n)
 		return NULL;
 	spin_lock(&vp->lock);
 	for (take = (vp->nqueued + 1) / 2; take; take--) {
-		c = queue_pop(&vp->head, &vp->tail);
+		c = vp_dequeue(vp);
 		if (!c)
 			break;
 		queue_append(&head, &tail, c);
-		set_nqueued(vp, vp->nqueued - 1);
 		++*n;
 	}
 	spin_unlock(&vp->lock);

@@ -1,21 +1,81 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A vproc's run queue (Argobots' pool): FIFO, under the vproc's lock;
- * nqueued may be read without it, as a hint.
+ * A vproc's run queue (Argobots' pool), FIFO (runq.c).  Popping and the
+ * yield's rotation are for the lwp that holds the vproc; anyone pushes.
+ * nqueued and inbox may be read without the lock, as hints.
  */
 #ifndef CORO_RUNQ_H
 #define CORO_RUNQ_H
 
 #include "internal.h"
 
-HIDDEN void vp_push(struct vproc *vp, struct coro *c);
+#include "queue.h"
+
+HIDDEN void vp_push(struct lwp *l, struct vproc *vp, struct coro *c);
 HIDDEN struct coro *vp_pop(struct vproc *vp);
-HIDDEN struct coro *vp_rotate(struct vproc *vp, struct coro *c);
+HIDDEN struct coro *vp_rotate_locked(struct vproc *vp, struct coro *c);
+HIDDEN void vp_inbox_drain(struct vproc *vp);
 HIDDEN struct coro *vp_pop_half(struct vproc *vp, unsigned int *n);
 
 static inline bool vp_has_work(const struct vproc *vp)
 {
-	return __atomic_load_n(&vp->nqueued, __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&vp->nqueued, __ATOMIC_RELAXED) != 0 ||
+	       __atomic_load_n(&vp->inbox, __ATOMIC_RELAXED) != NULL;
+}
+
+/* Queue and unqueue, the lock held or solo by the owner. */
+static inline void vp_enqueue(struct vproc *vp, struct coro *c)
+{
+	coro_set_state(c, CORO_READY);
+	c->home = vp;
+	queue_append(&vp->head, &vp->tail, c);
+	__atomic_store_n(&vp->nqueued, vp->nqueued + 1, __ATOMIC_RELAXED);
+}
+
+static inline struct coro *vp_dequeue(struct vproc *vp)
+{
+	struct coro *c = queue_pop(&vp->head, &vp->tail);
+
+	if (c)
+		__atomic_store_n(&vp->nqueued, vp->nqueued - 1,
+				 __ATOMIC_RELAXED);
+	return c;
+}
+
+/*
+ * The yield's queueing, solo, by the owner, its inbox empty: the head
+ * leaves, c (running, so READY, and at home already) goes to the tail,
+ * the count stays: four stores.  NULL, c not queued, when it is empty.
+ */
+static inline struct coro *vp_rotate_solo(struct vproc *vp, struct coro *c)
+{
+	struct coro *next = vp->head;
+
+	if (!next)
+		return NULL;
+	vp->head = next->next;
+	c->next = NULL;
+	if (vp->head)
+		vp->tail->next = c;
+	else
+		vp->head = c;
+	vp->tail = c;
+	return next;
+}
+
+/*
+ * Yield, by the owner: pop the head and queue c, which is still running,
+ * behind the rest; NULL, with c not queued, when the queue is empty.
+ * Solo (no thief), with plain loads and stores, inline.  Otherwise under
+ * the lock (runq.c).
+ */
+static inline struct coro *vp_rotate(struct vproc *vp, struct coro *c)
+{
+	if (!vp->solo)
+		return vp_rotate_locked(vp, c);
+	if (__builtin_expect(__atomic_load_n(&vp->inbox, __ATOMIC_RELAXED) != NULL, 0))
+		vp_inbox_drain(vp);
+	return vp_rotate_solo(vp, c);
 }
 
 #endif /* CORO_RUNQ_H */

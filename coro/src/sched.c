@@ -39,6 +39,7 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	for (i = 0; i < n; i++) {
 		s->vps[i].id = i;
 		s->vps[i].sched = s;
+		s->vps[i].solo = n == 1;
 		s->vps[i].cpu = attr && attr->ncpus ?
 			attr->cpus[i % attr->ncpus] : -1;
 	}

@@ -23,7 +23,7 @@ struct coro *steal(struct lwp *l)
 		return NULL;
 	while ((c = first->next)) {
 		first->next = c->next;
-		vp_push(me, c);
+		vp_push(l, me, c);
 	}
 	first->home = me;
 	return first;

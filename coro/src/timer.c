@@ -8,6 +8,7 @@
 #include "timer.h"
 #include "clock.h"
 #include "idle.h"
+#include "queue.h"
 #include "runq.h"
 
 #include <stdlib.h>
@@ -71,31 +72,28 @@ static void publish_next_wake(struct coro_sched *s)
 			 __ATOMIC_RELAXED);
 }
 
-/* Queue every sleeper whose time has come on l's worker. */
+/*
+ * Queue every sleeper whose time has come on l's worker, earliest
+ * deadline first (several are due at once when the worker comes late).
+ */
 void timer_poll(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
-	struct coro *list = NULL, *c;
+	struct coro *head = NULL, *tail = NULL, *c;
 	uint64_t now = clock_now_ns();
-	bool any = false;
 
 	if (now < __atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) ||
 	    !spin_trylock(&s->timer_lock))
 		return;
-	while (s->nheap && s->heap[0]->wake_ns <= now) {
-		c = heap_pop(s);
-		c->next = list;
-		list = c;
-	}
+	while (s->nheap && s->heap[0]->wake_ns <= now)
+		queue_append(&head, &tail, heap_pop(s));
 	publish_next_wake(s);
 	spin_unlock(&s->timer_lock);
-	while (list) {
-		c = list;
-		list = c->next;
-		vp_push(l->vp, c);
-		any = true;
-	}
-	if (any && s->nvp > 1)
+	if (!head)
+		return;
+	while ((c = queue_pop(&head, &tail)))
+		vp_push(l, l->vp, c);
+	if (s->nvp > 1)
 		sched_kick(s);
 }
 

@@ -70,6 +70,11 @@ overflow_case() {
 	refute_line --partial "no overflow was caught"
 }
 
+@test "coroutines on one worker are woken from plain threads (the inbox), and on 2" {
+	coro_run_test "$CORO_TESTS/t_inbox" 1
+	coro_run_test "$CORO_TESTS/t_inbox" 2 50
+}
+
 @test "a frame larger than a page hits the guard: the middle of three is named, neighbours untouched (1 worker)" {
 	overflow_case guard 1 "guard page hit"
 }
@@ -208,4 +213,24 @@ C
 	echo "registered $reg, deregistered $dereg"
 	[ "$reg" -ge 1000 ]
 	[ "$dereg" -eq "$reg" ]
+}
+
+# make -C coro bench's reference for the yield cost: the same kp_loop.h
+# workload on Boost.Context fcontexts.  It must count exactly (its result
+# is checked as coro_bench's is), time every latency_sample-th wait, and
+# refuse what it does not measure.
+@test "boost_yield, the Boost.Context reference of make bench, counts exactly and refuses other modes" {
+	[ -e /usr/include/boost/context/detail/fcontext.hpp ] ||
+		skip "libboost-context-dev not installed"
+	coro_build -C bench boost_yield
+	local b="$CORO/bench/boost_yield" a=(--thread-count 5 --work-mode yield
+		--work-target 1000 --yield-interval 3 --json)
+	coro_run_test "$b" "${a[@]}" --latency-sample 1
+	[[ "$output" == *'"counter": 5000,'*'"waits": 1665,'* ]]
+	[[ "$output" == *'"samples": 1665'* ]]
+	coro_run_test "$b" "${a[@]}" --latency-sample 0 --sync-mode mutex
+	[[ "$output" == *'"counter": 5000,'*'"waits": 1665,'* ]]
+	run "$b" --work-mode sleep
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--work-mode: only yield"* ]]
 }

@@ -23,6 +23,7 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_sync" 2
 	coro_run_test "$ASAN/coro/tests/t_barrier" 1
 	coro_run_test "$ASAN/coro/tests/t_barrier" 2
+	coro_run_test "$ASAN/coro/tests/t_inbox" 1
 }
 
 @test "ASan+UBSan: blocking hand-off on 1 and 2 workers" {
@@ -50,7 +51,11 @@ setup_file() {
 		normal yield sleep pingpong barrier spawn
 }
 
-@test "TSan: create/join/detach and synchronisation on 2 and 3 workers" {
+# One worker too: its run queue is lock-free for its own thread, and
+# other threads push onto its inbox (t_inbox, t_barrier's plain thread).
+@test "TSan: create/join/detach and synchronisation on 1, 2 and 3 workers" {
+	coro_run_test "$TSAN/coro/tests/t_inbox" 1 40
+	coro_run_test "$TSAN/coro/tests/t_barrier" 1
 	coro_run_test "$TSAN/coro/tests/t_basic" 2
 	coro_run_test "$TSAN/coro/tests/t_sync" 2
 	coro_run_test "$TSAN/coro/tests/t_sync" 3
@@ -58,7 +63,8 @@ setup_file() {
 	coro_run_test "$TSAN/coro/tests/t_barrier" 3
 }
 
-@test "TSan: blocking hand-off on 2 workers" {
+@test "TSan: blocking hand-off on 1 and 2 workers" {
+	coro_run_test "$TSAN/coro/tests/t_blocking" 1 100
 	coro_run_test "$TSAN/coro/tests/t_blocking" 2 100
 }
 

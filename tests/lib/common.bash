@@ -483,21 +483,27 @@ kp_thread_dirs() {
 
 # Read latency_hist into KP_HIST_ROWS (bucket rows), KP_HIST_SUM (sum of
 # their counts) and KP_HIST_samples, _min_ns, _max_ns, _mean_ns, _p50_ns,
-# _p90_ns, _p99_ns, _p999_ns.
+# _p90_ns, _p99_ns, _p999_ns.  One mapfile, which reads the file front to
+# back: a `while read` loop seeks back after every line, and seq_file
+# then prints the whole file again from a new snapshot for each line.
 kp_hist_read() {
-	local a b c
+	local line b c
+	local -a lines
 	KP_HIST_ROWS=0 KP_HIST_SUM=0
-	while read -r a b c; do
-		if [ "$a" = "#" ]; then
+	mapfile -t lines <"$KP_HIST"
+	for line in "${lines[@]}"; do
+		if [[ $line == "# "* ]]; then
+			line=${line#"# "}
+			b=${line%% *} c=${line#* }
 			case $b in
 			samples | min_ns | max_ns | mean_ns | p50_ns | p90_ns | p99_ns | p999_ns)
 				printf -v "KP_HIST_$b" %s "$c" ;;
 			esac
 		else
 			KP_HIST_ROWS=$((KP_HIST_ROWS + 1))
-			KP_HIST_SUM=$((KP_HIST_SUM + c))
+			KP_HIST_SUM=$((KP_HIST_SUM + ${line##* }))
 		fi
-	done <"$KP_HIST"
+	done
 }
 
 # Number of live tasks whose name starts with PREFIX (default kp_).
@@ -596,7 +602,7 @@ rd() {
 # read back from the files: totals, per-thread rows and the histogram's
 # samples and bucket sum.
 klt_run() {
-	local tc="$1" i state rows="" f v lo hi count buckets=0 samples=null
+	local tc="$1" i state rows="" f v buckets=0 samples=null
 	local -A t
 
 	echo "$1" >"$SYS/thread_count"
@@ -626,13 +632,8 @@ klt_run() {
 		rows+=" \"nvcsw\": ${t[nvcsw]}, \"nivcsw\": ${t[nivcsw]},"
 		rows+=" \"waits\": ${t[waits]}}"
 	done
-	while read -r lo hi count; do
-		if [ "$lo" = "#" ]; then
-			[ "$hi" = samples ] && samples=$count
-		else
-			buckets=$((buckets + count))
-		fi
-	done <"$HIST"
+	kp_hist_read
+	samples=$KP_HIST_samples buckets=$KP_HIST_SUM
 	for f in total_ops counter waits nvcsw; do
 		rd v "$SYS/$f"
 		t[$f]=$v

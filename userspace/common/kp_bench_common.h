@@ -80,10 +80,12 @@ struct kp_opts {
 /*
  * Parse argv into *o, starting from KP_CONFIG_DEFAULT.  Common options:
  * --thread-count --work-mode --sync-mode --work-target --yield-interval
- * --sleep-us --bind-cpu-count --json --help (-h).  Values are checked
- * against the module's ranges (kp_defs.h) and bind-cpu-count against the
- * number of online CPUs.  Bad usage prints one line naming the option on
- * stderr and exits 2; --help prints usage on stdout and exits 0.
+ * --sleep-us --bind-cpu-count --latency-sample --json --limits --help (-h),
+ * parsed by getopt_long() from one table (kp_opts.c) with the binary's
+ * extras appended.  Values are checked against the module's ranges
+ * (kp_defs.h) and bind-cpu-count against the number of online CPUs.  Bad
+ * usage prints one line naming the option on stderr and exits 2; --help
+ * prints usage on stdout and exits 0, --limits the ranges as JSON.
  */
 void kp_parse_args(const struct kp_cli *cli, int argc, char **argv,
 		   struct kp_opts *o);
