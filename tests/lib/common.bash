@@ -483,27 +483,24 @@ kp_thread_dirs() {
 
 # Read latency_hist into KP_HIST_ROWS (bucket rows), KP_HIST_SUM (sum of
 # their counts) and KP_HIST_samples, _min_ns, _max_ns, _mean_ns, _p50_ns,
-# _p90_ns, _p99_ns, _p999_ns.  One mapfile, which reads the file front to
-# back: a `while read` loop seeks back after every line, and seq_file
-# then prints the whole file again from a new snapshot for each line.
+# _p90_ns, _p99_ns, _p999_ns.  One awk reads the file front to back: a
+# `while read` loop seeks back after every line, and seq_file then prints
+# the whole file again from a new snapshot for each line; and a bash loop
+# over its 282 lines runs bats' debug trap at every command, seconds in a
+# TCG guest.
 kp_hist_read() {
-	local line b c
-	local -a lines
-	KP_HIST_ROWS=0 KP_HIST_SUM=0
-	mapfile -t lines <"$KP_HIST"
-	for line in "${lines[@]}"; do
-		if [[ $line == "# "* ]]; then
-			line=${line#"# "}
-			b=${line%% *} c=${line#* }
-			case $b in
-			samples | min_ns | max_ns | mean_ns | p50_ns | p90_ns | p99_ns | p999_ns)
-				printf -v "KP_HIST_$b" %s "$c" ;;
-			esac
-		else
-			KP_HIST_ROWS=$((KP_HIST_ROWS + 1))
-			KP_HIST_SUM=$((KP_HIST_SUM + ${line##* }))
-		fi
-	done
+	local vars
+	unset KP_HIST_samples KP_HIST_min_ns KP_HIST_max_ns KP_HIST_mean_ns \
+		KP_HIST_p50_ns KP_HIST_p90_ns KP_HIST_p99_ns KP_HIST_p999_ns
+	vars=$(awk '
+		/^# (samples|min_ns|max_ns|mean_ns|p50_ns|p90_ns|p99_ns|p999_ns) / {
+			print "KP_HIST_" $2 "=" $3; next
+		}
+		/^#/ { next }
+		{ rows++; sum += $3 }
+		END { printf "KP_HIST_ROWS=%d\nKP_HIST_SUM=%.0f\n", rows, sum }
+	' "$KP_HIST") || return 1
+	eval "$vars"
 }
 
 # Number of live tasks whose name starts with PREFIX (default kp_).
