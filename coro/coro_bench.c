@@ -298,16 +298,15 @@ int main(int argc, char **argv)
 	/* Worker j runs where kp_worker_cpu() says, as in pthread_bench. */
 	for (i = 0; i < o.cfg.bind_cpu_count && i < CPU_SETSIZE; i++)
 		cpus[i] = kp_worker_cpu(&o.cfg, i);
+	memset(&attr, 0, sizeof(attr));
+	attr.workers = (unsigned int)workers;
 	/*
 	 * Activations cost a locked exchange per scheduling point and a
 	 * listener or monitor thread, so the benchmark asks for them only
-	 * where its workload blocks in the kernel (block mode), unless
-	 * CORO_ACTIVATIONS says otherwise; the JSON says which ran.
+	 * where its workload blocks in the kernel (block mode); an explicit
+	 * CORO_ACTIVATIONS still wins, and the JSON says which ran.
 	 */
-	if (o.cfg.work_mode != KP_WORK_BLOCK)
-		setenv("CORO_ACTIVATIONS", "off", 0);
-	memset(&attr, 0, sizeof(attr));
-	attr.workers = (unsigned int)workers;
+	attr.activations = o.cfg.work_mode == KP_WORK_BLOCK ? "auto" : "off";
 	attr.ncpus = o.cfg.bind_cpu_count;
 	attr.cpus = cpus;
 	attr.stack_size = (size_t)stack_size;

@@ -51,6 +51,9 @@ struct coro_sched_attr {
 	unsigned int ncpus;		/* 0: unbound.  The caller chooses the
 					 * CPUs; the list is copied. */
 	size_t stack_size;		/* 0: CORO_STACK_DEFAULT */
+	const char *activations;	/* "auto", "module", "monitor" or
+					 * "off" where CORO_ACTIVATIONS is
+					 * unset; NULL: auto */
 };
 
 /* Counters of a scheduler since its creation (coro_sched_stats()). */
@@ -141,8 +144,9 @@ ssize_t coro_blocking_write(int fd, const void *buf, size_t count);
  * blocking system call (or page fault) does not stall the coroutines
  * queued behind it; its worker goes to a spare OS thread.
  * CORO_ACTIVATIONS=auto (default: module if /dev/kthread_perf opens, else
- * monitor), module, monitor or off, read by coro_sched_create() (EINVAL
- * for another value, ENODEV for module without the device).  Returns
+ * monitor), module, monitor or off, read by coro_sched_create(); where it
+ * is unset, attr.activations chooses (NULL: auto).  EINVAL for another
+ * value, ENODEV for module without the device.  Returns
  * "module", "monitor" or "off".
  */
 const char *coro_sched_activations(const coro_sched_t *s);

@@ -43,10 +43,16 @@ static const char *const mode_names[] = {
 	[ACT_OFF] = "off", [ACT_MODULE] = "module", [ACT_MONITOR] = "monitor",
 };
 
-/* CORO_ACTIVATIONS, resolved: the device is opened here (module mode). */
-int act_init(struct coro_sched *s)
+/*
+ * CORO_ACTIVATIONS, else the caller's choice (NULL: auto), resolved: the
+ * device is opened here (module mode).
+ */
+int act_init(struct coro_sched *s, const char *choice)
 {
 	const char *env = getenv("CORO_ACTIVATIONS");
+
+	if (!env || !*env)
+		env = choice;
 	bool automatic = !env || !*env || !strcmp(env, "auto");
 
 	s->act_fd = -1;

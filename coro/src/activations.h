@@ -9,7 +9,7 @@
 
 #include "act_word.h"
 
-HIDDEN int act_init(struct coro_sched *s);
+HIDDEN int act_init(struct coro_sched *s, const char *choice);
 HIDDEN int act_start(struct coro_sched *s, struct lwp *main_lwp);
 HIDDEN void act_stop(struct coro_sched *s, struct lwp *main_lwp);
 HIDDEN void act_destroy(struct coro_sched *s);

@@ -32,7 +32,7 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 		return NULL;
 	}
 	memset(s->vps, 0, n * sizeof(*s->vps));
-	if (act_init(s)) {
+	if (act_init(s, attr ? attr->activations : NULL)) {
 		free(s->vps);
 		free(s);
 		return NULL;
