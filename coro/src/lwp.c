@@ -55,6 +55,7 @@ void lwp_loop(struct lwp *l)
 	struct coro *c;
 	uint64_t due;
 
+	lwp_idle_warm();
 	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
 		if (!l->vp) {
 			lwp_spare_wait(l);
