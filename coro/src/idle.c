@@ -7,16 +7,16 @@
  * handed to it (handoff.c).  sched_finish() wakes both kinds for good.
  */
 #include "idle.h"
-#include "clock.h"
 #include "runq.h"
 
 #include <errno.h>
+#include <time.h>
 
 static bool work_visible(struct coro_sched *s, struct lwp *l)
 {
 	unsigned int i;
 
-	if (__atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) <= clock_now_ns())
+	if (__atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) <= l->clock_seen)
 		return true;
 	if (s->nvp == 1)
 		return l->vp && vp_has_work(l->vp);

@@ -148,6 +148,7 @@ struct lwp {
 	void *altstack;
 	size_t altstack_size;
 	uint64_t switches, steals;
+	uint64_t clock_seen;		/* a CLOCK_MONOTONIC time it has read */
 	struct tool_ctx tool;
 	/* Scheduler activations (activations.h). */
 	uint64_t act_word;		/* atomic: where the lwp is */

@@ -33,14 +33,20 @@ void lwp_bind(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-/* The next coroutine for l's vproc: its queue, due sleepers, a theft. */
+/*
+ * The next coroutine for l's vproc: its queue, due sleepers, a theft.
+ * The sleepers are those due by the last time l read the clock (a
+ * coroutine going to sleep has just read it): no read here.  Any due
+ * since are the idle wait's, which then times out at once (the kernel
+ * compares the deadline with the clock, as for clock_nanosleep()).
+ */
 static struct coro *lwp_next(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
 	struct coro *c = vp_pop(l->vp);
 
 	if (!c && timer_armed(s)) {
-		timer_poll(l);
+		timer_poll_at(l, l->clock_seen);
 		c = vp_pop(l->vp);
 	}
 	if (!c && s->nvp > 1)

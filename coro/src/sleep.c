@@ -13,6 +13,7 @@ void coro_sleep_ns(uint64_t ns)
 	struct lwp *l = lwp_current();
 	struct coro *c = l ? l->current : NULL;
 	struct timespec ts;
+	uint64_t now;
 
 	if (!c) {
 		ts.tv_sec = (time_t)(ns / 1000000000u);
@@ -20,7 +21,9 @@ void coro_sleep_ns(uint64_t ns)
 		clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
 		return;
 	}
-	c->wake_ns = clock_now_ns() + ns;
+	now = clock_now_ns();
+	l->clock_seen = now;	/* the worker's idle path needs no read of its own */
+	c->wake_ns = now + ns;
 	if (timer_insert(l->sched, c)) {
 		/* No memory for the heap: sleep by yielding. */
 		while (clock_now_ns() < c->wake_ns)

@@ -76,14 +76,16 @@ static void publish_next_wake(struct coro_sched *s)
 /*
  * Queue every sleeper whose time has come on l's worker, earliest
  * deadline first (several are due at once when the worker comes late):
- * now is the clock, or a time it is known to have passed (the deadline
- * an idle wait timed out at), which saves reading it.
+ * now is the clock, or a time it is known to have passed (l->clock_seen,
+ * the deadline an idle wait timed out at), which saves reading it.
  */
 void timer_poll_at(struct lwp *l, uint64_t now)
 {
 	struct coro_sched *s = l->sched;
 	struct coro *head = NULL, *tail = NULL, *c;
 
+	if (now > l->clock_seen)
+		l->clock_seen = now;
 	if (now < __atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) ||
 	    !spin_trylock(&s->timer_lock))
 		return;
