@@ -223,8 +223,13 @@ static inline bool kp_loop_stop(struct kp_worker *w)
 	return kp_should_stop(w);
 }
 
-/* The wait at boundary k of n (k = 0 only for the odd ping-pong worker). */
-static inline void kp_wait(struct kp_worker *w, u64 k, u64 n)
+/*
+ * The wait at boundary k of n (k = 0 only for the odd ping-pong worker).
+ * Inline in every model's loop: with coro_bench's hooks gcc kept it out
+ * of line, a call and a mode dispatch per wait that the other models and
+ * the Boost reference loop (coro/bench/boost_yield.c) did not pay.
+ */
+static __always_inline void kp_wait(struct kp_worker *w, u64 k, u64 n)
 {
 	u32 mode = w->cfg->work_mode;
 	bool timed;

@@ -32,7 +32,10 @@ fcontext_t make_fcontext(void *sp, size_t size, void (*fn)(transfer_t));
  * Stacks lie STRIDE apart, as protected_fixedsize_stack's mmaps of a
  * stack and its guard page would (the page is not protected here): a
  * stride of exactly 64 KiB would put every context's top frames in the
- * same cache sets, a handicap no real allocator imposes.
+ * same L2 sets, a handicap no real allocator imposes.  They do share L1
+ * sets, as the tops of any page-aligned stacks do, Boost's allocators'
+ * included; libcoro starts each coroutine's first frame at one of 16
+ * offsets (stack colouring, coro/src/stack.h), Boost does not.
  */
 #define STRIDE (STACK + 4096)
 

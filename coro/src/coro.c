@@ -70,7 +70,8 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->joiner = NULL;
 	tool_ctx_create(&c->tool, c->stack_lo,
 			(size_t)(c->stack_hi - c->stack_lo));
-	coro_ctx_init(&c->ctx, c->stack_lo, c->stack_hi, coro_main, c);
+	coro_ctx_init(&c->ctx, c->stack_lo, c->stack_hi - stack_colour(c->id),
+		      coro_main, c);
 	__atomic_add_fetch(&s->live, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&s->created, 1, __ATOMIC_RELAXED);
 	if (reused)

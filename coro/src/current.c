@@ -5,6 +5,7 @@
 #include <errno.h>
 
 __thread struct lwp *tls_lwp __attribute__((tls_model("initial-exec")));
+__thread struct vproc *tls_yield_vp __attribute__((tls_model("initial-exec")));
 
 __attribute__((noinline, noipa)) struct lwp *lwp_current(void)
 {

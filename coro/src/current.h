@@ -23,6 +23,15 @@ static inline struct lwp *lwp_current_at_entry(void)
 {
 	return tls_lwp;
 }
+
+/*
+ * coro_yield()'s guess at the calling thread's vproc: the last one that
+ * yield_slow() found it holding with fast_yield, or NULL.  Only a guess,
+ * checked against lwp->vp at every use; but it is one load where lwp->vp
+ * is two (the lwp first), so the run queue's head, and then the next
+ * coroutine's stack, are loaded while the check is still under way.
+ */
+HIDDEN extern __thread struct vproc *tls_yield_vp __attribute__((tls_model("initial-exec")));
 HIDDEN void lwp_set_current(struct lwp *l);
 HIDDEN void lwp_set_errno(int e);
 

@@ -186,6 +186,7 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
 {
 	struct coro *c = l->current, *next;
 
+	tls_yield_vp = l->vp && l->vp->fast_yield ? l->vp : NULL;
 	if (act_sched_enter(l)) {
 		/* Its vproc went to a spare while it was blocked. */
 		coro_switch_out(l, c, AFTER_REQUEUE, NULL, c->home);
@@ -205,31 +206,44 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
 }
 
 /*
+ * The yield's switch when next's context is still being saved (never on
+ * a solo vproc; kept out of line so that coro_yield() makes no call and
+ * saves no register of its own: the switch saves the caller's).
+ */
+static __attribute__((noinline)) void switch_slow(struct lwp *l, struct coro *c,
+						  struct coro *next)
+{
+	switch_to(l, &c->ctx, &c->tool, next, 0);
+}
+
+/*
  * The yield: straight into the next coroutine of the worker's queue, the
  * caller queued behind the rest.  The common case (one worker, so the
  * queue is the lwp's alone; a guarded stack; no timer to poll; nothing
- * from other threads) is a few plain loads and stores around the one
- * call, the switch; everything else goes to yield_slow().  (With
- * activations no vproc has fast_yield: every yield enters the scheduler
- * with the exchange, in yield_slow().)
+ * from other threads) is a few plain loads and stores around the switch,
+ * with no call and no register saved twice; everything else goes to
+ * yield_slow().  The vproc comes from tls_yield_vp (current.h), one load
+ * where lwp->vp is two, checked against lwp->vp while its queue is read.
+ * (With activations no vproc has fast_yield: every yield enters the
+ * scheduler with the exchange, in yield_slow().)
  */
 void coro_yield(void)
 {
+	struct vproc *vp = tls_yield_vp;	/* a guess, checked below */
 	struct lwp *l = lwp_current_at_entry();
 	struct coro *c, *next;
-	struct vproc *vp;
 
-	if (__builtin_expect(!l || !l->current || !l->vp, 0)) {
-		if (!l || !l->current)
-			sched_yield();
+	if (__builtin_expect(!l || !l->current, 0)) {
+		sched_yield();
 		return;
 	}
 	c = l->current;
-	vp = l->vp;
 	l->ticks++;
-	if (__builtin_expect(!vp->fast_yield || c->canary || !(l->ticks & 63) ||
+	if (__builtin_expect(!vp || vp != l->vp || !vp->fast_yield ||
+			     c->canary || !(l->ticks & 63) ||
 			     __atomic_load_n(&vp->inbox, __ATOMIC_RELAXED), 0)) {
-		yield_slow(l);
+		if (l->vp)
+			yield_slow(l);
 		return;
 	}
 	next = vp_rotate_solo(vp, c);
@@ -237,7 +251,18 @@ void coro_yield(void)
 		return;
 	/* Nothing to do after the switch: c is queued, for this lwp only
 	 * (switched_from stays NULL, on_lwp stays l, switching 0). */
-	switch_to(l, &c->ctx, &c->tool, next, 0);
+	if (__builtin_expect(__atomic_load_n(&next->switching,
+					     __ATOMIC_ACQUIRE), 0)) {
+		switch_slow(l, c, next);
+		return;
+	}
+	l->current = next;
+	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
+	l->switches++;
+	tool_start_switch(&c->tool, &next->tool, 0);
+	l = coro_ctx_swap(&c->ctx, &next->ctx, l);
+	tool_finish_switch(&c->tool);
+	after_switch(l);
 }
 
 int coro_worker_id(void)

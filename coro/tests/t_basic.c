@@ -2,9 +2,10 @@
 /*
  * Coroutine life: creation, yield order, return values through join,
  * join from inside and outside, detach, coroutines creating coroutines,
- * stack reuse.  Usage: t_basic [WORKERS]
+ * stack reuse, stack colouring.  Usage: t_basic [WORKERS]
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "coro.h"
@@ -145,6 +146,41 @@ static void test_errors(void)
 	printf("ok join of a detached coroutine fails with EINVAL\n");
 }
 
+/* Where in its page each coroutine's first frames lie. */
+static unsigned int frame_line[32];
+
+static void *frame_recorder(void *arg)
+{
+	volatile char here;
+
+	frame_line[(intptr_t)arg] = (unsigned int)((uintptr_t)&here % 4096 / 64);
+	return NULL;
+}
+
+/*
+ * Stack colouring: page-aligned stacks put every coroutine's top frames
+ * at one offset in a page, so in the same L1 sets; libcoro starts each a
+ * different number of cache lines down (stack.h: 16 colours).
+ */
+static void test_colouring(void)
+{
+	coro_sched_t *s = coro_sched_create(NULL);
+	bool seen[64] = { false };
+	int i, distinct = 0;
+
+	for (i = 0; i < 32; i++)
+		CHECK(coro_create(s, frame_recorder, (void *)(intptr_t)i, 0));
+	CHECK(coro_sched_run(s) == 0);
+	coro_sched_destroy(s);
+	for (i = 0; i < 32; i++) {
+		distinct += !seen[frame_line[i]];
+		seen[frame_line[i]] = true;
+	}
+	CHECK(distinct >= 16);
+	printf("ok 32 coroutines' first frames lie in %d different lines of a page\n",
+	       distinct);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int workers = arg_workers(argc, argv, 1);
@@ -153,6 +189,7 @@ int main(int argc, char **argv)
 		test_yield_order();
 		test_reuse();
 		test_errors();
+		test_colouring();
 	}
 	test_fanout(workers);
 	return 0;
