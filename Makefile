@@ -31,8 +31,12 @@ sanitize:
 deps:
 	tools/install-deps
 
+# make check builds on every CPU (no target of all and sanitize writes what
+# another writes): 22 s serial, 12 s with -j2 on a 2-CPU machine.
+CHECK_JOBS ?= $(shell nproc)
+
 check: deps
-	$(MAKE) all sanitize
+	$(MAKE) -j$(CHECK_JOBS) all sanitize
 	tests/run
 
 check-host: all sanitize

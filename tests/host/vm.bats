@@ -35,7 +35,8 @@ start_sleeping_guest() {
 setup_file() {
 	export OUT="$BATS_FILE_TMPDIR/out" RW="$BATS_FILE_TMPDIR/rw"
 	mkdir -p "$OUT" "$RW"
-	# One boot: a command that reports on the guest it runs in.
+	# One boot: a command that reports on the guest it runs in, with the
+	# machine's own accelerator choice (no KPERF_VM_ACCEL* overrides).
 	# Its stdout is a file the caller writes to as well: the guest's output
 	# must land between the caller's lines, not over them.
 	local status=0
@@ -43,6 +44,7 @@ setup_file() {
 	echo before >&4
 	(
 		cd "$KP_REPO/tests"
+		unset KPERF_VM_ACCEL KPERF_VM_KVM_DEV KPERF_VM_ACCEL_CACHE
 		KPERF_TEST_VAR='a b' TMPDIR="$BATS_FILE_TMPDIR" "$VM" --cpus 2 --mem 512 \
 			--rw "$RW" --console "$OUT/console" -- \
 			bash -c 'echo "to stdout"; echo "to stderr" >&2

@@ -13,8 +13,10 @@ two decades or more.  The data of every plot is kept beside it as NAME.dat,
 the script as NAME.gp.
 """
 
+import atexit
 import math
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -43,12 +45,9 @@ def terminal():
         if not shutil.which("gnuplot"):
             raise RunError("gnuplot is not installed (apt-get install "
                            "gnuplot-nox); the CSV and JSON are written")
-        res = subprocess.run(["gnuplot", "-e", "set terminal pngcairo"],
-                             stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+        cairo, _ = _session().draw("set terminal pngcairo")
         _terminal = ("pngcairo size 960,600 enhanced font 'sans,11'"
-                     if res.returncode == 0 else
-                     "png size 960,600 enhanced")
+                     if cairo else "png size 960,600 enhanced")
     return _terminal
 
 
@@ -66,11 +65,81 @@ def _gnuplot(png, script):
         with open(os.path.join(os.path.dirname(png), DEFERRED), "a") as f:
             f.write(gp + "\n")
         return
-    res = subprocess.run(["gnuplot"], input=full.encode(),
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    if res.returncode != 0 or not os.path.getsize(png):
-        raise RunError("gnuplot failed on %s: %s" % (
-            png, res.stdout.decode(errors="replace").strip()[-300:]))
+    ok, said = _session().draw(full)
+    if not ok or not os.path.getsize(png):
+        raise RunError("gnuplot failed on %s: %s" % (png, said.strip()[-300:]))
+
+
+class _Session:
+    """One gnuplot process that draws every plot of this kperf process.
+
+    Starting gnuplot costs about a second in a TCG guest, drawing a plot a
+    tenth of that, so a report's ten figures share one process: each script
+    runs after `reset session` and ends with a marker line that carries
+    GPVAL_ERRNO (non-zero when any command of the script failed; gnuplot
+    reading a pipe goes on after an error), then `reset errors`.
+    """
+
+    MARK = "kperf-gnuplot-done "
+    TIMEOUT = 300.0
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            ["gnuplot"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE)
+        self.pending = b""
+
+    def draw(self, script):
+        """Run script; return (ok, what gnuplot said)."""
+        said = []
+        try:
+            self.proc.stdin.write((
+                "reset session\n%s\nprint sprintf(\"%s%%d\", GPVAL_ERRNO)\n"
+                "reset errors\n" % (script, self.MARK)).encode())
+            self.proc.stdin.flush()
+            fd = self.proc.stderr.fileno()
+            while True:
+                while b"\n" in self.pending:
+                    raw, self.pending = self.pending.split(b"\n", 1)
+                    line = raw.decode(errors="replace")
+                    if line.startswith(self.MARK):
+                        return (line[len(self.MARK):].strip() == "0",
+                                "\n".join(said))
+                    said.append(line)
+                ready, _, _ = select.select([fd], [], [], self.TIMEOUT)
+                chunk = os.read(fd, 65536) if ready else b""
+                if not chunk:
+                    break
+                self.pending += chunk
+        except OSError as e:
+            said.append(str(e))
+        self.close()
+        return False, "\n".join(said) or "gnuplot ended or did not answer"
+
+    def close(self):
+        global _gp
+        if _gp is self:
+            _gp = None
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_gp = None
+
+
+def _session():
+    global _gp
+    if _gp is None:
+        _gp = _Session()
+        atexit.register(_gp.close)
+    return _gp
 
 
 def run_deferred(out):

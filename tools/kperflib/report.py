@@ -592,7 +592,13 @@ def render(ctx):
 # Output -----------------------------------------------------------------
 
 class RunLog:
-    """DIR/runs.csv and DIR/results.json, written run by run."""
+    """DIR/runs.csv and DIR/results.json, written run by run.
+
+    Each result is encoded once, when it comes: results.json is rewritten
+    whole after every run (so it is always a complete JSON array), and
+    re-encoding every earlier result each time made a --quick report's 84
+    runs spend most of their time in json.dump under a TCG guest.
+    """
 
     def __init__(self, out):
         self.csv_path = os.path.join(out, "runs.csv")
@@ -600,7 +606,7 @@ class RunLog:
         self.f = open(self.csv_path, "w", newline="")
         self.w = csv.DictWriter(self.f, ["key"] + CSV_FIELDS[1:])
         self.w.writeheader()
-        self.runs = []
+        self.encoded = []
 
     def add(self, key, model, i, res):
         row = csv_row("", "", model, i, res)
@@ -608,10 +614,10 @@ class RunLog:
         row["key"] = key
         self.w.writerow(row)
         self.f.flush()
-        self.runs.append(res)
+        self.encoded.append(json.dumps(res))
         tmp = self.json_path + ".tmp"
         with open(tmp, "w") as f:
-            json.dump(self.runs, f)
+            f.write("[" + ", ".join(self.encoded) + "]")
         os.replace(tmp, self.json_path)
 
     def close(self):
