@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Measuring: repeated runs of models, progress lines, CSV rows.
+"""Measuring: repeated runs of models, progress lines, CSV rows, and the
+JSON file of results rewritten after every run.
 
 The one place that runs configurations for a command: cli.py (run,
 compare, sweep) and report.py both measure through here, so neither
 imports the other's internals.
 """
 
+import json
+import os
 import sys
 import time
 
@@ -103,3 +106,32 @@ def csv_row(param, value, model, i, res):
     eff = stats.value(res, "cpu_eff")
     row["cpu_eff"] = None if eff is None else round(eff, 2)
     return row
+
+
+class ResultsJson:
+    """A JSON file of results, complete after every run: rewritten whole
+    (and renamed into place) each time, but each result encoded once, when
+    it comes.  Re-encoding every earlier result at every run is quadratic:
+    with the 272-bucket histogram in each result it made a --quick
+    report's 84 runs spend most of their time in json.dump under a TCG
+    guest."""
+
+    def __init__(self, path):
+        self.path = path
+        self.encoded = []
+
+    def add(self, obj, doc=None):
+        self.encoded.append(json.dumps(obj))
+        self.write(doc)
+
+    def write(self, doc=None):
+        """The results as an array, or as key "runs" of the object doc."""
+        text = "[" + ", ".join(self.encoded) + "]"
+        if doc:
+            # json.dumps(doc, indent=1) ends "\n}": the runs go before it.
+            text = json.dumps(doc, indent=1)[:-2] + ',\n "runs": ' + \
+                text + "\n}"
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.path)

@@ -15,12 +15,11 @@ rendered from what there is, saying so.
 
 import csv
 import datetime
-import json
 import os
 import time
 
 from . import env, klt, plot, runner, stats, table
-from .measure import CSV_FIELDS, Progress, csv_row, measure
+from .measure import CSV_FIELDS, Progress, ResultsJson, csv_row, measure
 from .env import online_cpus
 from .models import MODELS, Config, RunError, fmt_count
 
@@ -592,21 +591,14 @@ def render(ctx):
 # Output -----------------------------------------------------------------
 
 class RunLog:
-    """DIR/runs.csv and DIR/results.json, written run by run.
-
-    Each result is encoded once, when it comes: results.json is rewritten
-    whole after every run (so it is always a complete JSON array), and
-    re-encoding every earlier result each time made a --quick report's 84
-    runs spend most of their time in json.dump under a TCG guest.
-    """
+    """DIR/runs.csv and DIR/results.json, written run by run."""
 
     def __init__(self, out):
         self.csv_path = os.path.join(out, "runs.csv")
-        self.json_path = os.path.join(out, "results.json")
+        self.json = ResultsJson(os.path.join(out, "results.json"))
         self.f = open(self.csv_path, "w", newline="")
         self.w = csv.DictWriter(self.f, ["key"] + CSV_FIELDS[1:])
         self.w.writeheader()
-        self.encoded = []
 
     def add(self, key, model, i, res):
         row = csv_row("", "", model, i, res)
@@ -614,11 +606,7 @@ class RunLog:
         row["key"] = key
         self.w.writerow(row)
         self.f.flush()
-        self.encoded.append(json.dumps(res))
-        tmp = self.json_path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("[" + ", ".join(self.encoded) + "]")
-        os.replace(tmp, self.json_path)
+        self.json.add(res)
 
     def close(self):
         self.f.close()

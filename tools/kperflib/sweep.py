@@ -7,12 +7,12 @@ a table of median throughputs.
 """
 
 import csv
-import json
 import os
 import sys
 
 from . import env, plot, runner, stats, table
-from .measure import CSV_FIELDS, Progress, csv_row, measure, with_module
+from .measure import (CSV_FIELDS, Progress, ResultsJson, csv_row, measure,
+                      with_module)
 from .models import PARAM_LABELS, check_config
 
 
@@ -27,29 +27,21 @@ class SweepWriter:
         self.out, self.param, self.meta = out, param, meta
         os.makedirs(out, exist_ok=True)
         self.csv_path = os.path.join(out, param + ".csv")
-        self.json_path = os.path.join(out, param + ".json")
+        self.json = ResultsJson(os.path.join(out, param + ".json"))
+        self.json_path = self.json.path
         self.csv_file = open(self.csv_path, "w", newline="")
         self.csv = csv.DictWriter(self.csv_file, CSV_FIELDS)
         self.csv.writeheader()
         self.csv_file.flush()
-        self.runs = []
 
     def add(self, value, model, i, res):
         self.csv.writerow(csv_row(self.param, value, model, i, res))
         self.csv_file.flush()
-        self.runs.append({"value": value, "model": model, "repeat": i + 1,
-                          "result": res})
-        self.dump()
+        self.json.add({"value": value, "model": model, "repeat": i + 1,
+                       "result": res}, self.meta)
 
-    def dump(self, summary=None):
-        doc = dict(self.meta)
-        doc["runs"] = self.runs
-        if summary is not None:
-            doc["summary"] = summary
-        tmp = self.json_path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(doc, f, indent=1)
-        os.replace(tmp, self.json_path)
+    def dump(self, summary):
+        self.json.write(dict(self.meta, summary=summary))
 
     def close(self):
         self.csv_file.close()
@@ -157,7 +149,7 @@ def cmd_sweep(args):
     write_summary_csv(sum_path, param, summary)
     if interrupted:
         sys.stderr.write("kperf: interrupted; %d runs kept in %s and %s\n"
-                         % (len(writer.runs), writer.csv_path,
+                         % (len(writer.json.encoded), writer.csv_path,
                             writer.json_path))
         return 130
     png = os.path.join(args.out, param + ".png")
