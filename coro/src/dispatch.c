@@ -124,13 +124,19 @@ void lwp_after_switch(struct lwp *l)
 /*
  * Resume next on l from the context (ctx, tool) running now; from_ends
  * when that context will never run again.  Returns, in that context when
- * it is resumed, the lwp it then runs on.
+ * it is resumed, the lwp it then runs on.  fast (a constant) is for
+ * coro_yield() on a fast_yield vproc: solo, so next's context was saved
+ * before it was queued (only vp_rotate_locked() queues a coroutine before
+ * its save), and no activations to resume.  It then calls nothing, so
+ * coro_yield() saves no register of its own: the switch saves the
+ * caller's.
  */
-static inline struct lwp *switch_to(struct lwp *l, struct coro_ctx *ctx,
-				    struct tool_ctx *tool, struct coro *next,
-				    int from_ends)
+static __attribute__((always_inline)) inline struct lwp *
+switch_to(struct lwp *l, struct coro_ctx *ctx, struct tool_ctx *tool,
+	  struct coro *next, int from_ends, bool fast)
 {
-	wait_saved(next);
+	if (!fast)
+		wait_saved(next);
 	l->current = next;
 	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
 	l->switches++;
@@ -138,14 +144,15 @@ static inline struct lwp *switch_to(struct lwp *l, struct coro_ctx *ctx,
 	l = coro_ctx_swap(ctx, &next->ctx, l);
 	tool_finish_switch(tool);
 	after_switch(l);
-	act_coro_resume(l);
+	if (!fast)
+		act_coro_resume(l);
 	return l;
 }
 
 /* From l's own context (lwp_loop()): run c until it leaves. */
 void lwp_run(struct lwp *l, struct coro *c)
 {
-	switch_to(l, &l->ctx, &l->tool, c, 0);
+	switch_to(l, &l->ctx, &l->tool, c, 0, false);
 }
 
 /*
@@ -168,7 +175,8 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 	l->park_lock = park_lock;
 	l->requeue_to = requeue_to;
 	if (next)
-		return switch_to(l, &c->ctx, &c->tool, next, after == AFTER_EXIT);
+		return switch_to(l, &c->ctx, &c->tool, next, after == AFTER_EXIT,
+				 false);
 	l->current = NULL;
 	tool_start_switch(&c->tool, &l->tool, after == AFTER_EXIT);
 	l = coro_ctx_swap(&c->ctx, &l->ctx, l);
@@ -202,18 +210,7 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
 	}
 	/* l->after is AFTER_NOTHING between switches. */
 	l->switched_from = c;
-	switch_to(l, &c->ctx, &c->tool, next, 0);
-}
-
-/*
- * The yield's switch when next's context is still being saved (never on
- * a solo vproc; kept out of line so that coro_yield() makes no call and
- * saves no register of its own: the switch saves the caller's).
- */
-static __attribute__((noinline)) void switch_slow(struct lwp *l, struct coro *c,
-						  struct coro *next)
-{
-	switch_to(l, &c->ctx, &c->tool, next, 0);
+	switch_to(l, &c->ctx, &c->tool, next, 0, false);
 }
 
 /*
@@ -251,18 +248,7 @@ void coro_yield(void)
 		return;
 	/* Nothing to do after the switch: c is queued, for this lwp only
 	 * (switched_from stays NULL, on_lwp stays l, switching 0). */
-	if (__builtin_expect(__atomic_load_n(&next->switching,
-					     __ATOMIC_ACQUIRE), 0)) {
-		switch_slow(l, c, next);
-		return;
-	}
-	l->current = next;
-	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
-	l->switches++;
-	tool_start_switch(&c->tool, &next->tool, 0);
-	l = coro_ctx_swap(&c->ctx, &next->ctx, l);
-	tool_finish_switch(&c->tool);
-	after_switch(l);
+	switch_to(l, &c->ctx, &c->tool, next, 0, true);
 }
 
 int coro_worker_id(void)
