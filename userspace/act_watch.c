@@ -247,31 +247,70 @@ static void *sender_fn(void *arg)
 	return NULL;
 }
 
+/* The storm's reader: every event, as it comes, until told to stop. */
+struct collector {
+	struct kp_act_event *ev;
+	unsigned long n, cap;
+	int stop_fd;
+};
+
+static void *collector_fn(void *arg)
+{
+	struct collector *c = arg;
+	struct pollfd pfd[2] = { { .fd = dev_fd, .events = POLLIN },
+				 { .fd = c->stop_fd, .events = POLLIN } };
+	bool stopping = false;
+
+	pin(1);
+	for (;;) {
+		ssize_t n;
+
+		if (!stopping && poll(pfd, 2, -1) < 0 && errno != EINTR)
+			die("poll");
+		stopping = stopping || pfd[1].revents;
+		if (c->n + 16 > c->cap)
+			return NULL;
+		n = read(dev_fd, c->ev + c->n, 16 * sizeof(*c->ev));
+		if (n > 0)
+			c->n += n / sizeof(*c->ev);
+		else if (stopping)
+			return NULL;	/* stopped, and nothing is left */
+	}
+}
+
 /*
  * The worker sleeps K times for a microsecond while another thread shares
  * its CPU and a third sends it signals without pause, so that some of its
  * sleeps begin with a signal already pending.  Such a sleep leaves the CPU
- * runnable: it is no block, and must not be reported as one.  The check:
- * the worker never runs user code between a BLOCKED and its UNBLOCKED.
+ * runnable: it is no block, and must not be reported as one.  The check,
+ * on every event (a fourth thread reads them as they come): the worker
+ * never runs user code between a BLOCKED and its UNBLOCKED.
  */
 static int signal_storm(unsigned long k)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
 	struct timespec us = { 0, 1000 };
+	struct collector c = { .cap = 4 * k + 64 };
 	struct kp_act_event *ev;
-	pthread_t hog, sender;
-	unsigned long i, eintr = 0, nev = 0, false_blocks = 0, order = 0;
+	pthread_t hog, sender, collector;
+	unsigned long i, eintr = 0, nev, false_blocks = 0, order = 0;
 	unsigned long blocked = 0, lost = 0;
 	struct stream s = { 0 };
 	bool after_loss = false;
-	int hog_on = 1, err;
+	int hog_on = 1, err, stop[2];
 	unsigned int u = 0;
 
-	ev = calloc(4 * k + 64, sizeof(*ev));
+	c.ev = calloc(c.cap, sizeof(*c.ev));
 	storm_user = calloc(k + 1, sizeof(*storm_user));
-	if (!ev || !storm_user)
+	if (!c.ev || !storm_user)
 		die("calloc");
+	if (pipe(stop))
+		die("pipe");
+	c.stop_fd = stop[0];
+	fcntl(dev_fd, F_SETFL, O_NONBLOCK);
 	sigaction(SIGUSR1, &sa, NULL);
+	if (pthread_create(&collector, NULL, collector_fn, &c))
+		die("pthread_create");
 	pin(0);
 	storm_tid = gettid();
 	err = act_register(1);
@@ -293,18 +332,13 @@ static int signal_storm(unsigned long k)
 	pthread_join(hog, NULL);
 	if (ioctl(dev_fd, KP_ACT_UNREGISTER))
 		die("KP_ACT_UNREGISTER");
+	/* Every event is queued by now (or counted lost). */
+	if (write(stop[1], "x", 1) != 1)
+		die("write");
+	pthread_join(collector, NULL);
+	ev = c.ev;
+	nev = c.n;
 
-	/* Everything is queued by now (or counted lost). */
-	fcntl(dev_fd, F_SETFL, O_NONBLOCK);
-	for (;;) {
-		ssize_t n = read(dev_fd, ev + nev, 16 * sizeof(*ev));
-
-		if (n <= 0)
-			break;
-		nev += n / sizeof(*ev);
-		if (nev + 16 > 4 * k + 64)
-			break;
-	}
 	for (i = 0; i < nev; i++) {
 		if (ev[i].type == KP_ACT_LOST) {
 			lost += ev[i].cookie;

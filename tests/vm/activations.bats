@@ -182,7 +182,7 @@ for what, call in (("ioctl", lambda: fcntl.ioctl(fd, 0xB963)),
 }
 
 @test "a sleep that a pending signal cuts short before it begins is no BLOCKED" {
-	run --separate-stderr "$ACT_WATCH" --signal-storm 20000
+	run --separate-stderr "$ACT_WATCH" --signal-storm 10000
 	echo "$output"
 	assert_success
 	jq -e '.false_blocks == 0 and .out_of_order == 0 and .eintr > 0
