@@ -220,8 +220,6 @@ static int register_cycles(unsigned long r)
 
 /* ---- --signal-storm K ---- */
 
-static volatile sig_atomic_t storm_on = 1;
-static pid_t storm_tid;
 static uint64_t *storm_user;	/* times the worker ran user code */
 static unsigned int storm_nuser;
 
@@ -235,15 +233,6 @@ static void *hog_fn(void *arg)
 	pin(0);
 	while (__atomic_load_n((int *)arg, __ATOMIC_RELAXED))
 		;
-	return NULL;
-}
-
-static void *sender_fn(void *arg)
-{
-	(void)arg;
-	pin(1);
-	while (storm_on)
-		tgkill(getpid(), storm_tid, SIGUSR1);
 	return NULL;
 }
 
@@ -279,20 +268,26 @@ static void *collector_fn(void *arg)
 }
 
 /*
- * The worker sleeps K times for a microsecond while another thread shares
- * its CPU and a third sends it signals without pause, so that some of its
- * sleeps begin with a signal already pending.  Such a sleep leaves the CPU
- * runnable: it is no block, and must not be reported as one.  The check,
- * on every event (a fourth thread reads them as they come): the worker
- * never runs user code between a BLOCKED and its UNBLOCKED.
+ * The worker sleeps K times for 20 us while another thread shares its CPU,
+ * and before each sleep arms a timer that signals it a little later, the
+ * delay swept over 0-16 us in steps of 250 ns, so that some signals land
+ * between the system call's entry and its sleep.  Such a sleep begins with
+ * a signal pending and leaves the CPU runnable: it is no block, and must
+ * not be reported as one.  The check, on every event (a third thread
+ * reads them as they come): the worker never runs user code between a
+ * BLOCKED and its UNBLOCKED.
  */
 static int signal_storm(unsigned long k)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
-	struct timespec us = { 0, 1000 };
+	struct timespec nap = { 0, 20000 };
 	struct collector c = { .cap = 4 * k + 64 };
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID,
+				.sigev_signo = SIGUSR1 };
+	struct itimerspec its = { 0 };
 	struct kp_act_event *ev;
-	pthread_t hog, sender, collector;
+	pthread_t hog, collector;
+	timer_t timer;
 	unsigned long i, eintr = 0, nev, false_blocks = 0, order = 0;
 	unsigned long blocked = 0, lost = 0;
 	struct stream s = { 0 };
@@ -312,24 +307,27 @@ static int signal_storm(unsigned long k)
 	if (pthread_create(&collector, NULL, collector_fn, &c))
 		die("pthread_create");
 	pin(0);
-	storm_tid = gettid();
+	sev._sigev_un._tid = gettid();	/* sigev_notify_thread_id */
+	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
+		die("timer_create");
 	err = act_register(1);
 	if (err) {
 		errno = err;
 		die("KP_ACT_REGISTER");
 	}
-	if (pthread_create(&hog, NULL, hog_fn, &hog_on) ||
-	    pthread_create(&sender, NULL, sender_fn, NULL))
+	if (pthread_create(&hog, NULL, hog_fn, &hog_on))
 		die("pthread_create");
 	for (i = 0; i < k; i++) {
-		if (clock_nanosleep(CLOCK_MONOTONIC, 0, &us, NULL))
+		its.it_value.tv_nsec = 1 + (i % 64) * 250;
+		if (timer_settime(timer, 0, &its, NULL))
+			die("timer_settime");
+		if (clock_nanosleep(CLOCK_MONOTONIC, 0, &nap, NULL))
 			eintr++;
 		storm_user[storm_nuser++] = now_ns();
 	}
-	storm_on = 0;
 	__atomic_store_n(&hog_on, 0, __ATOMIC_RELAXED);
-	pthread_join(sender, NULL);
 	pthread_join(hog, NULL);
+	timer_delete(timer);
 	if (ioctl(dev_fd, KP_ACT_UNREGISTER))
 		die("KP_ACT_UNREGISTER");
 	/* Every event is queued by now (or counted lost). */
@@ -664,8 +662,9 @@ static void usage(FILE *f)
 		"when it reads its BLOCKED event.  Prints the counts and the\n"
 		"notification latency as JSON (see module/uapi/kthread_perf_act.h).\n"
 		"  --register-cycles R  register and unregister R times (EBUSY, ENOENT)\n"
-		"  --signal-storm K     K short sleeps under a storm of signals: no\n"
-		"                       sleep cut short before it began is a BLOCKED\n"
+		"  --signal-storm K     K short sleeps, each with a signal timed to\n"
+		"                       land near its start: no sleep cut short before\n"
+		"                       it began is a BLOCKED\n"
 		"  --overflow K         K sleeps while the queue overflows: the stream\n"
 		"                       stays well formed (no UNBLOCKED alone)\n"
 		"  --fork-check         a forked child may not use the inherited file\n"
