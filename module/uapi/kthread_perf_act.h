@@ -5,25 +5,42 @@
  *
  * A user-level thread system opens /dev/kthread_perf once.  Each of its
  * worker threads registers itself on that file descriptor with
- * KP_ACT_REGISTER and a cookie of its choice (a worker index, a pointer).
- * From then on, without polling, the descriptor delivers:
+ * KP_ACT_REGISTER and a cookie of its choice (a worker index, a slot and
+ * generation).  From then on, without polling, the descriptor delivers:
  *
  *   KP_ACT_BLOCKED    the registered thread went to sleep in the kernel
  *                     (a blocking system call, a page fault, a futex wait):
- *                     it left the CPU in a state other than runnable;
- *   KP_ACT_UNBLOCKED  it was woken after such a BLOCKED (every UNBLOCKED
- *                     follows a BLOCKED of the same thread, in order);
- *   KP_ACT_LOST       the queue overflowed and `cookie` events were dropped.
+ *                     it left the CPU and its run queue;
+ *   KP_ACT_UNBLOCKED  it was woken after that BLOCKED (same seq);
+ *   KP_ACT_LOST       the queue overflowed and `cookie` events were dropped
+ *                     here, between the events before and after it.
+ *
+ * Each registration numbers its blocks: the n-th BLOCKED carries seq n
+ * (from 1), and the UNBLOCKED that ends it carries the same n.  Events of
+ * one registration come in order, BLOCKED n before UNBLOCKED n before
+ * BLOCKED n + 1.  When the queue drops a BLOCKED (LOST counts it), the
+ * UNBLOCKED that would end it is not sent either: no UNBLOCKED arrives
+ * alone.
  *
  * read() returns whole struct kp_act_event records, as many as fit and are
  * queued, and blocks while none is (EAGAIN with O_NONBLOCK); poll() reports
- * EPOLLIN when one is queued.  Any thread may read, typically a spare
- * thread of the runtime, which is itself not registered.  Preemption (the
- * thread is still runnable) is not an event.
+ * EPOLLIN when one is queued.
  *
- * A registration ends with KP_ACT_UNREGISTER from the thread itself, when
- * the thread exits, or when the last descriptor of the file is closed.
- * A thread is registered on at most one file at a time (EBUSY otherwise).
+ * A file belongs to the process that opened it, in the program it ran
+ * then: register, unregister and read from another process (a child after
+ * fork, a process the descriptor was passed to) or after that process's
+ * execve() fail with EPERM, and poll() reports EPOLLERR.  A registration
+ * ends with KP_ACT_UNREGISTER from the thread itself, when the thread
+ * exits or calls execve(), or when the last descriptor of the file is
+ * closed.  A thread is registered on at most one file at a time (EBUSY
+ * otherwise).
+ *
+ * struct kp_act_register.flags is 0: bits this module does not know fail
+ * with EINVAL, so that later flags (more event types) can be asked for
+ * without changing what a caller that does not ask receives.
+ *
+ * The ioctl type 0xB9 is unassigned in the kernel's
+ * Documentation/userspace-api/ioctl/ioctl-number.rst.
  */
 #ifndef KTHREAD_PERF_ACT_H
 #define KTHREAD_PERF_ACT_H
@@ -41,15 +58,22 @@ enum kp_act_type {
 
 struct kp_act_event {
 	__u32 type;		/* enum kp_act_type */
-	__u32 tid;		/* the registered thread (gettid()) */
+	__u32 tid;		/* the registered thread (gettid()); LOST: 0 */
 	__u64 cookie;		/* its cookie; KP_ACT_LOST: events dropped */
 	__u64 time_ns;		/* CLOCK_MONOTONIC when it happened */
+	__u64 seq;		/* the block it belongs to (from 1); LOST: 0 */
 };
 
-#define KP_ACT_IOC_MAGIC	'k'
-/* Register the calling thread with the __u64 cookie pointed to. */
-#define KP_ACT_REGISTER		_IOW(KP_ACT_IOC_MAGIC, 1, __u64)
+struct kp_act_register {
+	__u64 cookie;		/* returned in every event of this thread */
+	__u32 flags;		/* 0 */
+	__u32 reserved;		/* 0 */
+};
+
+#define KP_ACT_IOC_MAGIC	0xB9
+/* Register the calling thread (struct kp_act_register). */
+#define KP_ACT_REGISTER		_IOW(KP_ACT_IOC_MAGIC, 0x01, struct kp_act_register)
 /* End the calling thread's registration on this file (ENOENT: none). */
-#define KP_ACT_UNREGISTER	_IO(KP_ACT_IOC_MAGIC, 2)
+#define KP_ACT_UNREGISTER	_IO(KP_ACT_IOC_MAGIC, 0x02)
 
 #endif /* KTHREAD_PERF_ACT_H */
