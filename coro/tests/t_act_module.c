@@ -3,9 +3,9 @@
  * Scheduler activations from the module (CORO_ACTIVATIONS=module; a guest
  * with kthread_perf.ko loaded, tests/vm/coro_activations.bats).
  *
- *   t_act_module runs N [WORKERS]
+ *   t_act_module runs N [WORKERS [PAIRS]]
  *	N short coro_sched_run()s back to back on one scheduler, each with
- *	4 pairs of coroutines that ping-pong 5 bytes over socket pairs with
+ *	PAIRS (4) pairs of coroutines that ping-pong 5 bytes over socket pairs with
  *	plain blocking read()s, so that every run starts worker and spare
  *	threads that block, are taken, and end.  A plain thread changes the
  *	protection of 32 MiB meanwhile: an ending thread then blocks in
@@ -48,7 +48,7 @@ static void need_module(coro_sched_t *s)
 
 /* ---- runs ----------------------------------------------------------- */
 
-#define PAIRS 4
+#define PAIRS_MAX 64
 #define BYTES 5
 
 static int stop_churn;
@@ -101,21 +101,22 @@ static void *pong(void *arg)
 	return NULL;
 }
 
-static int runs_test(long n, unsigned int workers)
+static int runs_test(long n, unsigned int workers, int pairs)
 {
 	struct coro_sched_attr a = { .workers = workers };
 	struct coro_stats st;
-	int sv[PAIRS][2];
+	int sv[PAIRS_MAX][2];
 	coro_sched_t *s;
 	pthread_t th;
 	long r;
 	int i;
 
+	CHECK(pairs >= 1 && pairs <= PAIRS_MAX);
 	s = coro_sched_create(&a);
 	CHECK(s);
 	CHECK(pthread_create(&th, NULL, churner, NULL) == 0);
 	for (r = 0; r < n; r++) {
-		for (i = 0; i < PAIRS; i++) {
+		for (i = 0; i < pairs; i++) {
 			CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
 					 0, sv[i]) == 0);
 			CHECK(coro_detach(coro_create(s, ping,
@@ -124,11 +125,11 @@ static int runs_test(long n, unsigned int workers)
 				(void *)(intptr_t)sv[i][1], 0)) == 0);
 		}
 		CHECK(coro_sched_run(s) == 0);
-		for (i = 0; i < PAIRS; i++) {
+		for (i = 0; i < pairs; i++) {
 			close(sv[i][0]);
 			close(sv[i][1]);
 		}
-		CHECK_EQ(pingpongs, (r + 1) * PAIRS * BYTES);
+		CHECK_EQ(pingpongs, (r + 1) * pairs * BYTES);
 	}
 	__atomic_store_n(&stop_churn, 1, __ATOMIC_RELAXED);
 	pthread_join(th, NULL);
@@ -242,9 +243,11 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "runs"))
 		return runs_test(strtol(argv[2], NULL, 0),
 				 argc > 3 ? (unsigned int)strtoul(argv[3],
-								NULL, 0) : 2);
+								NULL, 0) : 2,
+				 argc > 4 ? atoi(argv[4]) : 4);
 	if (argc == 3 && !strcmp(argv[1], "stale"))
 		return stale_test(strtol(argv[2], NULL, 0));
-	fprintf(stderr, "usage: t_act_module runs N [WORKERS] | stale K\n");
+	fprintf(stderr, "usage: t_act_module runs N [WORKERS [PAIRS]] | "
+		"stale K\n");
 	return 2;
 }

@@ -170,6 +170,11 @@ overflow_case() {
 	assert_output --partial "ok stale: 3 events of an ended registration ignored"
 }
 
+@test "module mode on a fake device: BLOCKED events of the previous run's ended registrations, read in the next run, name no lwp" {
+	coro_run_test "$CORO_TESTS/t_fakedev" late
+	assert_line "late: 2 BLOCKED events of run 1's ended registrations read in run 2: 2 ignored, 0 taken"
+}
+
 @test "activations' listener, without the module: BLOCKED n is acted on only until UNBLOCKED n, also one read after the claim" {
 	coro_run_test "$CORO_TESTS/t_act_unit" seq
 	assert_output --partial "ok seq"

@@ -42,11 +42,13 @@ setup_file() {
 	done
 }
 
-@test "ASan+UBSan: the listener without the module, and no OS thread to be had" {
+@test "ASan+UBSan: the listener without the module (late events of ended registrations), and no OS thread to be had" {
 	local t m
 	for t in cookies stale seq nothread; do
 		coro_run_test "$ASAN/coro/tests/t_act_unit" $t
 	done
+	# Before the cookies were slots: heap-use-after-free in the listener.
+	coro_run_test "$ASAN/coro/tests/t_fakedev" late
 	for m in "take 1" "take 2" "start 2"; do
 		CORO_ACTIVATIONS=monitor coro_run_test "$ASAN/coro/tests/t_nproc" $m
 	done
@@ -96,7 +98,8 @@ setup_file() {
 	kp_check_counts 8 2000 100 block 2
 }
 
-@test "TSan: no OS thread to be had, with the monitor on 2 workers" {
+@test "TSan: no OS thread to be had, with the monitor on 2 workers; the listener on a fake device" {
+	coro_run_test "$TSAN/coro/tests/t_fakedev" late
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" take 2
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" start 2
 }

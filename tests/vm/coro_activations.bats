@@ -22,11 +22,15 @@ teardown_file() { kp_teardown_file; }
 setup() { kp_load; }
 teardown() { kp_unload; }
 
-@test "libcoro (module, ASan): 100 runs back to back; late events of ended threads name no lwp" {
+# A stress of the real module's registrations ending with their threads;
+# the late events themselves are made on purpose by t_fakedev on the host
+# (this run did not hit the race with the code before the fix in 2 x 100
+# runs).
+@test "libcoro (module, ASan): 30 runs back to back, each starting and ending threads that block and are taken: exact counts, no report" {
 	CORO_ACTIVATIONS=module run --separate-stderr timeout 600 \
-		"$ASAN_TESTS/t_act_module" runs 100 2
+		"$ASAN_TESTS/t_act_module" runs 30 2
 	assert_success
-	assert_output --partial "ok 100 runs back to back (module, 2 worker(s)): 2000 ping-pongs"
+	assert_output --partial "ok 30 runs back to back (module, 2 worker(s)): 600 ping-pongs"
 }
 
 @test "libcoro (module): a worker woken after the listener's claim is not taken; the claim is given back" {
