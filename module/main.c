@@ -33,6 +33,11 @@ module_param_named(inject_fail_spawn, kp_inject_fail_spawn, int, 0644);
 MODULE_PARM_DESC(inject_fail_spawn,
 		 "testing: the Nth spawn of a run fails with -ENOMEM (0: none)");
 
+static bool kp_inject_fail_init;
+module_param_named(inject_fail_init, kp_inject_fail_init, bool, 0444);
+MODULE_PARM_DESC(inject_fail_init,
+		 "testing: init fails with -ENOMEM before anything is set up");
+
 struct kp_module kp = {
 	.lock = __MUTEX_INITIALIZER(kp.lock),
 	.cfg = KP_CONFIG_DEFAULT,
@@ -67,7 +72,7 @@ static int __init kp_init(void)
 	}
 	kp.cfg.thread_count = min(kp.cfg.thread_count, kp_max_threads);
 
-	err = kp_sysfs_init();
+	err = kp_inject_fail_init ? -ENOMEM : kp_sysfs_init();
 	if (err) {
 		kp_cleanup();
 		return err;

@@ -3,37 +3,44 @@
  * act_watch: scheduler activations from /dev/kthread_perf, seen from user
  * space (SPEC.md section 9; the ABI is module/uapi/kthread_perf_act.h).
  *
- * N worker threads register themselves and then block, K times each, in a
- * plain read() on a pipe of their own.  The main thread, not registered,
- * plays a user-level runtime's spare: it reads the events, and each
- * BLOCKED of worker i is what makes it write the byte that wakes worker i.
- * So the run only ends if every block is reported; nothing waits on a
- * timer.  With --unregistered, one more thread blocks in read() without
- * registering, and must cause no event.  --register-cycles R registers and
- * unregisters one thread R times and checks the errors of misuse.
+ * Default mode: N worker threads register themselves and then block, K
+ * times each, in a plain read() on a pipe of their own.  The main thread,
+ * not registered, plays a user-level runtime's spare: it reads the events,
+ * and each BLOCKED of worker i is what makes it write the byte that wakes
+ * worker i.  So the run only ends if every block is reported; nothing
+ * waits on a timer.  With --unregistered, one more thread blocks in read()
+ * without registering, and must cause no event.
  *
- * Prints one JSON object: the counts, and how long each BLOCKED took from
- * the switch (its time_ns) to the spare reading it (p50, p99, max).
- * Exit status 0 when every count is as expected, 1 otherwise or on error,
- * 2 on bad usage.
+ * The other modes each check one promise of the device (see --help); the
+ * tests in tests/vm/activations.bats drive them.
+ *
+ * Prints one JSON object.  Exit status 0 when every count is as expected,
+ * 1 otherwise or on error, 2 on bad usage.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kthread_perf_act.h"
 
-#define MAX_THREADS	1024
+#define MAX_THREADS	100000
+/* Events a file's queue holds (the module's KP_ACT_QUEUE). */
+#define QUEUE_EVENTS	1024
 
 struct worker {
 	pthread_t thread;
@@ -54,6 +61,13 @@ static void die(const char *what)
 	exit(1);
 }
 
+static const char *errname(int err)
+{
+	const char *s = err ? strerrorname_np(err) : "0";
+
+	return s ? s : "?";
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -62,16 +76,34 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
+/* Register the calling thread; 0 or an errno. */
+static int act_register(uint64_t cookie)
+{
+	struct kp_act_register req = { .cookie = cookie };
+
+	return ioctl(dev_fd, KP_ACT_REGISTER, &req) ? errno : 0;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % CPU_SETSIZE, &set);
+	/* One CPU (a guest started with --cpus 1): everything shares it. */
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 /* A registered worker: block in read() `cycles` times, then exit. */
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
-	uint64_t cookie = w->id;
 	unsigned int i;
 	char c;
 
 	__atomic_store_n(&w->tid, gettid(), __ATOMIC_RELEASE);
-	if (ioctl(dev_fd, KP_ACT_REGISTER, &cookie))
+	errno = act_register(w->id);
+	if (errno)
 		die("KP_ACT_REGISTER");
 	for (i = 0; i < cycles; i++)
 		if (read(w->pipe[0], &c, 1) != 1)
@@ -119,17 +151,47 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * One thread's event stream is well formed: BLOCKED n+1 after UNBLOCKED n,
+ * UNBLOCKED n only right after BLOCKED n.  Where a LOST record stands
+ * (the module puts it where events went missing), the next BLOCKED may
+ * skip numbers, but no UNBLOCKED comes without its BLOCKED.
+ */
+struct stream {
+	uint64_t seq;		/* last BLOCKED's */
+	bool open;		/* a BLOCKED without its UNBLOCKED yet */
+};
+
+/* Feed one event of this stream; false if it breaks the order. */
+static bool stream_feed(struct stream *s, const struct kp_act_event *e,
+			bool after_loss)
+{
+	if (e->type == KP_ACT_BLOCKED) {
+		bool ok = (!s->open && e->seq == s->seq + 1) ||
+			  (after_loss && e->seq > s->seq);
+
+		s->seq = e->seq;
+		s->open = true;
+		return ok;
+	}
+	if (e->type == KP_ACT_UNBLOCKED) {
+		bool ok = s->open && e->seq == s->seq;
+
+		s->open = false;
+		return ok;
+	}
+	return true;
+}
+
 /* Register and unregister R times; misuse gets EBUSY and ENOENT. */
 static void *cycler_fn(void *arg)
 {
 	unsigned long r = *(unsigned long *)arg, i, bad = 0;
-	uint64_t cookie = 7;
 
 	for (i = 0; i < r; i++) {
-		if (ioctl(dev_fd, KP_ACT_REGISTER, &cookie))
+		if (act_register(7))
 			bad++;
-		if (i == 0 && !(ioctl(dev_fd, KP_ACT_REGISTER, &cookie) == -1 &&
-				errno == EBUSY))
+		if (i == 0 && act_register(7) != EBUSY)
 			bad++;
 		if (ioctl(dev_fd, KP_ACT_UNREGISTER))
 			bad++;
@@ -156,15 +218,429 @@ static int register_cycles(unsigned long r)
 	return bad ? 1 : 0;
 }
 
+/* ---- --signal-storm K ---- */
+
+static volatile sig_atomic_t storm_on = 1;
+static pid_t storm_tid;
+static uint64_t *storm_user;	/* times the worker ran user code */
+static unsigned int storm_nuser;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+static void *hog_fn(void *arg)
+{
+	pin(0);
+	while (__atomic_load_n((int *)arg, __ATOMIC_RELAXED))
+		;
+	return NULL;
+}
+
+static void *sender_fn(void *arg)
+{
+	(void)arg;
+	pin(1);
+	while (storm_on)
+		tgkill(getpid(), storm_tid, SIGUSR1);
+	return NULL;
+}
+
+/*
+ * The worker sleeps K times for a microsecond while another thread shares
+ * its CPU and a third sends it signals without pause, so that some of its
+ * sleeps begin with a signal already pending.  Such a sleep leaves the CPU
+ * runnable: it is no block, and must not be reported as one.  The check:
+ * the worker never runs user code between a BLOCKED and its UNBLOCKED.
+ */
+static int signal_storm(unsigned long k)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	struct timespec us = { 0, 1000 };
+	struct kp_act_event *ev;
+	pthread_t hog, sender;
+	unsigned long i, eintr = 0, nev = 0, false_blocks = 0, order = 0;
+	unsigned long blocked = 0, lost = 0;
+	struct stream s = { 0 };
+	bool after_loss = false;
+	int hog_on = 1, err;
+	unsigned int u = 0;
+
+	ev = calloc(4 * k + 64, sizeof(*ev));
+	storm_user = calloc(k + 1, sizeof(*storm_user));
+	if (!ev || !storm_user)
+		die("calloc");
+	sigaction(SIGUSR1, &sa, NULL);
+	pin(0);
+	storm_tid = gettid();
+	err = act_register(1);
+	if (err) {
+		errno = err;
+		die("KP_ACT_REGISTER");
+	}
+	if (pthread_create(&hog, NULL, hog_fn, &hog_on) ||
+	    pthread_create(&sender, NULL, sender_fn, NULL))
+		die("pthread_create");
+	for (i = 0; i < k; i++) {
+		if (clock_nanosleep(CLOCK_MONOTONIC, 0, &us, NULL))
+			eintr++;
+		storm_user[storm_nuser++] = now_ns();
+	}
+	storm_on = 0;
+	__atomic_store_n(&hog_on, 0, __ATOMIC_RELAXED);
+	pthread_join(sender, NULL);
+	pthread_join(hog, NULL);
+	if (ioctl(dev_fd, KP_ACT_UNREGISTER))
+		die("KP_ACT_UNREGISTER");
+
+	/* Everything is queued by now (or counted lost). */
+	fcntl(dev_fd, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		ssize_t n = read(dev_fd, ev + nev, 16 * sizeof(*ev));
+
+		if (n <= 0)
+			break;
+		nev += n / sizeof(*ev);
+		if (nev + 16 > 4 * k + 64)
+			break;
+	}
+	for (i = 0; i < nev; i++) {
+		if (ev[i].type == KP_ACT_LOST) {
+			lost += ev[i].cookie;
+			after_loss = true;
+			continue;
+		}
+		if (!stream_feed(&s, &ev[i], after_loss))
+			order++;
+		after_loss = false;
+		if (ev[i].type != KP_ACT_BLOCKED)
+			continue;
+		blocked++;
+		/* The first user-mode time after this BLOCKED ... */
+		while (u < storm_nuser && storm_user[u] <= ev[i].time_ns)
+			u++;
+		/* ... must come after its UNBLOCKED. */
+		if (i + 1 < nev && ev[i + 1].type == KP_ACT_UNBLOCKED &&
+		    u < storm_nuser && storm_user[u] < ev[i + 1].time_ns)
+			false_blocks++;
+	}
+	printf("{\"sleeps\": %lu, \"eintr\": %lu, \"blocked\": %lu, "
+	       "\"false_blocks\": %lu, \"out_of_order\": %lu, \"lost\": %lu}\n",
+	       k, eintr, blocked, false_blocks, order, lost);
+	return !false_blocks && !order ? 0 : 1;
+}
+
+/* ---- --overflow K ---- */
+
+static unsigned long overflow_done;
+
+static void *sleeper_fn(void *arg)
+{
+	unsigned long k = *(unsigned long *)arg, i;
+	struct timespec us = { 0, 1000 };
+
+	if (act_register(2))
+		die("KP_ACT_REGISTER");
+	for (i = 0; i < k; i++) {
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &us, NULL);
+		__atomic_store_n(&overflow_done, i + 1, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+/*
+ * A worker sleeps K times (two events each) while the reader first lets
+ * the queue fill (waiting, by count, for more sleeps than it holds) and
+ * then takes one event per sleep the worker completes, so that the queue
+ * stays full: each event finds it full or finds the one slot just freed.
+ * Whatever is dropped, the stream stays well formed.
+ */
+static int overflow(unsigned long k)
+{
+	unsigned long lost = 0, order = 0, events = 0, seen = QUEUE_EVENTS;
+	struct stream s = { 0 };
+	bool after_loss = false;
+	struct kp_act_event e;
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, sleeper_fn, &k))
+		die("pthread_create");
+	fcntl(dev_fd, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		unsigned long done = __atomic_load_n(&overflow_done, __ATOMIC_ACQUIRE);
+		ssize_t n;
+
+		if (done < k && done <= seen) {
+			sched_yield();
+			continue;
+		}
+		seen = done;
+		n = read(dev_fd, &e, sizeof(e));
+		if (n < 0 && errno == EAGAIN && done == k)
+			break;
+		if (n < 0 && errno == EAGAIN)
+			continue;
+		if (n != sizeof(e))
+			die("read");
+		events++;
+		if (getenv("ACT_WATCH_DUMP"))
+			fprintf(stderr, "%u %llu %llu\n", e.type,
+				(unsigned long long)e.seq, (unsigned long long)e.cookie);
+		if (e.type == KP_ACT_LOST) {
+			lost += e.cookie;
+			after_loss = true;
+			continue;
+		}
+		if (!stream_feed(&s, &e, after_loss))
+			order++;
+		after_loss = false;
+	}
+	pthread_join(t, NULL);
+	printf("{\"sleeps\": %lu, \"events\": %lu, \"lost\": %lu, "
+	       "\"out_of_order\": %lu}\n", k, events, lost, order);
+	return lost && !order ? 0 : 1;
+}
+
+/* ---- --fork-check ---- */
+
+/*
+ * A child that inherited the descriptor may not use it: it could learn
+ * about threads of a program it cannot ptrace (its parent after an exec
+ * of a setuid program, say).
+ */
+static int fork_check(void)
+{
+	struct kp_act_event e;
+	int st, p[2];
+	char c;
+	pid_t pid;
+
+	if (act_register(3))
+		die("KP_ACT_REGISTER");
+	if (pipe(p))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		struct pollfd pfd = { .fd = dev_fd, .events = POLLIN };
+		int reg = act_register(4), unreg = 0, rd = 0;
+
+		if (ioctl(dev_fd, KP_ACT_UNREGISTER))
+			unreg = errno;
+		if (read(dev_fd, &e, sizeof(e)) < 0)
+			rd = errno;
+		poll(&pfd, 1, 0);
+		printf("{\"child_register\": \"%s\", \"child_unregister\": \"%s\", "
+		       "\"child_read\": \"%s\", \"child_poll_err\": %s",
+		       errname(reg), errname(unreg), errname(rd),
+		       pfd.revents & POLLERR ? "true" : "false");
+		fflush(stdout);
+		_exit(0);
+	}
+	/* The parent blocks (an event) until the child is done. */
+	close(p[1]);
+	if (read(p[0], &c, 1) < 0)
+		die("read");
+	waitpid(pid, &st, 0);
+	fcntl(dev_fd, F_SETFL, O_NONBLOCK);
+	printf(", \"parent_read\": %s}\n",
+	       read(dev_fd, &e, sizeof(e)) == sizeof(e) ? "true" : "false");
+	return 0;
+}
+
+/* ---- --open-files N ---- */
+
+/* memory.current of our memory cgroup, or -1. */
+static long long memcg_current(void)
+{
+	char line[4096], path[4200];
+	long long v = -1;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.current",
+				 line + 3);
+			break;
+		}
+	fclose(f);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Open up to N files; say how many opened, why the next did not, and how
+ * much our memory cgroup grew meanwhile.
+ */
+static int open_files(unsigned long n)
+{
+	long long before = memcg_current(), after;
+	unsigned long i;
+	int err = 0;
+
+	for (i = 0; i < n; i++)
+		if (open(KP_ACT_DEVICE, O_RDWR) < 0) {
+			err = errno;
+			break;
+		}
+	after = memcg_current();
+	printf("{\"opened\": %lu, \"errno\": \"%s\", \"memcg_delta\": %lld}\n",
+	       i, errname(err), before < 0 || after < 0 ? -1 : after - before);
+	return 0;
+}
+
+/* ---- --hold N ---- */
+
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
+static unsigned long hold_ok, hold_done;
+static int hold_err;
+static bool hold_release;
+
+static void *holder_fn(void *arg)
+{
+	int err = act_register((uintptr_t)arg);
+
+	pthread_mutex_lock(&hold_lock);
+	if (err && !hold_err)
+		hold_err = err;
+	hold_ok += !err;
+	hold_done++;
+	pthread_cond_broadcast(&hold_cond);
+	while (!hold_release)
+		pthread_cond_wait(&hold_cond, &hold_lock);
+	pthread_mutex_unlock(&hold_lock);
+	return NULL;
+}
+
+/*
+ * N threads register and sleep until standard input ends: registered
+ * sleepers for a benchmark, or a limit to hit.
+ */
+static int hold(unsigned long n)
+{
+	pthread_attr_t attr;
+	pthread_t *t = calloc(n, sizeof(*t));
+	unsigned long i, started;
+	char buf[64];
+
+	if (!t)
+		die("calloc");
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	for (started = 0; started < n; started++)
+		if (pthread_create(&t[started], &attr, holder_fn,
+				   (void *)(uintptr_t)started))
+			break;
+	pthread_mutex_lock(&hold_lock);
+	while (hold_done < started)
+		pthread_cond_wait(&hold_cond, &hold_lock);
+	printf("{\"threads\": %lu, \"registered\": %lu, \"errno\": \"%s\"}\n",
+	       started, hold_ok, errname(hold_err));
+	fflush(stdout);
+	pthread_mutex_unlock(&hold_lock);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&hold_lock);
+	hold_release = true;
+	pthread_cond_broadcast(&hold_cond);
+	pthread_mutex_unlock(&hold_lock);
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	return hold_ok == n ? 0 : 1;
+}
+
+/* ---- --efault ---- */
+
+/* Wake thread tid once it sleeps in read() on fd. */
+struct waker {
+	pid_t tid;
+	int fd;
+};
+
+static void *waker_fn(void *arg)
+{
+	struct waker *w = arg;
+
+	wait_in_read(w->tid);
+	if (write(w->fd, "x", 1) != 1)
+		die("write");
+	return NULL;
+}
+
+/*
+ * Events that read() took but could not copy out are not lost silently:
+ * the next read() finds a LOST record that counts them.
+ */
+static int efault(void)
+{
+	struct kp_act_event e[4];
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct waker w = { .tid = gettid() };
+	pthread_t t;
+	ssize_t n;
+	int err = 0, p[2];
+	char c;
+
+	if (bad == MAP_FAILED)
+		die("mmap");
+	if (pipe(p))
+		die("pipe");
+	w.fd = p[1];
+	if (act_register(5))
+		die("KP_ACT_REGISTER");
+	/* One block for certain: BLOCKED and UNBLOCKED. */
+	if (pthread_create(&t, NULL, waker_fn, &w))
+		die("pthread_create");
+	if (read(p[0], &c, 1) != 1)
+		die("read");
+	pthread_join(t, NULL);
+	if (ioctl(dev_fd, KP_ACT_UNREGISTER))
+		die("KP_ACT_UNREGISTER");
+	fcntl(dev_fd, F_SETFL, O_NONBLOCK);
+	if (read(dev_fd, bad, sizeof(e)) < 0)
+		err = errno;
+	n = read(dev_fd, e, sizeof(e));
+	printf("{\"first_read\": \"%s\", \"then\": %zd, \"type\": %u, "
+	       "\"count\": %llu}\n", errname(err), n > 0 ? n / (ssize_t)sizeof(e[0]) : n,
+	       n > 0 ? e[0].type : 0, n > 0 ? (unsigned long long)e[0].cookie : 0);
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: act_watch [--threads N] [--cycles K] [--unregistered]\n"
-		"       act_watch --register-cycles R\n"
+		"       act_watch --register-cycles R | --signal-storm K | --overflow K\n"
+		"       act_watch --fork-check | --open-files N | --hold N | --efault\n"
+		"       act_watch --register-exec -- COMMAND [ARG...]\n"
 		"Scheduler activations from %s: N registered threads block K\n"
 		"times each in read(); the unregistered main thread wakes each one\n"
 		"when it reads its BLOCKED event.  Prints the counts and the\n"
-		"notification latency as JSON (see module/uapi/kthread_perf_act.h).\n",
+		"notification latency as JSON (see module/uapi/kthread_perf_act.h).\n"
+		"  --register-cycles R  register and unregister R times (EBUSY, ENOENT)\n"
+		"  --signal-storm K     K short sleeps under a storm of signals: no\n"
+		"                       sleep cut short before it began is a BLOCKED\n"
+		"  --overflow K         K sleeps while the queue overflows: the stream\n"
+		"                       stays well formed (no UNBLOCKED alone)\n"
+		"  --fork-check         a forked child may not use the inherited file\n"
+		"  --open-files N       open N files: how many opened, the errno of the\n"
+		"                       first refused, the memory cgroup's growth\n"
+		"  --hold N             N threads register and sleep until stdin ends\n"
+		"  --efault             a read() that cannot copy out: LOST counts it\n"
+		"  --register-exec      register this thread, then exec COMMAND with\n"
+		"                       the file still open\n",
 		KP_ACT_DEVICE);
 }
 
@@ -183,62 +659,21 @@ static unsigned long parse_num(const char *opt, const char *s, unsigned long max
 	return v;
 }
 
-int main(int argc, char **argv)
+static int watch(bool with_bystander)
 {
-	static const struct option opts[] = {
-		{ "threads", required_argument, NULL, 't' },
-		{ "cycles", required_argument, NULL, 'c' },
-		{ "unregistered", no_argument, NULL, 'u' },
-		{ "register-cycles", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	unsigned long reg_cycles = 0, blocked = 0, unblocked = 0, lost = 0;
-	unsigned long foreign = 0, order = 0, total;
+	unsigned long blocked = 0, unblocked = 0, lost = 0, total;
+	unsigned long foreign = 0, order = 0;
 	struct worker bystander = { .id = -1 };
 	struct kp_act_event ev[64];
-	bool with_bystander = false;
+	struct stream *streams;
 	uint64_t *lat;
 	unsigned int i, nlat = 0;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 't':
-			nr_workers = parse_num("--threads", optarg, MAX_THREADS);
-			break;
-		case 'c':
-			cycles = parse_num("--cycles", optarg, 1000000);
-			break;
-		case 'u':
-			with_bystander = true;
-			break;
-		case 'r':
-			reg_cycles = parse_num("--register-cycles", optarg, 10000000);
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "act_watch: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-
-	dev_fd = open(KP_ACT_DEVICE, O_RDWR | O_CLOEXEC);
-	if (dev_fd < 0)
-		die(KP_ACT_DEVICE " (is kthread_perf.ko loaded?)");
-	if (reg_cycles)
-		return register_cycles(reg_cycles);
 
 	total = (unsigned long)nr_workers * cycles;
 	workers = calloc(nr_workers, sizeof(*workers));
+	streams = calloc(nr_workers, sizeof(*streams));
 	lat = calloc(total, sizeof(*lat));
-	if (!workers || !lat)
+	if (!workers || !streams || !lat)
 		die("calloc");
 	if (with_bystander) {
 		if (pipe(bystander.pipe))
@@ -280,9 +715,9 @@ int main(int argc, char **argv)
 				continue;
 			}
 			w = &workers[e->cookie];
+			if (!stream_feed(&streams[e->cookie], e, false))
+				order++;
 			if (e->type == KP_ACT_BLOCKED) {
-				if (w->blocked != w->unblocked)
-					order++;
 				w->blocked++;
 				blocked++;
 				if (nlat < total)
@@ -290,8 +725,6 @@ int main(int argc, char **argv)
 				if (write(w->pipe[1], "x", 1) != 1)
 					die("write");
 			} else if (e->type == KP_ACT_UNBLOCKED) {
-				if (w->unblocked + 1 != w->blocked)
-					order++;
 				w->unblocked++;
 				unblocked++;
 			}
@@ -327,4 +760,114 @@ int main(int argc, char **argv)
 	       nlat ? (unsigned long long)lat[nlat - 1] : 0);
 	return blocked == total && unblocked == total && !lost && !foreign &&
 	       !order ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	enum { WATCH, CYCLES, STORM, OVERFLOW, FORK, OPEN, HOLD, EFAULT_, EXEC };
+	static const struct option opts[] = {
+		{ "threads", required_argument, NULL, 't' },
+		{ "cycles", required_argument, NULL, 'c' },
+		{ "unregistered", no_argument, NULL, 'u' },
+		{ "register-cycles", required_argument, NULL, 'r' },
+		{ "signal-storm", required_argument, NULL, 's' },
+		{ "overflow", required_argument, NULL, 'o' },
+		{ "fork-check", no_argument, NULL, 'f' },
+		{ "open-files", required_argument, NULL, 'n' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "efault", no_argument, NULL, 'e' },
+		{ "register-exec", no_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long num = 0;
+	bool with_bystander = false;
+	int opt, mode = WATCH, err;
+
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			nr_workers = parse_num("--threads", optarg, 1024);
+			break;
+		case 'c':
+			cycles = parse_num("--cycles", optarg, 1000000);
+			break;
+		case 'u':
+			with_bystander = true;
+			break;
+		case 'r':
+			mode = CYCLES;
+			num = parse_num("--register-cycles", optarg, 10000000);
+			break;
+		case 's':
+			mode = STORM;
+			num = parse_num("--signal-storm", optarg, 10000000);
+			break;
+		case 'o':
+			mode = OVERFLOW;
+			num = parse_num("--overflow", optarg, 10000000);
+			break;
+		case 'f':
+			mode = FORK;
+			break;
+		case 'n':
+			mode = OPEN;
+			num = parse_num("--open-files", optarg, 1000000);
+			break;
+		case 'H':
+			mode = HOLD;
+			num = parse_num("--hold", optarg, MAX_THREADS);
+			break;
+		case 'e':
+			mode = EFAULT_;
+			break;
+		case 'x':
+			mode = EXEC;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (mode == EXEC && optind == argc) {
+		fprintf(stderr, "act_watch: --register-exec needs a command\n");
+		return 2;
+	}
+	if (mode != EXEC && optind < argc) {
+		fprintf(stderr, "act_watch: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+
+	if (mode == OPEN)
+		return open_files(num);
+	/* Kept open across --register-exec's exec. */
+	dev_fd = open(KP_ACT_DEVICE, O_RDWR | (mode == EXEC ? 0 : O_CLOEXEC));
+	if (dev_fd < 0)
+		die(KP_ACT_DEVICE " (is kthread_perf.ko loaded?)");
+	switch (mode) {
+	case CYCLES:
+		return register_cycles(num);
+	case STORM:
+		return signal_storm(num);
+	case OVERFLOW:
+		return overflow(num);
+	case FORK:
+		return fork_check();
+	case HOLD:
+		return hold(num);
+	case EFAULT_:
+		return efault();
+	case EXEC:
+		err = act_register(6);
+		if (err) {
+			errno = err;
+			die("KP_ACT_REGISTER");
+		}
+		execvp(argv[optind], argv + optind);
+		die(argv[optind]);
+	}
+	return watch(with_bystander);
 }

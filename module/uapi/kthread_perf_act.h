@@ -12,7 +12,8 @@
  *                     (a blocking system call, a page fault, a futex wait):
  *                     it left the CPU and its run queue;
  *   KP_ACT_UNBLOCKED  it was woken after that BLOCKED (same seq);
- *   KP_ACT_LOST       the queue overflowed and `cookie` events were dropped.
+ *   KP_ACT_LOST       the queue overflowed and `cookie` events were dropped
+ *                     here, between the events before and after it.
  *
  * Each registration numbers its blocks: the n-th BLOCKED carries seq n
  * (from 1), and the UNBLOCKED that ends it carries the same n.  Events of

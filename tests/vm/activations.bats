@@ -79,35 +79,34 @@ act_state() {
 }
 
 @test "while a registration lives the probes are attached, and rmmod is refused" {
-	coproc HOLDER { exec python3 -c '
-import fcntl, os, struct, sys
-fd = os.open("/dev/kthread_perf", os.O_RDWR)
-fcntl.ioctl(fd, 0x40086b01, struct.pack("Q", 42))   # KP_ACT_REGISTER
-print("registered", flush=True)
-sys.stdin.readline()
-'; }
+	coproc HOLDER { exec "$ACT_WATCH" --hold 1; }
 	local line
 	read -r line <&"${HOLDER[0]}"
-	assert_equal "$line" registered
+	jq -e '.registered == 1' <<<"$line"
 	assert_equal "$(act_state)" "attached 1 registrations 1"
 	run rmmod kthread_perf
 	assert_failure
 	assert [ -c /dev/kthread_perf ]
-	echo done >&"${HOLDER[1]}"
+	exec {HOLDER[1]}>&-
 	wait "$HOLDER_PID"
 	assert_equal "$(act_state)" "attached 0 registrations 0"
 	kp_unload
 	assert [ ! -e /dev/kthread_perf ]
 }
 
-@test "bad requests: an unknown ioctl, a short read, a non-blocking read with nothing queued" {
+@test "bad requests: an unknown ioctl, unknown flags, a short read, a non-blocking read with nothing queued" {
 	run python3 -c '
-import errno, fcntl, os
+import errno, fcntl, os, struct
 fd = os.open("/dev/kthread_perf", os.O_RDWR | os.O_NONBLOCK)
-for what, call in (("ioctl", lambda: fcntl.ioctl(fd, 0x6b63)),
-                   ("unregister", lambda: fcntl.ioctl(fd, 0x6b02)),
-                   ("short read", lambda: os.read(fd, 8)),
-                   ("empty read", lambda: os.read(fd, 24))):
+REGISTER = 0x4010B901      # _IOW(0xB9, 1, struct kp_act_register)
+UNREGISTER = 0xB902        # _IO(0xB9, 2)
+for what, call in (("ioctl", lambda: fcntl.ioctl(fd, 0xB963)),
+                   ("old register", lambda: fcntl.ioctl(fd, 0x40086b01, struct.pack("Q", 1))),
+                   ("flags", lambda: fcntl.ioctl(fd, REGISTER, struct.pack("QII", 1, 1, 0))),
+                   ("reserved", lambda: fcntl.ioctl(fd, REGISTER, struct.pack("QII", 1, 0, 1))),
+                   ("unregister", lambda: fcntl.ioctl(fd, UNREGISTER)),
+                   ("short read", lambda: os.read(fd, 31)),
+                   ("empty read", lambda: os.read(fd, 32))):
     try:
         call()
         print(what, "ok")
@@ -115,7 +114,101 @@ for what, call in (("ioctl", lambda: fcntl.ioctl(fd, 0x6b63)),
         print(what, errno.errorcode[e.errno])
 '
 	assert_success
-	assert_output $'ioctl ENOTTY\nunregister ENOENT\nshort read EINVAL\nempty read EAGAIN'
+	assert_output $'ioctl ENOTTY\nold register ENOTTY\nflags EINVAL\nreserved EINVAL\nunregister ENOENT\nshort read EINVAL\nempty read EAGAIN'
+}
+
+@test "a forked child can neither register on, unregister from nor read its parent's file" {
+	run --separate-stderr "$ACT_WATCH" --fork-check
+	assert_success
+	jq -e '.child_register == "EPERM" and .child_unregister == "EPERM"
+		and .child_read == "EPERM" and .child_poll_err == true
+		and .parent_read == true' <<<"$output"
+}
+
+@test "a registration ends at execve: the new program is not watched" {
+	run --separate-stderr "$ACT_WATCH" --register-exec cat "$ACT_DEBUGFS"
+	assert_success
+	# The file stays open in the new program; its registration does not.
+	assert_line "files 1"
+	assert_line "registrations 0"
+}
+
+@test "open files are limited per user (EMFILE) and overall (ENFILE), and memory is charged to the caller's cgroup" {
+	kp_unload
+	kp_load act_max_files_per_user=3
+	run --separate-stderr "$ACT_WATCH" --open-files 5
+	assert_success
+	jq -e '.opened == 3 and .errno == "EMFILE"' <<<"$output"
+	kp_unload
+	kp_load act_max_files=2
+	run --separate-stderr "$ACT_WATCH" --open-files 5
+	assert_success
+	jq -e '.opened == 2 and .errno == "ENFILE"' <<<"$output"
+	assert_equal "$(sed -n 's/^files //p' "$ACT_DEBUGFS")" 0
+
+	# Each file's queue (32 KiB) is charged to the opener's memory cgroup.
+	kp_unload
+	kp_load
+	local cg=/sys/fs/cgroup/kp_act_test
+	mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control
+	mkdir -p "$cg"
+	run --separate-stderr sh -c 'echo $$ >"$1/cgroup.procs" && exec "$2" --open-files 32' \
+		sh "$cg" "$ACT_WATCH"
+	rmdir "$cg"
+	assert_success
+	jq -e '.opened == 32 and .memcg_delta >= 32 * 32768' <<<"$output"
+}
+
+@test "registrations are limited overall (ENOSPC) and per user (EDQUOT); a refused one changes nothing" {
+	kp_unload
+	kp_load act_max_registrations=4
+	run --separate-stderr "$ACT_WATCH" --hold 6 </dev/null
+	assert_failure	# not every thread could register
+	jq -e '.threads == 6 and .registered == 4 and .errno == "ENOSPC"' <<<"$output"
+	echo 2 >/sys/module/kthread_perf/parameters/act_max_registrations_per_user
+	run --separate-stderr "$ACT_WATCH" --hold 3 </dev/null
+	jq -e '.registered == 2 and .errno == "EDQUOT"' <<<"$output"
+	assert_equal "$(act_state)" "attached 0 registrations 0"
+}
+
+@test "1000 register/unregister cycles attach the probes once: no kernel text is patched per registration" {
+	local before after
+	before=$(sed -n 's/^attaches //p' "$ACT_DEBUGFS")
+	run --separate-stderr "$ACT_WATCH" --register-cycles 1000
+	assert_success
+	after=$(sed -n 's/^attaches //p' "$ACT_DEBUGFS")
+	assert_equal "$((after - before))" 1
+}
+
+@test "a sleep that a pending signal cuts short before it begins is no BLOCKED" {
+	run --separate-stderr "$ACT_WATCH" --signal-storm 20000
+	echo "$output"
+	assert_success
+	jq -e '.false_blocks == 0 and .out_of_order == 0 and .eintr > 0
+		and .blocked > 0' <<<"$output"
+}
+
+@test "a full queue drops a BLOCKED and its UNBLOCKED together: no UNBLOCKED arrives alone" {
+	run --separate-stderr "$ACT_WATCH" --overflow 3000
+	echo "$output"
+	assert_success
+	jq -e '.lost > 0 and .out_of_order == 0' <<<"$output"
+}
+
+@test "events a read() took but could not copy out are counted in the next LOST" {
+	run --separate-stderr "$ACT_WATCH" --efault
+	assert_success
+	jq -e '.first_read == "EFAULT" and .then >= 1 and .type == 3
+		and .count >= 2' <<<"$output"
+}
+
+@test "an init that fails early unwinds without a warning" {
+	kp_unload
+	run insmod "$KP_KO" inject_fail_init=1
+	assert_failure
+	assert [ ! -d /sys/module/kthread_perf ]
+	kp_assert_dmesg_clean
 }
 
 # coro_block W: coro_bench's block mode (plain read()s) on W workers.
