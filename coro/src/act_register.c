@@ -128,13 +128,15 @@ void act_unregister(struct coro_sched *s, struct lwp *l)
 void act_lwp_begin(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
+	static int said;
 	int err;
 
 	if (s->act_mode != ACT_MODULE ||
 	    !__atomic_load_n(&s->act_thread_on, __ATOMIC_RELAXED))
 		return;
 	err = act_register(s, l);
-	if (err)
+	/* Once: each spare would say it again (e.g. EDQUOT, a user's limit). */
+	if (err && !__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
 		fprintf(stderr, "libcoro: cannot register an OS thread on %s: "
 			"%s; a blocking call on it stalls its worker\n",
 			KP_ACT_DEVICE, strerror(err));
