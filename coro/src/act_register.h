@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* An lwp on /dev/kthread_perf, and the cookies that name it (act_register.c). */
+/* An lwp on /dev/kthread_perf, and the cookies naming it (act_register.c). */
 #ifndef CORO_ACT_REGISTER_H
 #define CORO_ACT_REGISTER_H
 

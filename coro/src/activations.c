@@ -64,7 +64,8 @@ int act_init(struct coro_sched *s, const char *choice)
 	s->act_auto = automatic;
 	s->act_pending_head = s->act_pending_tail = ACT_NO_SLOT;
 	if (automatic || !strcmp(env, "module")) {
-		s->act_fd = open(KP_ACT_DEVICE, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		s->act_fd = open(KP_ACT_DEVICE,
+				 O_RDWR | O_CLOEXEC | O_NONBLOCK);
 		if (s->act_fd >= 0) {
 			s->act_mode = ACT_MODULE;
 			return 0;

@@ -11,7 +11,8 @@
  * avoided).  So the delay D from a worker blocking to its hand-off is
  * one to two periods.  The period is MON_MIN_NS, doubled after
  * MON_IDLE_POLLS polls without a take up to MON_MAX_NS (sysmon's 20 us to
- * 10 ms), and back to MON_MIN_NS after a take.  The monitor's timer slack is 1 us (not the default 50 us).
+ * 10 ms), and back to MON_MIN_NS after a take.  The monitor's timer
+ * slack is 1 us (not the default 50 us).
  */
 #include "monitor.h"
 #include "act_take.h"

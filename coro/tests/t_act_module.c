@@ -5,15 +5,17 @@
  *
  *   t_act_module runs N [WORKERS [PAIRS]]
  *	N short coro_sched_run()s back to back on one scheduler, each with
- *	PAIRS (4) pairs of coroutines that ping-pong 5 bytes over socket pairs with
- *	plain blocking read()s, so that every run starts worker and spare
- *	threads that block, are taken, and end.  A plain thread changes the
- *	protection of 32 MiB meanwhile: an ending thread then blocks in
- *	exit_mm(), after pthread_join() has returned and before the kernel
- *	ends its registration, and the next run's listener reads that late
- *	BLOCKED.
- *	Its cookie must name nothing (under ASan: it was a freed lwp's
- *	address).  Prints how many such events were ignored.
+ *	PAIRS (4) pairs of coroutines that ping-pong 5 bytes over socket
+ *	pairs with plain blocking read()s, so that every run starts worker
+ *	and spare threads that block, are taken, and end.  A plain thread
+ *	changes the protection of 32 MiB meanwhile, so that an ending
+ *	thread may block in exit_mm(), after pthread_join() has returned
+ *	and before the kernel ends its registration: the next run's
+ *	listener may read that late BLOCKED, whose cookie must name nothing
+ *	(before the fix, under ASan: a freed lwp's address).  A stress: the
+ *	code before the fix did not hit that race in 2 x 100 runs in a TCG
+ *	guest; t_fakedev makes late events on purpose.  Prints how many
+ *	events of ended registrations were ignored.
  *
  *   t_act_module stale K
  *	One worker; coroutine A blocks K times in a plain read().  Each time
