@@ -66,6 +66,11 @@ struct coro_stats {
 	uint64_t os_threads;	/* OS threads that ever ran a worker */
 	uint64_t taken;		/* workers taken from an OS thread blocked in
 				 * the kernel (activations; also in handoffs) */
+	uint64_t stale_takes;	/* takes undone: the OS thread had been woken
+				 * by then (activations; not in taken) */
+	uint64_t thread_failures; /* OS threads that could not be started
+				 * (RLIMIT_NPROC, memory): the run went on with
+				 * fewer */
 };
 
 /* ---- Scheduler -------------------------------------------------------- */

@@ -5,6 +5,8 @@
 
 #include "act_word.h"
 
-HIDDEN bool act_take(struct coro_sched *s, struct lwp *l, uint64_t word);
+HIDDEN bool act_claim(struct lwp *l, uint64_t word);
+HIDDEN bool act_unclaim(struct lwp *l, uint64_t word);
+HIDDEN bool act_give(struct coro_sched *s, struct lwp *l, uint64_t word);
 
 #endif /* CORO_ACT_TAKE_H */

@@ -12,7 +12,7 @@
  * can tell one long stint from two.  The lwp enters the scheduler with an
  * atomic exchange to ACT_IN_SCHED (act_sched_enter()); when it reads
  * ACT_TAKEN back it has lost its vproc.  The taker moves ACT_IN_CORO to
- * ACT_TAKEN with a compare-and-swap (act_take()), so that exactly one of
+ * ACT_TAKEN with a compare-and-swap (act_claim()), so that exactly one of
  * the two wins.
  */
 #ifndef CORO_ACT_WORD_H

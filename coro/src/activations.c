@@ -6,8 +6,9 @@
  *
  * Who notices:
  *   module   kthread_perf.ko's /dev/kthread_perf (SPEC section 9): every
- *            lwp registers itself with its own address as the cookie, and
- *            a listener thread sleeps in poll() + read() for BLOCKED events;
+ *            lwp registers itself with a slot and generation as the cookie
+ *            (act_register.c), and a listener thread sleeps in poll() +
+ *            read() for BLOCKED and UNBLOCKED events;
  *   monitor  no module: a thread in the style of Go's sysmon (monitor.c);
  *   off      nothing: a plain blocking call stalls its worker's queue.
  * CORO_ACTIVATIONS=auto (the default: module when the device opens, else
@@ -20,12 +21,15 @@
  * coroutine on that vproc and becomes a spare itself.  At most `workers`
  * lwps hold a vproc; a woken lwp that lost its vproc runs only its own
  * coroutine, up to that coroutine's next scheduling point
- * (coro_checkpoint() being the cheapest).
+ * (coro_checkpoint() being the cheapest).  A take that finds no OS thread
+ * for the vproc gives the claim back (act_give()): the run goes on with
+ * fewer threads, and never loses a vproc.
  */
 #include "activations.h"
 #include "act_register.h"
 #include "act_take.h"
 #include "current.h"
+#include "lwp.h"
 #include "monitor.h"
 
 #include <errno.h>
@@ -58,8 +62,10 @@ int act_init(struct coro_sched *s, const char *choice)
 	s->act_fd = -1;
 	s->act_stop_fd = -1;
 	s->act_auto = automatic;
+	s->act_pending_head = s->act_pending_tail = ACT_NO_SLOT;
 	if (automatic || !strcmp(env, "module")) {
-		s->act_fd = open(KP_ACT_DEVICE, O_RDWR | O_CLOEXEC);
+		s->act_fd = open(KP_ACT_DEVICE,
+				 O_RDWR | O_CLOEXEC | O_NONBLOCK);
 		if (s->act_fd >= 0) {
 			s->act_mode = ACT_MODULE;
 			return 0;
@@ -90,6 +96,7 @@ void act_destroy(struct coro_sched *s)
 	if (s->act_fd >= 0)
 		close(s->act_fd);
 	s->act_fd = -1;
+	act_slots_free(s);
 }
 
 const char *coro_sched_activations(const coro_sched_t *s)
@@ -97,42 +104,175 @@ const char *coro_sched_activations(const coro_sched_t *s)
 	return mode_names[s->act_mode];
 }
 
-/*
- * Module mode: the events come in batches; a BLOCKED followed in the same
- * batch by another event of its thread is old news.
- */
-static void listener_batch(struct coro_sched *s, const struct kp_act_event *ev,
-			   size_t n)
-{
-	struct lwp *l;
-	size_t i, j;
+/* Tests: called by the listener around each claim (activations.h). */
+void (*act_test_claim_hook)(struct coro_sched *s, pid_t tid, int after);
 
-	for (i = 0; i < n; i++) {
-		if (ev[i].type == KP_ACT_LOST) {
-			monitor_scan(s, true);
+/* Under lwp_mtx: slot idx goes on the listener's list, unless it is on. */
+static void pending_push(struct coro_sched *s, uint32_t idx)
+{
+	struct act_slot *sl = &s->act_slots[idx];
+
+	if (sl->pending)
+		return;
+	sl->pending = true;
+	sl->next_pending = ACT_NO_SLOT;
+	if (s->act_pending_tail == ACT_NO_SLOT)
+		s->act_pending_head = idx;
+	else
+		s->act_slots[s->act_pending_tail].next_pending = idx;
+	s->act_pending_tail = idx;
+}
+
+/* Under lwp_mtx: the next slot of the listener's list, or ACT_NO_SLOT. */
+static uint32_t pending_pop(struct coro_sched *s)
+{
+	uint32_t idx = s->act_pending_head;
+
+	if (idx == ACT_NO_SLOT)
+		return idx;
+	s->act_pending_head = s->act_slots[idx].next_pending;
+	if (s->act_pending_head == ACT_NO_SLOT)
+		s->act_pending_tail = ACT_NO_SLOT;
+	s->act_slots[idx].pending = false;
+	return idx;
+}
+
+/*
+ * Under lwp_mtx: what one event says.  Only the highest seq of each kind
+ * matters: BLOCKED n is current until UNBLOCKED n has been read.
+ */
+static void apply_event(struct coro_sched *s, const struct kp_act_event *e)
+{
+	struct act_slot *sl;
+
+	if (e->type == KP_ACT_LOST) {
+		s->act_lost = true;
+		return;
+	}
+	if (e->type != KP_ACT_BLOCKED && e->type != KP_ACT_UNBLOCKED)
+		return;
+	sl = act_cookie_slot(s, e->cookie);
+	if (!sl) {
+		/* Of a registration that has ended: its lwp may be gone. */
+		s->act_stale_events++;
+		return;
+	}
+	if (e->type == KP_ACT_UNBLOCKED) {
+		if (e->seq > sl->unblocked)
+			sl->unblocked = e->seq;
+	} else if (e->seq > sl->blocked) {
+		sl->blocked = e->seq;
+		pending_push(s, (uint32_t)(sl - s->act_slots));
+	}
+}
+
+/* Read every event queued now (the file is O_NONBLOCK) and apply it. */
+static void listener_drain(struct coro_sched *s)
+{
+	struct kp_act_event ev[16];
+	ssize_t n;
+	size_t i;
+
+	for (;;) {
+		n = read(s->act_fd, ev, sizeof(ev));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < (ssize_t)sizeof(ev[0]))
+			return;
+		pthread_mutex_lock(&s->lwp_mtx);
+		for (i = 0; i < (size_t)n / sizeof(ev[0]); i++)
+			apply_event(s, &ev[i]);
+		pthread_mutex_unlock(&s->lwp_mtx);
+		if (n < (ssize_t)sizeof(ev))
+			return;		/* the queue was empty */
+	}
+}
+
+/*
+ * Act on each registration whose last BLOCKED n has no UNBLOCKED n yet.
+ * The word is read now, not when the thread blocked, so the thread may
+ * have woken since (its coroutine code running on in the same stint):
+ * after the claim, read what the device has queued.  The kernel posts
+ * UNBLOCKED n when it wakes the thread, before the thread runs again; so
+ * if UNBLOCKED n is not there (nor read before), the thread was still
+ * blocked when the claim won, and the take stands.  If it is, the claim
+ * is given back, unless the lwp has noticed it meanwhile (then it let
+ * the vproc go and the take stands).  Exact unless the queue overflowed
+ * (LOST): an UNBLOCKED n dropped makes a take of a running lwp, which
+ * costs a hand-off and nothing else.
+ */
+static void listener_takes(struct coro_sched *s)
+{
+	struct act_slot *sl;
+	struct lwp *l;
+	uint64_t n, w;
+	uint32_t idx, gen;
+	bool woke;
+
+	for (;;) {
+		pthread_mutex_lock(&s->lwp_mtx);
+		idx = pending_pop(s);
+		if (idx == ACT_NO_SLOT) {
+			pthread_mutex_unlock(&s->lwp_mtx);
+			return;
+		}
+		sl = &s->act_slots[idx];
+		l = sl->lwp;
+		n = sl->blocked;
+		gen = sl->gen;
+		if (!l || n <= sl->unblocked || n <= sl->handled) {
+			pthread_mutex_unlock(&s->lwp_mtx);
 			continue;
 		}
-		if (ev[i].type != KP_ACT_BLOCKED)
+		sl->handled = n;
+		pthread_mutex_unlock(&s->lwp_mtx);
+		/* (l lives until the run ends, after the listener.) */
+		w = __atomic_load_n(&l->act_word, __ATOMIC_ACQUIRE);
+		if (ACT_STATE(w) != ACT_IN_CORO)
+			continue;	/* blocked in scheduler code: idle */
+		if (!act_claim(l, w))
 			continue;
-		for (j = i + 1; j < n; j++)
-			if (ev[j].tid == ev[i].tid)
-				break;
-		if (j < n)
-			continue;
-		l = (struct lwp *)(uintptr_t)ev[i].cookie;
-		act_take(s, l, __atomic_load_n(&l->act_word, __ATOMIC_ACQUIRE));
+		if (act_test_claim_hook)
+			act_test_claim_hook(s, l->tid, 0);
+		listener_drain(s);
+		pthread_mutex_lock(&s->lwp_mtx);
+		sl = &s->act_slots[idx];
+		woke = sl->gen != gen || sl->unblocked >= n;
+		pthread_mutex_unlock(&s->lwp_mtx);
+		if (woke && act_unclaim(l, w))
+			__atomic_add_fetch(&s->act_stale, 1, __ATOMIC_RELAXED);
+		else
+			act_give(s, l, w);
+		if (act_test_claim_hook)
+			act_test_claim_hook(s, l->tid, 1);
 	}
+}
+
+/*
+ * One round of the listener: read what is queued, take what is blocked;
+ * after a LOST, check every lwp as the monitor does.
+ */
+void act_listen_once(struct coro_sched *s)
+{
+	bool lost;
+
+	listener_drain(s);
+	listener_takes(s);
+	pthread_mutex_lock(&s->lwp_mtx);
+	lost = s->act_lost;
+	s->act_lost = false;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	if (lost)
+		monitor_scan(s, true);
 }
 
 static void *listener_main(void *arg)
 {
 	struct coro_sched *s = arg;
-	struct kp_act_event ev[16];
 	struct pollfd pfd[2] = {
 		{ .fd = s->act_fd, .events = POLLIN },
 		{ .fd = s->act_stop_fd, .events = POLLIN },
 	};
-	ssize_t n;
 
 	for (;;) {
 		if (poll(pfd, 2, -1) < 0) {
@@ -142,26 +282,28 @@ static void *listener_main(void *arg)
 		}
 		if (pfd[1].revents)
 			break;
-		if (!(pfd[0].revents & POLLIN))
-			continue;
-		n = read(s->act_fd, ev, sizeof(ev));
-		if (n > 0)
-			listener_batch(s, ev, (size_t)n / sizeof(ev[0]));
+		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			/* The file is not ours to read (SPEC section 9). */
+			fprintf(stderr, "libcoro: %s stopped delivering "
+				"events; watching the workers by polling\n",
+				KP_ACT_DEVICE);
+			return monitor_main(arg);
+		}
+		if (pfd[0].revents & POLLIN)
+			act_listen_once(s);
 	}
 	return NULL;
 }
 
 /*
  * Events of an earlier run's lwps, queued after its listener stopped:
- * their cookies point at freed lwps.  Those lwps have all ended.
+ * their registrations have ended, so they would be ignored anyway.
  */
 static void drain_old_events(struct coro_sched *s)
 {
 	struct kp_act_event ev[16];
-	struct pollfd pfd = { .fd = s->act_fd, .events = POLLIN };
 
-	while (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) &&
-	       read(s->act_fd, ev, sizeof(ev)) > 0)
+	while (read(s->act_fd, ev, sizeof(ev)) > 0)
 		;
 }
 
@@ -193,11 +335,14 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 	}
 	err = pthread_create(&s->act_thread, NULL, fn, s);
 	if (err) {
+		/* No thread to take workers with: the run goes on without. */
 		close(s->act_stop_fd);
 		s->act_stop_fd = -1;
-		goto fail;
+		lwp_no_thread(s, err);
+		act_unregister(s, main_lwp);
+		return 0;
 	}
-	s->act_thread_on = true;
+	__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
 	return 0;
 fail:
 	act_unregister(s, main_lwp);
@@ -213,7 +358,7 @@ void act_stop(struct coro_sched *s, struct lwp *main_lwp)
 		if (write(s->act_stop_fd, &one, sizeof(one)) != sizeof(one))
 			abort();
 		pthread_join(s->act_thread, NULL);
-		s->act_thread_on = false;
+		__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
 		close(s->act_stop_fd);
 		s->act_stop_fd = -1;
 	}

@@ -9,26 +9,51 @@
 #include "act_word.h"
 #include "lwp.h"
 
+/* Under lwp_mtx: a waiting spare now holds vp; false if none waits. */
+static bool give_to_waiting_spare(struct coro_sched *s, struct vproc *vp)
+{
+	struct lwp *sp = s->spares;
+
+	if (!sp)
+		return false;
+	s->spares = sp->next_spare;
+	sp->vp = vp;
+	pthread_cond_signal(&sp->cond);
+	return true;
+}
+
 /*
  * Give vp to a spare lwp (a new one if none waits) so that its queue
- * keeps running.  false when no OS thread can be had.
+ * keeps running.  false when no OS thread can be had (lwp_spawn() has
+ * said so).
  */
 bool vp_hand_to_spare(struct coro_sched *s, struct vproc *vp)
 {
-	struct lwp *sp;
+	bool given;
 
 	pthread_mutex_lock(&s->lwp_mtx);
-	sp = s->spares;
-	if (sp) {
-		s->spares = sp->next_spare;
-		sp->vp = vp;
-		pthread_cond_signal(&sp->cond);
-	}
+	given = give_to_waiting_spare(s, vp);
 	pthread_mutex_unlock(&s->lwp_mtx);
-	if (!sp && !lwp_spawn(s, vp))
+	if (!given && !lwp_spawn(s, vp))
 		return false;
 	__atomic_add_fetch(&s->handoffs, 1, __ATOMIC_RELAXED);
 	return true;
+}
+
+/*
+ * vp has no lwp and no OS thread could be started for it, but an lwp is
+ * on its way to the spares (the one that let it go): a waiting spare
+ * takes it now, else the next lwp that becomes a spare (lwp_spare_wait()).
+ */
+void vp_orphan(struct coro_sched *s, struct vproc *vp)
+{
+	pthread_mutex_lock(&s->lwp_mtx);
+	if (!give_to_waiting_spare(s, vp)) {
+		vp->next_orphan = s->orphans;
+		s->orphans = vp;
+	}
+	pthread_mutex_unlock(&s->lwp_mtx);
+	__atomic_add_fetch(&s->handoffs, 1, __ATOMIC_RELAXED);
 }
 
 /*

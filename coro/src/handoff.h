@@ -7,5 +7,6 @@
 
 HIDDEN struct lwp *lwp_hand_off(struct lwp *l);
 HIDDEN bool vp_hand_to_spare(struct coro_sched *s, struct vproc *vp);
+HIDDEN void vp_orphan(struct coro_sched *s, struct vproc *vp);
 
 #endif /* CORO_HANDOFF_H */

@@ -108,6 +108,13 @@ void lwp_spare_wait(struct lwp *l)
 	struct lwp **p;
 
 	pthread_mutex_lock(&s->lwp_mtx);
+	if (s->orphans) {
+		/* A take found no OS thread for it (vp_orphan()). */
+		l->vp = s->orphans;
+		s->orphans = l->vp->next_orphan;
+		pthread_mutex_unlock(&s->lwp_mtx);
+		return;
+	}
 	l->next_spare = s->spares;
 	s->spares = l;
 	while (!l->vp && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))

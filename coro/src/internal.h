@@ -118,6 +118,7 @@ struct vproc {
 	struct coro_sched *sched;
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */
+	struct vproc *next_orphan;	/* coro_sched.orphans, under lwp_mtx */
 } __attribute__((aligned(CACHELINE)));
 
 enum after_switch {
@@ -125,6 +126,23 @@ enum after_switch {
 	AFTER_REQUEUE,	/* put switched_from on the vproc requeue_to */
 	AFTER_PARK,	/* release park_lock: switched_from is in a wait queue */
 	AFTER_EXIT,	/* switched_from has ended */
+};
+
+/*
+ * Module mode: a registration on /dev/kthread_perf (act_register.c).  Its
+ * cookie is the slot's index and generation, never an address: an event
+ * read after the registration ended (its lwp may be freed) names a slot
+ * that is free or has moved on to a later generation, and is ignored.
+ * Under the scheduler's lwp_mtx; the seq fields are the listener's.
+ */
+struct act_slot {
+	struct lwp *lwp;		/* NULL: free */
+	uint32_t gen;			/* of its current (or last) registration */
+	uint32_t next_pending;		/* listener's list of slots to look at */
+	bool pending;
+	uint64_t blocked;		/* highest BLOCKED seq read */
+	uint64_t unblocked;		/* highest UNBLOCKED seq read */
+	uint64_t handled;		/* highest BLOCKED seq acted on */
 };
 
 /* An OS thread running a scheduler. */
@@ -154,6 +172,7 @@ struct lwp {
 	uint64_t act_word;		/* atomic: where the lwp is */
 	uint32_t act_gen;		/* its stints in coroutine code */
 	bool act_registered;		/* on /dev/kthread_perf */
+	uint32_t act_slot;		/* its slot while registered */
 	uint64_t mon_seen;		/* monitor.c: act_word at its last poll */
 } __attribute__((aligned(CACHELINE)));
 
@@ -178,6 +197,10 @@ struct coro_sched {
 	struct lwp *all_lwps;
 	struct lwp *spares;
 	uint64_t handoffs, created, reused, os_threads;
+	uint64_t thread_failures;	/* pthread_create() failed (atomic) */
+	/* vprocs whose lwp gave them up to a take that found no OS thread:
+	 * the next lwp to become a spare holds them (handoff.c). */
+	struct vproc *orphans;
 	uint64_t dead_switches, dead_steals;	/* of lwps gone */
 	struct lwp *main_lwp;		/* the caller's, in coro_sched_run() */
 	/* Scheduler activations (activations.c, monitor.c). */
@@ -188,6 +211,13 @@ struct coro_sched {
 	pthread_t act_thread;
 	bool act_thread_on;
 	uint64_t act_takes;		/* vprocs taken from blocked lwps */
+	uint64_t act_stale;		/* takes undone: the lwp had woken */
+	uint64_t act_stale_events;	/* events of ended registrations */
+	/* Module mode: registrations (act_register.c), under lwp_mtx. */
+	struct act_slot *act_slots;
+	uint32_t act_nslots, act_cap;
+	uint32_t act_pending_head, act_pending_tail;	/* slots, FIFO */
+	bool act_lost;			/* a LOST was read: check every lwp */
 };
 
 #endif /* CORO_INTERNAL_H */

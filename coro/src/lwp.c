@@ -17,6 +17,7 @@
 #include "timer.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,19 +129,45 @@ static void *lwp_thread_main(void *arg)
 	lwp_enter(l);
 	act_lwp_begin(l);
 	lwp_loop(l);
+	/* Before the thread ends: the kernel's own end of the registration
+	 * comes after pthread_join() has returned and l is freed. */
+	act_lwp_end(l);
 	lwp_leave(l);
 	return NULL;
 }
 
-/* Start an OS thread that holds vp (or is a spare when vp is NULL). */
+/*
+ * No OS thread could be started (err from pthread_create()): counted, and
+ * said once per process.  The run goes on with the threads it has.
+ */
+void lwp_no_thread(struct coro_sched *s, int err)
+{
+	static int said;
+
+	__atomic_add_fetch(&s->thread_failures, 1, __ATOMIC_RELAXED);
+	if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		fprintf(stderr, "libcoro: cannot start an OS thread: %s; "
+			"running on fewer OS threads than workers (a "
+			"coroutine blocked in the kernel may hold up its "
+			"worker's queue until its call returns)\n",
+			strerror(err));
+}
+
+/*
+ * Start an OS thread that holds vp (or is a spare when vp is NULL).
+ * NULL when none can be had (said by lwp_no_thread()).
+ */
 struct lwp *lwp_spawn(struct coro_sched *s, struct vproc *vp)
 {
 	pthread_attr_t attr;
 	struct lwp *l = lwp_new(s);
 	int err;
 
-	if (!l)
+	if (!l) {
+		lwp_no_thread(s, ENOMEM);
+		errno = ENOMEM;
 		return NULL;
+	}
 	l->vp = vp;
 	l->spawned = true;
 	pthread_attr_init(&attr);
@@ -156,12 +183,13 @@ struct lwp *lwp_spawn(struct coro_sched *s, struct vproc *vp)
 	if (!err) {
 		l->next_all = s->all_lwps;
 		s->all_lwps = l;
-		s->os_threads++;
+		__atomic_add_fetch(&s->os_threads, 1, __ATOMIC_RELAXED);
 	}
 	pthread_mutex_unlock(&s->lwp_mtx);
 	pthread_attr_destroy(&attr);
 	if (err) {
 		lwp_free(l);
+		lwp_no_thread(s, err);
 		errno = err;
 		return NULL;
 	}
@@ -184,6 +212,7 @@ void lwp_reap(struct coro_sched *s)
 	x = s->all_lwps;
 	s->all_lwps = NULL;
 	s->spares = NULL;
+	s->orphans = NULL;
 	pthread_mutex_unlock(&s->lwp_mtx);
 	for (; x; x = next) {
 		next = x->next_all;

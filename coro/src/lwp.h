@@ -13,5 +13,6 @@ HIDDEN void lwp_leave(struct lwp *l);
 HIDDEN void lwp_loop(struct lwp *l);
 HIDDEN void lwp_bind(int cpu);
 HIDDEN void lwp_reap(struct coro_sched *s);
+HIDDEN void lwp_no_thread(struct coro_sched *s, int err);
 
 #endif /* CORO_LWP_H */

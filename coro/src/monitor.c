@@ -4,12 +4,15 @@
  * of Go's sysmon.  Every period it reads each lwp's act_word; an lwp seen
  * in the same stint of coroutine code (the same word, ACT_IN_CORO) at two
  * polls in a row, whose /proc/self/task/TID/stat state is then S or D
- * (asleep in the kernel), has its vproc taken (act_take(), the same
- * compare-and-swap as the module's listener).  So the delay D from a
- * worker blocking to its hand-off is one to two periods.  The period is
- * MON_MIN_NS, doubled after MON_IDLE_POLLS polls without a take up to
- * MON_MAX_NS (sysmon's 20 us to 10 ms), and back to MON_MIN_NS after a
- * take.  The monitor's timer slack is 1 us (not the default 50 us).
+ * (asleep in the kernel), has its vproc taken (act_claim(), the same
+ * compare-and-swap as the module's listener, then act_give()); unless its
+ * state, read again after the claim, is no longer S or D: it woke
+ * meanwhile, and the claim is given back (act_unclaim(), a stale take
+ * avoided).  So the delay D from a worker blocking to its hand-off is
+ * one to two periods.  The period is MON_MIN_NS, doubled after
+ * MON_IDLE_POLLS polls without a take up to MON_MAX_NS (sysmon's 20 us to
+ * 10 ms), and back to MON_MIN_NS after a take.  The monitor's timer
+ * slack is 1 us (not the default 50 us).
  */
 #include "monitor.h"
 #include "act_take.h"
@@ -76,10 +79,15 @@ unsigned int monitor_scan(struct coro_sched *s, bool now)
 	for (l = s->all_lwps; l; l = l->next_all)
 		consider(l, now, cand, word, &n);
 	pthread_mutex_unlock(&s->lwp_mtx);
-	for (i = 0; i < n; i++)
-		if (thread_sleeping(cand[i]->tid) &&
-		    act_take(s, cand[i], word[i]))
+	for (i = 0; i < n; i++) {
+		l = cand[i];
+		if (!thread_sleeping(l->tid) || !act_claim(l, word[i]))
+			continue;
+		if (!thread_sleeping(l->tid) && act_unclaim(l, word[i]))
+			__atomic_add_fetch(&s->act_stale, 1, __ATOMIC_RELAXED);
+		else if (act_give(s, l, word[i]))
 			took++;
+	}
 	return took;
 }
 

@@ -97,7 +97,7 @@ int coro_sched_run(coro_sched_t *s)
 		bound = true;
 		lwp_bind(s->vps[0].cpu);
 	}
-	s->os_threads++;
+	__atomic_add_fetch(&s->os_threads, 1, __ATOMIC_RELAXED);
 	/* Workers that cannot get a thread are served by stealing. */
 	for (i = 1; i < s->nvp; i++)
 		lwp_spawn(s, &s->vps[i]);
@@ -125,8 +125,11 @@ void coro_sched_stats(coro_sched_t *s, struct coro_stats *st)
 	st->handoffs = __atomic_load_n(&s->handoffs, __ATOMIC_RELAXED);
 	st->created = __atomic_load_n(&s->created, __ATOMIC_RELAXED);
 	st->reused = __atomic_load_n(&s->reused, __ATOMIC_RELAXED);
-	st->os_threads = s->os_threads;
+	st->os_threads = __atomic_load_n(&s->os_threads, __ATOMIC_RELAXED);
 	st->taken = __atomic_load_n(&s->act_takes, __ATOMIC_RELAXED);
+	st->stale_takes = __atomic_load_n(&s->act_stale, __ATOMIC_RELAXED);
+	st->thread_failures = __atomic_load_n(&s->thread_failures,
+					      __ATOMIC_RELAXED);
 }
 
 void coro_sched_destroy(coro_sched_t *s)

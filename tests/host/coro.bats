@@ -163,6 +163,39 @@ overflow_case() {
 	done
 }
 
+@test "activations' listener, without the module: a cookie is a slot and a generation; ended, reused, out-of-range and address cookies name no lwp" {
+	coro_run_test "$CORO_TESTS/t_act_unit" cookies
+	assert_output --partial "ok cookies"
+	coro_run_test "$CORO_TESTS/t_act_unit" stale
+	assert_output --partial "ok stale: 3 events of an ended registration ignored"
+}
+
+@test "module mode on a fake device: BLOCKED events of the previous run's ended registrations, read in the next run, name no lwp" {
+	coro_run_test "$CORO_TESTS/t_fakedev" late
+	assert_line "late: 2 BLOCKED events of run 1's ended registrations read in run 2: 2 ignored, 0 taken"
+}
+
+@test "activations' listener, without the module: BLOCKED n is acted on only until UNBLOCKED n, also one read after the claim" {
+	coro_run_test "$CORO_TESTS/t_act_unit" seq
+	assert_output --partial "ok seq"
+}
+
+@test "activations' listener, without the module: a take that finds no OS thread is given back, or its worker waits for the next spare" {
+	coro_run_test "$CORO_TESTS/t_act_unit" nothread
+	assert_output --partial "ok nothread"
+}
+
+# t_nproc becomes nobody when run as root: the kernel exempts uid 0 from
+# RLIMIT_NPROC.
+@test "no OS thread to be had (RLIMIT_NPROC): a blocked worker is never lost, the run ends on fewer threads with exact counts, said once (monitor)" {
+	local m
+	for m in "take 1" "take 2" "start 1" "start 4"; do
+		CORO_ACTIVATIONS=monitor coro_run_test "$CORO_TESTS/t_nproc" $m
+		assert_output --partial "ok no thread"
+		assert_equal "$(grep -c '^libcoro: cannot start an OS thread' <<<"$stderr")" 1
+	done
+}
+
 @test "make install puts header, libraries and coro.pc under DESTDIR, and they link" {
 	local d="$BATS_TEST_TMPDIR/root" prog="$BATS_TEST_TMPDIR/hello"
 

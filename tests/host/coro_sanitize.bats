@@ -42,6 +42,18 @@ setup_file() {
 	done
 }
 
+@test "ASan+UBSan: the listener without the module (late events of ended registrations), and no OS thread to be had" {
+	local t m
+	for t in cookies stale seq nothread; do
+		coro_run_test "$ASAN/coro/tests/t_act_unit" $t
+	done
+	# Before the cookies were slots: heap-use-after-free in the listener.
+	coro_run_test "$ASAN/coro/tests/t_fakedev" late
+	for m in "take 1" "take 2" "start 2"; do
+		CORO_ACTIVATIONS=monitor coro_run_test "$ASAN/coro/tests/t_nproc" $m
+	done
+}
+
 @test "ASan+UBSan: 30000 live coroutines past the guard budget" {
 	CORO_MAX_GUARDS=1000 coro_run_test "$ASAN/coro/tests/t_million" 30000 16384
 }
@@ -84,6 +96,12 @@ setup_file() {
 	CORO_ACTIVATIONS=monitor kp_json "$TSAN/coro_bench" --workers 2 \
 		--thread-count 8 --work-mode block --yield-interval 100 --work-target 2000
 	kp_check_counts 8 2000 100 block 2
+}
+
+@test "TSan: no OS thread to be had, with the monitor on 2 workers; the listener on a fake device" {
+	coro_run_test "$TSAN/coro/tests/t_fakedev" late
+	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" take 2
+	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" start 2
 }
 
 @test "TSan: coro_bench counts exactly in every mode on 2 workers" {

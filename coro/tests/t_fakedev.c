@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module mode on the host, without the module: this program defines
+ * open() and ioctl() (they take the place of libc's for libcoro.a), so
+ * that /dev/kthread_perf is a pipe whose read end libcoro's listener
+ * reads, whose registrations the test records, and into which the test
+ * writes the events the kernel would post.
+ *
+ *   t_fakedev late
+ *	Run 1 on 2 workers registers its lwps, then ends (they are freed).
+ *	During run 2, once its listener is up, the test posts a BLOCKED
+ *	event with the cookie of each of run 1's registrations: events that
+ *	arrive late, as the kernel's can (pthread_join() returns before the
+ *	exit tracepoint ends a registration).  They must name nothing:
+ *	before, the cookie was a freed lwp's address, which the listener
+ *	read and swapped (ASan: heap-use-after-free; without it, the
+ *	address, reused by run 2's lwp, took that running lwp's worker).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "coro.h"
+#include "check.h"
+#include "internal.h"
+#include "kthread_perf_act.h"
+
+/* ---- the fake device ---------------------------------------------------- */
+
+#define MAX_REGS 256
+
+static int dev_rd = -1, dev_wr = -1;
+static pthread_mutex_t reg_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct { pid_t tid; uint64_t cookie; bool on; } regs[MAX_REGS];
+static int nregs;
+
+int open(const char *path, int flags, ...)
+{
+	int p[2];
+	va_list ap;
+	mode_t mode = 0;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (strcmp(path, KP_ACT_DEVICE))
+		return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
+	if (pipe2(p, O_CLOEXEC | (flags & O_NONBLOCK)))
+		return -1;
+	dev_rd = p[0];
+	dev_wr = p[1];
+	return p[0];
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	void *arg;
+	pid_t tid = gettid();
+	int i, ret = 0;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (fd != dev_rd || dev_rd < 0)
+		return (int)syscall(SYS_ioctl, fd, req, arg);
+	pthread_mutex_lock(&reg_mtx);
+	if (req == KP_ACT_REGISTER) {
+		CHECK(nregs < MAX_REGS);
+		regs[nregs].tid = tid;
+		memcpy(&regs[nregs].cookie, arg, sizeof(uint64_t));
+		regs[nregs++].on = true;
+	} else if (req == KP_ACT_UNREGISTER) {
+		for (i = 0; i < nregs && !(regs[i].on && regs[i].tid == tid);
+		     i++)
+			;
+		if (i < nregs)
+			regs[i].on = false;
+		else
+			ret = -ENOENT;
+	} else {
+		ret = -ENOTTY;
+	}
+	pthread_mutex_unlock(&reg_mtx);
+	if (ret) {
+		errno = -ret;
+		return -1;
+	}
+	return 0;
+}
+
+static void post(uint32_t type, pid_t tid, uint64_t cookie, uint64_t seq)
+{
+	struct kp_act_event e = { .type = type, .tid = (uint32_t)tid,
+				  .cookie = cookie };
+
+#if KP_ACT_IOC_MAGIC == 0xB9
+	e.seq = seq;
+#else
+	(void)seq;
+#endif
+	CHECK(write(dev_wr, &e, sizeof(e)) == sizeof(e));
+}
+
+/* ---- late ---------------------------------------------------------------- */
+
+static int first_run_regs;
+static long yields;
+
+static void *yielder(void *arg)
+{
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		__atomic_add_fetch(&yields, 1, __ATOMIC_RELAXED);
+		coro_yield();
+	}
+	return arg;
+}
+
+/* Every other thread of the process asleep (S), seen twice in a row. */
+static bool others_asleep(void)
+{
+	char path[300], buf[256], *p;
+	struct dirent *d;
+	bool all = true;
+	DIR *dir;
+	int fd;
+	ssize_t n;
+
+	dir = opendir("/proc/self/task");
+	CHECK(dir);
+	while (all && (d = readdir(dir))) {
+		if (d->d_name[0] == '.' || atoi(d->d_name) == gettid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat",
+			 d->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* ended */
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		all = p && p[1] == ' ' && p[2] == 'S';
+	}
+	closedir(dir);
+	return all;
+}
+
+/* Run 2's first coroutine: the late events, while it runs. */
+static void *poster(void *arg)
+{
+	uint64_t end = now_ns() + 60000000000ULL;
+	int i, queued = 1, quiet = 0;
+
+	for (i = 0; i < first_run_regs; i++)
+		post(KP_ACT_BLOCKED, regs[i].tid, regs[i].cookie, 1);
+	/* Until the listener has read them and gone back to poll(). */
+	while (quiet < 2) {
+		CHECK(now_ns() < end);
+		CHECK(syscall(SYS_ioctl, dev_rd, FIONREAD, &queued) == 0);
+		quiet = !queued && others_asleep() ? quiet + 1 : 0;
+	}
+	return arg;
+}
+
+static int late(void)
+{
+	struct coro_sched_attr a = { .workers = 2, .activations = "module" };
+	struct coro_stats st;
+	struct coro_sched *s;
+	int i;
+
+	unsetenv("CORO_ACTIVATIONS");
+	s = coro_sched_create(&a);
+	CHECK(s);
+	CHECK(!strcmp(coro_sched_activations(s), "module"));
+	for (i = 0; i < 8; i++)
+		CHECK(coro_detach(coro_create(s, yielder, NULL, 0)) == 0);
+	CHECK(coro_sched_run(s) == 0);
+	first_run_regs = nregs;
+	CHECK_EQ(first_run_regs, 2);	/* the caller's thread, worker 1's */
+
+	CHECK(coro_detach(coro_create(s, poster, NULL, 0)) == 0);
+	for (i = 0; i < 8; i++)
+		CHECK(coro_detach(coro_create(s, yielder, NULL, 0)) == 0);
+	CHECK(coro_sched_run(s) == 0);
+	coro_sched_stats(s, &st);
+	CHECK_EQ(yields, 16 * 50);
+	printf("late: %d BLOCKED events of run 1's ended registrations read "
+	       "in run 2: %llu ignored, %llu taken\n", first_run_regs,
+	       (unsigned long long)s->act_stale_events,
+	       (unsigned long long)st.taken);
+	CHECK_EQ(st.taken, 0);
+	CHECK_EQ(s->act_stale_events, first_run_regs);
+	for (i = 0; i < nregs; i++)
+		CHECK(!regs[i].on);	/* every lwp unregistered itself */
+	printf("ok late events of ended registrations name no lwp\n");
+	coro_sched_destroy(s);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "late"))
+		return late();
+	fprintf(stderr, "usage: t_fakedev late\n");
+	return 2;
+}
