@@ -3,7 +3,8 @@
 #
 # tools/vm and tools/kernel, from the host: what the guest runs, what comes
 # back (stdout, stderr, exit status, files in --rw directories, the console
-# log), time limits, crashes, bad usage, and that no QEMU is left behind.
+# log; every byte, under host load), time limits, crashes, lockups, bad
+# usage, and that no QEMU is left behind.
 # Each guest boot costs seconds under TCG, so one boot in setup_file serves
 # most tests.
 
@@ -15,6 +16,20 @@ KERNEL="$BATS_TEST_DIRNAME/../../tools/kernel"
 # QEMU processes started by tools/vm runs whose job dir is under DIR.
 qemu_under() {
 	pgrep -f "qemu-system-x86_64 .*kperf_job=$1" || true
+}
+
+# Busy loops on every host CPU (bounded, and killed by teardown).
+BUSY=()
+start_busy_loops() {
+	local i
+	for ((i = 0; i < $(nproc); i++)); do
+		timeout 900 bash -c 'while :; do :; done' 3>&- &
+		BUSY+=($!)
+	done
+}
+
+teardown() {
+	[ ${#BUSY[@]} -eq 0 ] || kill "${BUSY[@]}" 2>/dev/null || true
 }
 
 # start_sleeping_guest: tools/vm -- sleep 1000 in the background with its job
@@ -52,6 +67,8 @@ setup_file() {
 				echo "$KPERF_TEST_VAR" >"$1/env"; id -u >"$1/uid"
 				cat >"$1/stdin"; [ -t 1 ] && echo tty >"$1/stdout-tty"
 				echo "<2>guest-marker" >/dev/kmsg
+				cd /proc/sys/kernel && cat softlockup_panic panic_on_rcu_stall \
+					hung_task_panic hung_task_timeout_secs >"$1/watchdogs"
 				echo lost >"$2/not-rw"
 				exit 3' _ "$RW" "$OUT" \
 			>&4 2>"$OUT/stderr" 3>&-
@@ -86,7 +103,7 @@ setup_file() {
 	assert_equal "$(cat "$RW/env")" "a b"
 }
 
-@test "the command's stdin is empty and its stdout is not a terminal when the host's is not" {
+@test "the command's stdin is empty and its stdout is not a terminal" {
 	assert_equal "$(stat -c %s "$RW/stdin")" 0
 	assert [ ! -e "$RW/stdout-tty" ]
 }
@@ -94,6 +111,52 @@ setup_file() {
 @test "--console keeps the guest's kernel log" {
 	run grep -c guest-marker "$OUT/console"
 	assert_output 1
+}
+
+@test "the guest kernel panics on a soft lockup, an RCU stall and a task blocked for 30 s" {
+	assert_equal "$(tr '\n' ' ' <"$RW/watchdogs")" "1 1 1 30 "
+}
+
+@test "every byte of the command's stdout and stderr arrives while every host CPU is busy" {
+	# stdout: 3 MB of random bytes (every byte value, \r and \n among
+	# them), whose checksum the guest writes into a --rw directory; stderr at
+	# the same time: seq's 2.7 MB.
+	local n=400000 rw="$BATS_TEST_TMPDIR/rw" rc=0
+	mkdir -p "$rw"
+	start_busy_loops
+	"$VM" --rw "$rw" -- bash -c '
+		head -c 3000000 /dev/urandom >/run/random
+		sha256sum </run/random >"$1/sum"
+		cat /run/random & seq "$2" >&2; wait' _ "$rw" "$n" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || rc=$?
+	teardown
+	assert_equal "$rc" 0
+	assert_equal "$(stat -c %s "$BATS_TEST_TMPDIR/out")" 3000000
+	assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/out")" "$(cat "$rw/sum")"
+	cp "$BATS_TEST_TMPDIR/err" "$BATS_TEST_TMPDIR/err.seq"
+	assert_equal "$(stat -c %s "$BATS_TEST_TMPDIR/err.seq")" "$(seq "$n" | wc -c)"
+	assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/err.seq")" "$(seq "$n" | sha256sum)"
+}
+
+@test "a guest kernel that reports a soft lockup is stopped: status 125, the report, the running test, the console" {
+	# The kernel would panic on a real one (softlockup_panic=1); a report
+	# written to /dev/kmsg does not panic it, so tools/vm's console watch
+	# must stop it.  The test name has a trouble word in it: such a line is
+	# not a report.
+	export TMPDIR="$BATS_TEST_TMPDIR"
+	local start=$SECONDS
+	run --separate-stderr "$VM" --timeout 1500 -- sh -c '
+		echo "<3>kperf-test: fake.bats: 7 no soft lockup here" >/dev/kmsg
+		echo "<0>watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [fake:1]" >/dev/kmsg
+		exec sleep 2000'
+	assert_equal "$status" 125
+	assert_equal "${stderr_lines[0]}" "tools/vm: guest kernel locked up, stopped 15 s after it said: watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [fake:1]"
+	assert_equal "${stderr_lines[1]}" "tools/vm: the test that was running: fake.bats: 7 no soft lockup here"
+	[[ $stderr == *$'--- last lines of the guest console:\n'*"stuck for 22s"* ]] ||
+		fail "no console tail in: $stderr"
+	# Far sooner than the time limit (a generous bound: a loaded host).
+	assert [ $((SECONDS - start)) -lt 900 ]
+	assert_equal "$(qemu_under "$BATS_TEST_TMPDIR")" ""
 }
 
 @test "tools/vm -- false exits 1" {
