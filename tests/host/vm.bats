@@ -18,6 +18,15 @@ qemu_under() {
 	pgrep -f "qemu-system-x86_64 .*kperf_job=$1" || true
 }
 
+# without_accel_line FILE: FILE without tools/vm's one line saying that KVM
+# opens but cannot run a guest (tools/vm-accel), which comes on the first
+# run on a machine (or with an empty cache) and not after: these tests must
+# not depend on what an earlier run left in the cache.  That the line comes
+# once, and when, is tests/host/vm_accel.bats's business.
+without_accel_line() {
+	sed '1{/^tools\/vm: .* opens but KVM cannot run a guest here (.*); using TCG$/d}' "$1"
+}
+
 # Busy loops on every host CPU (bounded, and killed by teardown).
 BUSY=()
 start_busy_loops() {
@@ -84,7 +93,7 @@ setup_file() {
 
 @test "tools/vm keeps the command's stdout and stderr apart" {
 	assert_equal "$(cat "$OUT/stdout")" $'before\nto stdout\nafter'
-	assert_equal "$(cat "$OUT/stderr")" "to stderr"
+	assert_equal "$(without_accel_line "$OUT/stderr")" "to stderr"
 }
 
 @test "the guest writes into a --rw directory and the host sees it" {
@@ -133,7 +142,7 @@ setup_file() {
 	assert_equal "$rc" 0
 	assert_equal "$(stat -c %s "$BATS_TEST_TMPDIR/out")" 3000000
 	assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/out")" "$(cat "$rw/sum")"
-	cp "$BATS_TEST_TMPDIR/err" "$BATS_TEST_TMPDIR/err.seq"
+	without_accel_line "$BATS_TEST_TMPDIR/err" >"$BATS_TEST_TMPDIR/err.seq"
 	assert_equal "$(stat -c %s "$BATS_TEST_TMPDIR/err.seq")" "$(seq "$n" | wc -c)"
 	assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/err.seq")" "$(seq "$n" | sha256sum)"
 }
