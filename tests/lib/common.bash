@@ -39,6 +39,28 @@ kp_source_bats_libs() {
 }
 kp_source_bats_libs
 
+# Inside the tools/vm guest, each test says on the kernel console that it
+# starts, so that when the guest locks up tools/vm can name the test that
+# was running (it quotes the last such line).  Every test's process sources
+# this file before the test runs, with BATS_TEST_NAME set (bats-exec-test);
+# setup_file's process has none.  The name is bats's encoding of the
+# description: "_" for a space, "-XX" for any other character.  Level <3>,
+# so that the line reaches the console under "quiet".  A builtin echo: no
+# exec.  The kernel-trouble checks below skip these lines, whatever the
+# test is called.
+if [ -n "${KPERF_IN_VM:-}" ] && [ -w /dev/kmsg ]; then
+	kp_test_name=${BATS_TEST_NAME#test_}
+	kp_test_name=${kp_test_name//_/ }
+	printf -v kp_test_name '%b' "${kp_test_name//-/\\x}"
+	if [ -n "${BATS_TEST_NAME:-}" ]; then
+		kp_test_name="${BATS_SUITE_TEST_NUMBER:-?} $kp_test_name"
+	else
+		kp_test_name="setup_file"
+	fi
+	echo "<3>kperf-test: ${BATS_TEST_FILENAME##*/}: $kp_test_name" >/dev/kmsg 2>/dev/null || true
+	unset kp_test_name
+fi
+
 # True inside a tools/vm guest: its kernel command line names the job.
 kp_in_vm() {
 	[[ " $(cat /proc/cmdline 2>/dev/null) " == *" kperf_job="* ]]
@@ -508,9 +530,10 @@ kp_count_kthreads() {
 	cat /proc/[0-9]*/comm 2>/dev/null | grep -c "^${1:-kp_}" || true
 }
 
-# The kernel log since this suite's mark.
+# The kernel log since this suite's mark, without the kperf-test lines.
 kp_dmesg_since_mark() {
-	dmesg | awk -v mark="$KP_MARK" 'found { print } index($0, mark) { found = 1 }'
+	dmesg | awk -v mark="$KP_MARK" \
+		'found && !index($0, "kperf-test: ") { print } index($0, mark) { found = 1 }'
 }
 
 # No warning, bug, oops, lockup, stall or hung task since the mark.

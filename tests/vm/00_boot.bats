@@ -14,9 +14,11 @@ setup_file() {
 	echo "$MARK" >/dev/kmsg
 }
 
-# The kernel log since setup_file's mark.
+# The kernel log since setup_file's mark, without the lines that name the
+# running test (tests/lib/common.bash).
 dmesg_since_mark() {
-	dmesg | awk -v mark="$MARK" 'found { print } index($0, mark) { found = 1 }'
+	dmesg | awk -v mark="$MARK" \
+		'found && !index($0, "kperf-test: ") { print } index($0, mark) { found = 1 }'
 }
 
 @test "the suite runs inside the tools/vm guest as root" {
@@ -26,6 +28,11 @@ dmesg_since_mark() {
 
 @test "the guest boots the kernel tools/kernel chooses" {
 	assert_equal "$(uname -r)" "$("$KP_REPO/tools/kernel" --version)"
+}
+
+@test "each test names itself on the console (tools/vm quotes it when the guest locks up)" {
+	run grep -c "kperf-test: 00_boot.bats: $BATS_SUITE_TEST_NUMBER each test names itself on the console (tools/vm quotes it when the guest locks up)$" <<<"$(dmesg)"
+	assert_output 1
 }
 
 @test "debugfs is mounted at /sys/kernel/debug" {
