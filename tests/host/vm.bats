@@ -285,3 +285,33 @@ setup_file() {
 	done
 	assert_equal "$(pgrep -af "$BATS_TEST_TMPDIR/kthread_perf-vm")" ""
 }
+
+@test "a guest survives 100 rounds of sched tracepoint flips while both vCPUs fork (issue 20)" {
+	# Each enable or disable patches the static key sites in the scheduler
+	# (text_poke_bp).  Under QEMU 7.2 with a thread per vCPU
+	# (KPERF_VM_TCG_THREAD=multi) a vCPU kept running its old translation of
+	# a patched site and looped on an int3 no longer in memory, interrupts
+	# off, console silent: 3 of 3 guests hung within 60 rounds
+	# (notes/lockup.md).  A hang here ends at --timeout with status 124.
+	run --separate-stderr "$VM" --timeout 600 -- sh -c '
+		t=/sys/kernel/tracing
+		[ -d $t/events ] || mount -t tracefs nodev $t || exit 1
+		pids=
+		for c in 1 2; do
+			(while :; do /bin/true; done) &
+			pids="$pids $!"
+		done
+		i=0
+		while [ $i -lt 100 ]; do
+			for v in 1 0; do
+				for e in sched_switch sched_wakeup; do
+					echo $v >$t/events/sched/$e/enable || exit 1
+				done
+			done
+			i=$((i + 1))
+		done
+		kill $pids
+		echo "flipped $i times"'
+	assert_success
+	assert_output "flipped 100 times"
+}

@@ -30,7 +30,9 @@ setup() {
 case " \$* " in
 *" -accel kvm "*) echo kvm >>"$BATS_TEST_TMPDIR/calls" ;;
 *" --version "*) exec "$real_qemu" "\$@" ;;
-*) echo tcg >>"$BATS_TEST_TMPDIR/calls"; exec "$real_qemu" "\$@" ;;
+*) echo tcg >>"$BATS_TEST_TMPDIR/calls"
+	for a in "\$@"; do case \$a in tcg,*) echo "\$a" >>"$BATS_TEST_TMPDIR/tcg-args" ;; esac; done
+	exec "$real_qemu" "\$@" ;;
 esac
 case \$WRAPPER_KVM in
 abort)
@@ -119,5 +121,27 @@ vm_accel_used() {
 	assert_success
 	assert_output tcg
 	assert_equal "$stderr" ""
+	assert [ ! -e "$BATS_TEST_TMPDIR/calls" ]
+}
+
+@test "a TCG guest's vCPUs share one host thread unless KPERF_VM_TCG_THREAD=multi; the guest is told" {
+	# Issue 20: with a thread per vCPU, QEMU 7.2 ran stale code after the
+	# guest patched its kernel text, and the guest hung (notes/lockup.md).
+	export KPERF_VM_ACCEL=tcg
+	local t
+	for t in "" multi; do
+		rm -f "$BATS_TEST_TMPDIR/tcg-args"
+		KPERF_VM_TCG_THREAD=$t run --separate-stderr "$VM" --cpus 2 --mem 256 --timeout 120 -- \
+			sh -c 'echo "$KPERF_VM_ACCEL_USED $KPERF_VM_TCG_THREAD_USED"'
+		assert_success
+		assert_output "tcg ${t:-single}"
+		assert_equal "$(cat "$BATS_TEST_TMPDIR/tcg-args")" "tcg,thread=${t:-single}"
+	done
+}
+
+@test "a bad KPERF_VM_TCG_THREAD is refused with status 2 and a message" {
+	KPERF_VM_ACCEL=tcg KPERF_VM_TCG_THREAD=many run --separate-stderr "$VM" -- true
+	assert_equal "$status" 2
+	assert_equal "$stderr" "tools/vm: KPERF_VM_TCG_THREAD must be single or multi, not 'many' (try --help)"
 	assert [ ! -e "$BATS_TEST_TMPDIR/calls" ]
 }

@@ -92,7 +92,7 @@ kperf() {
 	kp_check_percentiles
 }
 
-@test "every model's JSON names the accelerator tools/vm ran this guest with" {
+@test "every model's JSON names the accelerator tools/vm ran this guest with, and its TCG threads" {
 	[ -n "${KPERF_VM_ACCEL_USED:-}" ] || fail "tools/vm did not say how it runs this guest"
 	local out=()
 	run --separate-stderr kperf run klt --work-target 1000 --json
@@ -104,9 +104,12 @@ kperf() {
 	run --separate-stderr "$REPO/coro/coro_bench" --work-target 1000 --json
 	assert_success
 	out+=("$output")
-	printf '%s\n' "${out[@]}" | jq -se --arg a "$KPERF_VM_ACCEL_USED" --arg k "$(uname -r)" '
+	printf '%s\n' "${out[@]}" | jq -se --arg a "$KPERF_VM_ACCEL_USED" --arg k "$(uname -r)" \
+		--arg t "${KPERF_VM_TCG_THREAD_USED:-}" '
 		length == 3 and ([.[].model] == ["klt", "pthread", "coro"])
 		and all(.[]; .system.accel == $a and .system.kernel == $k
+			and (if $a == "tcg" then .system.tcg_thread == $t and ($t | IN("single", "multi"))
+			     else (.system | has("tcg_thread") | not) end)
 			and .system.hostname == "kperf-vm"
 			and (.start_time | test("Z$")) and (.cmdline | length > 1))
 		and ([.[].system] | unique | length) == 1'

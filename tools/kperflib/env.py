@@ -8,6 +8,10 @@ the kvm-clock clock source means a KVM guest, a QEMU machine without it a
 TCG guest, anything else "none" (bare metal or another hypervisor).  It is
 never guessed from the host's /dev/kvm.  The C binaries read the same thing
 from the hypervisor's CPUID signature (userspace/common/kp_system.c).
+
+tcg_thread, in a tools/vm TCG guest only, is how QEMU ran its vCPUs:
+"single" (all on one host thread, tools/vm's default) or "multi" (one
+each), from KPERF_VM_TCG_THREAD_USED; the guest cannot see it itself.
 """
 
 import datetime
@@ -66,12 +70,23 @@ def preempt():
     return "none"
 
 
+def tcg_thread():
+    """"single" or "multi" in a tools/vm TCG guest, else None."""
+    used = os.environ.get("KPERF_VM_TCG_THREAD_USED", "")
+    return used if used in ("single", "multi") else None
+
+
 def system():
-    """The `system` object of SPEC section 5, for this machine."""
-    return {"kernel": platform.release(), "machine": platform.machine(),
-            "cpu_model": cpu_model(), "online_cpus": online_cpus(),
-            "accel": accel()[0], "hostname": socket.gethostname(),
-            "preempt": preempt()}
+    """The `system` object of SPEC section 5, for this machine (with
+    tcg_thread only where tools/vm said how it ran a TCG guest, as
+    kp_system.c prints it)."""
+    d = {"kernel": platform.release(), "machine": platform.machine(),
+         "cpu_model": cpu_model(), "online_cpus": online_cpus(),
+         "accel": accel()[0], "hostname": socket.gethostname(),
+         "preempt": preempt()}
+    if tcg_thread():
+        d["tcg_thread"] = tcg_thread()
+    return d
 
 
 def online_cpu_list():
@@ -163,6 +178,10 @@ def sentence(d):
         d["cpu_model"])
     if d.get("host_cpu"):
         s += ", host CPU %s" % d["host_cpu"]
+    if d.get("tcg_thread") == "single":
+        s += ", all vCPUs on one host thread"
+    elif d.get("tcg_thread") == "multi":
+        s += ", one host thread per vCPU"
     if d["accel"] == "tcg":
         s += "; TCG emulates every instruction, so absolute numbers " \
              "are far below bare metal and only the ratios carry over"

@@ -638,6 +638,10 @@ def header(ctx, args, where, wall, status):
                      "timed (0: none) |" % ctx.latency_sample)
     if where.get("host_cpu"):
         lines.append("| host CPU | %s |" % where["host_cpu"])
+    if where.get("tcg_thread"):
+        lines.append("| TCG vCPU threads | %s (%s) |" % (
+            where["tcg_thread"], "all vCPUs on one host thread"
+            if where["tcg_thread"] == "single" else "one host thread per vCPU"))
     lines.append("")
     if where["accel"] == "tcg":
         lines.append("Under TCG every guest instruction is translated, so "

@@ -9,6 +9,11 @@
  * the hypervisor's CPUID signature (leaf 0x40000000) says "KVMKVMKVM" in a
  * KVM guest and "TCGTCGTCGTCG" in a QEMU TCG guest; anything else (bare
  * metal, another hypervisor) is "none".
+ *
+ * In a tools/vm TCG guest the block also has "tcg_thread": "single" when
+ * QEMU runs all vCPUs on one host thread, "multi" when each has its own, as
+ * tools/vm tells the guest in KPERF_VM_TCG_THREAD_USED (the guest cannot see
+ * it).  Elsewhere the member is absent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +127,7 @@ static const char *preempt_model(const char *version)
 void kp_system_print_json(FILE *f)
 {
 	struct utsname u;
+	const char *tcg_thread;
 	char model[256];
 	int i;
 
@@ -137,8 +143,12 @@ void kp_system_print_json(FILE *f)
 	fprintf(f, ", \"online_cpus\": %u, \"accel\": \"%s\", \"hostname\": ",
 		kp_online_cpu_count(), kp_system_accel());
 	kp_json_string(f, u.nodename);
-	fprintf(f, ", \"preempt\": \"%s\"},\n \"cmdline\": [",
-		preempt_model(u.version));
+	fprintf(f, ", \"preempt\": \"%s\"", preempt_model(u.version));
+	tcg_thread = getenv("KPERF_VM_TCG_THREAD_USED");
+	if (tcg_thread && (!strcmp(tcg_thread, "single") ||
+			   !strcmp(tcg_thread, "multi")))
+		fprintf(f, ", \"tcg_thread\": \"%s\"", tcg_thread);
+	fputs("},\n \"cmdline\": [", f);
 	for (i = 0; i < saved_argc; i++) {
 		if (i)
 			fputs(", ", f);
