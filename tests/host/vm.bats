@@ -158,6 +158,21 @@ setup_file() {
 	assert_equal "$(sha256sum <"$BATS_TEST_TMPDIR/err.seq")" "$(seq "$n" | sha256sum)"
 }
 
+@test "a guest that gives no sign of life is stopped: status 125, the running test, the console" {
+	# A TCG guest whose every vCPU spins with interrupts off says nothing
+	# (issue 20): the watch goes by the guest's signs of life, which the
+	# command here stops.
+	export TMPDIR="$BATS_TEST_TMPDIR"
+	run --separate-stderr env KPERF_VM_SILENCE=20 "$VM" --timeout 1500 -- sh -c '
+		echo "<3>kperf-test: fake.bats: 8 silence" >/dev/kmsg
+		kill -STOP "$(cat /run/kperf-vm-alive.pid)"
+		exec sleep 2000'
+	assert_equal "$status" 125
+	assert_equal "${stderr_lines[0]}" "tools/vm: guest hung: no sign of life from it for 20 s (every vCPU stuck, interrupts off?)"
+	assert_equal "${stderr_lines[1]}" "tools/vm: the test that was running: fake.bats: 8 silence"
+	assert_equal "$(qemu_under "$BATS_TEST_TMPDIR")" ""
+}
+
 @test "a guest kernel that reports a soft lockup is stopped: status 125, the report, the running test, the console" {
 	# The kernel would panic on a real one (softlockup_panic=1); a report
 	# written to /dev/kmsg does not panic it, so tools/vm's console watch
