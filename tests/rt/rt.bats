@@ -78,3 +78,16 @@ print(kernels.build('$REPO', '$RT', '$RT_KDIR'))"
 	run jq -r '[.[].kernel] | unique | .[]' "$out/$RT/results.json"
 	assert_output "$RT"
 }
+
+@test "the activations suite passes on PREEMPT_RT, and the guest's log stays clean" {
+	# SPEC.md section 9: the probes take only raw locks and never sleep,
+	# so a registration, an exit or an exec of a registered thread is
+	# safe where spinlock_t sleeps.
+	[ -f "$RT_KO" ] || skip "the module for $RT is not built"
+	run "$REPO/tools/vm" --kernel "$RT" -- env KPERF_MODULE="$RT_KO" \
+		bats --tap "$REPO/tests/vm/activations.bats"
+	echo "$output" | grep -E '^(not )?ok ' >&3 || true
+	assert_success
+	refute_line --regexp '^not ok '
+	assert_line --regexp '^ok [0-9]+ the kernel log shows no warning'
+}
