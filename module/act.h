@@ -37,8 +37,10 @@ struct kp_act_user {
 struct kp_act_file {
 	raw_spinlock_t qlock;		/* the queue, taken in the probes */
 	unsigned int head, len;
-	u64 lost;
+	u64 lost;			/* dropped since the last event queued */
+	u64 lost_flushes;		/* times lost became a queued LOST */
 	struct kp_act_event q[KP_ACT_QUEUE];
+	struct mutex read_lock;		/* one reader at a time */
 
 	struct pid *tgid;		/* the process that opened it ... */
 	u64 exec_id;			/* ... and the program it ran then */

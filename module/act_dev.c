@@ -185,61 +185,65 @@ static bool kp_act_pending(struct kp_act_file *f)
 }
 
 /*
- * Copy up to n queued events to buf, and a LOST record for what was
- * dropped after them once the queue is empty.
+ * What a read() is about to deliver: the first `got` records of buf, of
+ * which the last is a LOST for `lost` events dropped after the queue's
+ * last event (0: none), seen when the pending count had been flushed into
+ * the queue `flushes` times.
  */
-static unsigned int kp_act_take(struct kp_act_file *f,
-				struct kp_act_event *buf, unsigned int n)
-{
-	unsigned int got = 0;
+struct kp_act_batch {
+	unsigned int got;
+	u64 lost, flushes;
+};
 
+/*
+ * Copy up to n queued events to buf, and a LOST record for what was
+ * dropped after them if they are all that is queued.  The queue keeps
+ * them until kp_act_consume(): a read() that cannot copy them out loses
+ * nothing.  Under f->read_lock.
+ */
+static void kp_act_peek(struct kp_act_file *f, struct kp_act_event *buf,
+			unsigned int n, struct kp_act_batch *b)
+{
+	unsigned int i;
+
+	*b = (struct kp_act_batch){ 0 };
 	raw_spin_lock_irq(&f->qlock);
-	while (f->len && got < n) {
-		buf[got++] = f->q[f->head];
-		f->head = (f->head + 1) % KP_ACT_QUEUE;
-		f->len--;
-	}
-	if (!f->len && f->lost && got < n) {
-		buf[got++] = (struct kp_act_event){
+	for (i = 0; i < f->len && b->got < n; i++)
+		buf[b->got++] = f->q[(f->head + i) % KP_ACT_QUEUE];
+	if (i == f->len && f->lost && b->got < n) {
+		buf[b->got++] = (struct kp_act_event){
 			.type = KP_ACT_LOST, .cookie = f->lost,
 			.time_ns = ktime_get_mono_fast_ns() };
-		f->lost = 0;
+		b->lost = f->lost;
+		b->flushes = f->lost_flushes;
 	}
 	raw_spin_unlock_irq(&f->qlock);
-	return got;
 }
 
 /*
- * Events taken but not delivered are lost, and said to be where they
- * were: in a LOST record at the head of the queue.
+ * Take what kp_act_peek() saw off the queue.  Only readers remove events,
+ * one at a time, so they are still at its head.  The trailing LOST's
+ * count is still pending, unless an event has been queued since: the
+ * first one flushed the count, with what was dropped meanwhile, into a
+ * LOST record right behind the events delivered.  Under f->read_lock.
  */
-static void kp_act_untake(struct kp_act_file *f, struct kp_act_event *buf,
-			  unsigned int got)
+static void kp_act_consume(struct kp_act_file *f, const struct kp_act_batch *b)
 {
+	unsigned int events = b->got - !!b->lost;
 	struct kp_act_event *head;
-	unsigned int i;
-	u64 n = 0;
 
-	for (i = 0; i < got; i++)
-		n += buf[i].type == KP_ACT_LOST ? buf[i].cookie : 1;
 	raw_spin_lock_irq(&f->qlock);
-	head = &f->q[f->head];
-	if (!f->len) {
-		/* Whatever was dropped since came after them. */
-		f->lost += n;
-	} else if (head->type == KP_ACT_LOST) {
-		head->cookie += n;
-	} else if (f->len == KP_ACT_QUEUE) {
-		/* No room for a record: the oldest event joins them. */
-		*head = (struct kp_act_event){ .type = KP_ACT_LOST,
-					       .cookie = n + 1,
-					       .time_ns = head->time_ns };
-	} else {
-		f->head = (f->head + KP_ACT_QUEUE - 1) % KP_ACT_QUEUE;
-		f->len++;
-		f->q[f->head] = (struct kp_act_event){
-			.type = KP_ACT_LOST, .cookie = n,
-			.time_ns = ktime_get_mono_fast_ns() };
+	f->head = (f->head + events) % KP_ACT_QUEUE;
+	f->len -= events;
+	if (b->lost && f->lost_flushes == b->flushes) {
+		f->lost -= b->lost;
+	} else if (b->lost) {
+		head = &f->q[f->head];
+		head->cookie -= b->lost;
+		if (!head->cookie) {
+			f->head = (f->head + 1) % KP_ACT_QUEUE;
+			f->len--;
+		}
 	}
 	raw_spin_unlock_irq(&f->qlock);
 }
@@ -249,7 +253,8 @@ static ssize_t kp_act_read(struct file *file, char __user *ubuf, size_t count,
 {
 	struct kp_act_file *f = file->private_data;
 	struct kp_act_event buf[16];
-	unsigned int n, got;
+	struct kp_act_batch b;
+	unsigned int n;
 	int err;
 
 	if (!kp_act_owner(f))
@@ -258,20 +263,25 @@ static ssize_t kp_act_read(struct file *file, char __user *ubuf, size_t count,
 	if (!n)
 		return -EINVAL;
 	for (;;) {
-		got = kp_act_take(f, buf, n);
-		if (got)
+		if (mutex_lock_interruptible(&f->read_lock))
+			return -ERESTARTSYS;
+		kp_act_peek(f, buf, n, &b);
+		if (b.got)
 			break;
+		mutex_unlock(&f->read_lock);
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
 		err = wait_event_interruptible(f->wq, kp_act_pending(f));
 		if (err)
 			return err;
 	}
-	if (copy_to_user(ubuf, buf, got * sizeof(buf[0]))) {
-		kp_act_untake(f, buf, got);
+	if (copy_to_user(ubuf, buf, b.got * sizeof(buf[0]))) {
+		mutex_unlock(&f->read_lock);
 		return -EFAULT;
 	}
-	return got * sizeof(buf[0]);
+	kp_act_consume(f, &b);
+	mutex_unlock(&f->read_lock);
+	return b.got * sizeof(buf[0]);
 }
 
 static __poll_t kp_act_poll(struct file *file, poll_table *wait)
@@ -320,6 +330,7 @@ static int kp_act_open(struct inode *inode, struct file *file)
 	kfree(fresh);
 
 	raw_spin_lock_init(&f->qlock);
+	mutex_init(&f->read_lock);
 	f->tgid = get_pid(task_tgid(current));
 	f->exec_id = READ_ONCE(current->self_exec_id);
 	init_waitqueue_head(&f->wq);

@@ -122,7 +122,7 @@ static void kp_act_append(struct kp_act_file *f, struct kp_act_event e)
  * Once the queue has dropped events, the next event that finds room for
  * two is preceded by a LOST record that counts them, so LOST stands
  * where the events went missing (the last one, if no event follows, is
- * added by the reader: kp_act_take()).
+ * added by the reader: kp_act_peek()).
  */
 static bool kp_act_post(struct kp_act_reg *r, u32 type)
 {
@@ -140,6 +140,7 @@ static bool kp_act_post(struct kp_act_reg *r, u32 type)
 			.type = KP_ACT_LOST, .cookie = f->lost,
 			.time_ns = e.time_ns });
 		f->lost = 0;
+		f->lost_flushes++;
 	}
 	if (queued)
 		kp_act_append(f, e);

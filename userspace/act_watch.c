@@ -612,8 +612,8 @@ static void *waker_fn(void *arg)
 }
 
 /*
- * Events that read() took but could not copy out are not lost silently:
- * the next read() finds a LOST record that counts them.
+ * A read() that cannot copy its events out takes none: the next read()
+ * returns them (here the BLOCKED and UNBLOCKED of one block).
  */
 static int efault(void)
 {
@@ -671,7 +671,7 @@ static void usage(FILE *f)
 		"  --open-files N       open N files: how many opened, the errno of the\n"
 		"                       first refused, the memory cgroup's growth\n"
 		"  --hold N             N threads register and sleep until stdin ends\n"
-		"  --efault             a read() that cannot copy out: LOST counts it\n"
+		"  --efault             a read() that cannot copy out takes nothing\n"
 		"  --register-exec      register this thread, then exec COMMAND with\n"
 		"                       the file still open\n",
 		KP_ACT_DEVICE);
