@@ -1,0 +1,151 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# userspace/act_fuzz against /dev/kthread_perf (SPEC.md section 9): several
+# processes of many threads call the device in random ways from a fixed
+# seed, while a klt run of the module goes on and rmmod is tried again and
+# again.  Every call must return only what the ABI documents, rmmod must be
+# refused while a file is open and succeed after, and the kernel log must
+# stay clean.
+#
+# make check runs a short seed (KPERF_FUZZ_SEED, default 20261207, and
+# KPERF_FUZZ_ITERATIONS, default 2000, bounded by 40 s).  A long run, for
+# make check-debug: KPERF_FUZZ_SECONDS=S runs S seconds (iterations
+# unbounded unless KPERF_FUZZ_ITERATIONS is given) with a random seed
+# unless KPERF_FUZZ_SEED is given; KPERF_FUZZ_BIN chooses the binary (e.g.
+# build/asan/act_fuzz), KPERF_FUZZ_PROCS and KPERF_FUZZ_THREADS its shape.
+
+load ../lib/common
+
+ACT_DEBUGFS=/sys/kernel/debug/kthread_perf/activations
+
+# What a kernel log must not say: KP_KERNEL_TROUBLE and the reports of the
+# debug options a debug kernel turns on.
+FUZZ_TROUBLE="$KP_KERNEL_TROUBLE|sleeping function called|lockdep|possible circular locking|possible recursive locking|inconsistent lock state|KASAN|UBSAN|KFENCE|general protection|refcount_t|list_add corruption|list_del corruption|ODEBUG|RCU used illegally|suspicious RCU usage|BUG: scheduling while atomic"
+
+setup_file() {
+	kp_setup_file
+	export ACT_FUZZ="$KP_REPO/${KPERF_FUZZ_BIN:-userspace/act_fuzz}"
+	[ -x "$ACT_FUZZ" ] || { echo "$ACT_FUZZ is missing: run make" >&2; return 1; }
+}
+teardown_file() { kp_teardown_file; }
+
+# delete_module(2) in a loop until the file $1 exists: each call must fail
+# with EWOULDBLOCK (the module is in use); prints how many were made.
+# kmod's rmmod refuses by itself when the module's refcnt is not 0, so
+# this is what reaches the kernel's unload path.
+DELETE_LOOP='
+import ctypes, errno, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+n = 0
+while not os.path.exists(sys.argv[1]):
+    r = libc.syscall(176, b"kthread_perf", os.O_NONBLOCK)   # delete_module
+    e = ctypes.get_errno()
+    n += 1
+    if r == 0 or e != errno.EWOULDBLOCK:
+        print("delete_module returned %d, %s (call %d)" % (r, errno.errorcode.get(e), n))
+        sys.exit(1)
+    time.sleep(0.1)
+print(n)
+'
+
+# fuzz_registrations: the registrations debugfs counts, once no fuzzer
+# process is left to end them (bounded wait for 0).
+fuzz_registrations() {
+	local i line r=
+	for ((i = 0; i < 600; i++)); do
+		r=
+		while read -r line; do
+			[[ $line == registrations\ * ]] && r=${line#registrations }
+		done <"$ACT_DEBUGFS"
+		[ "$r" != 0 ] || break
+		kp_sleep 0.05
+	done
+	echo "registrations ${r:-missing}"
+}
+
+@test "act_fuzz: --help, and bad usage exits 2" {
+	run "$ACT_FUZZ" --help
+	assert_success
+	assert_output --partial "Usage: act_fuzz"
+	run "$ACT_FUZZ" --procs 0
+	assert_failure 2
+	run "$ACT_FUZZ" --seconds -1
+	assert_failure 2
+	run "$ACT_FUZZ" --no-such-option
+	assert_failure 2
+	run "$ACT_FUZZ" stray
+	assert_failure 2
+}
+
+@test "fuzzing the device during a klt run: only documented results, rmmod refused until the last close, a clean log, no registration left" {
+	local seed=${KPERF_FUZZ_SEED:-20261207} iters=${KPERF_FUZZ_ITERATIONS:-2000}
+	local secs=40 out="$BATS_TEST_TMPDIR/fuzz.json" err="$BATS_TEST_TMPDIR/fuzz.err"
+	local mark pid dpid rc=0 drc=0 tries=0 refused=0 msg deletes= bad
+	if [ -n "${KPERF_FUZZ_SECONDS:-}" ]; then
+		secs=$KPERF_FUZZ_SECONDS
+		iters=${KPERF_FUZZ_ITERATIONS:-1000000000000}
+		seed=${KPERF_FUZZ_SEED:-}
+	fi
+	mark="kthread_perf-test: act_fuzz begin $$ $BATS_TEST_NUMBER"
+	echo "$mark" >/dev/kmsg
+
+	kp_load
+	# A file held open for the whole fuzz: rmmod must be refused even
+	# between the fuzzer's own files.
+	exec {FUZZ_HOLDER}<>/dev/kthread_perf
+	# The klt run: sleeping workers, until stopped.
+	kp_config 2 sleep atomic 1000000000000 1000 50
+	kp_set start 1
+	kp_wait_ops 1000
+
+	python3 -c "$DELETE_LOOP" "$BATS_TEST_TMPDIR/stop" >"$BATS_TEST_TMPDIR/delete" 3>&- &
+	dpid=$!
+	timeout $((secs + 180)) "$ACT_FUZZ" ${seed:+--seed "$seed"} \
+		--procs "${KPERF_FUZZ_PROCS:-3}" --threads "${KPERF_FUZZ_THREADS:-6}" \
+		--iterations "$iters" --seconds "$secs" >"$out" 2>"$err" 3>&- &
+	pid=$!
+	# rmmod, again and again while the fuzzer runs: refused each time.
+	while kill -0 "$pid" 2>/dev/null; do
+		tries=$((tries + 1))
+		if msg=$(rmmod kthread_perf 2>&1); then
+			kill "$pid" "$dpid" 2>/dev/null
+			fail "rmmod succeeded while /dev/kthread_perf was open (attempt $tries)"
+		fi
+		[[ $msg == *"in use"* ]] && refused=$((refused + 1))
+		[ -d /sys/module/kthread_perf ] || fail "the module went away after a refused rmmod"
+		kp_sleep 0.5
+	done
+	wait "$pid" || rc=$?
+	: >"$BATS_TEST_TMPDIR/stop"
+	wait "$dpid" || drc=$?
+	read -r deletes <"$BATS_TEST_TMPDIR/delete" || true
+	echo "# $(head -n 1 "$err")" >&3
+	echo "# act_fuzz: $(jq -c '{iterations, seconds, iterations_per_second, events}' "$out" 2>/dev/null)" >&3
+	echo "# rmmod refused $refused of $tries tries; delete_module refused $deletes times" >&3
+	if [ "$rc" -ne 0 ]; then
+		cat "$err" >&2
+		cat "$out" >&2
+		fail "act_fuzz exited $rc"
+	fi
+	[ "$drc" -eq 0 ] || fail "$deletes"
+	assert [ "$tries" -ge 1 ]
+	assert_equal "refused $refused" "refused $tries"
+	jq -e '.violations == 0 and .iterations > 0 and .calls.open > 0
+		and .calls.register > 0 and .calls.read > 0' "$out" >/dev/null
+
+	# The klt run went on through it all.
+	assert_equal "$(kp_get state)" running
+	kp_set stop 1
+	assert_equal "$(kp_get state)" stopped
+
+	assert_equal "$(fuzz_registrations)" "registrations 0"
+	exec {FUZZ_HOLDER}>&-
+	run rmmod kthread_perf
+	assert_success
+	assert [ ! -e /dev/kthread_perf ]
+
+	bad=$(dmesg | awk -v mark="$mark" 'found { print } index($0, mark) { found = 1 }' |
+		grep -E "$FUZZ_TROUBLE" || true)
+	[ -z "$bad" ] || fail "the kernel log since the fuzz began: $bad"
+}
