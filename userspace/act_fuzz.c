@@ -115,10 +115,12 @@ enum slot_state { S_FREE, S_RESERVED, S_OPEN, S_CLOSING };
 
 struct fobj {
 	int id;
-	int slots;		/* slots that hold a descriptor of it */
+	int slots;		/* open slots that hold a descriptor of it */
+	int closing;		/* slots whose close() is under way */
 	int inflight;		/* calls under way through a slot of it */
 	bool dead;		/* released for certain */
 	bool nonblock;
+	bool chaos;		/* racy reads and bad buffers go here only */
 	int racy_inflight;	/* reads under way without rlock */
 	uint64_t taint_end;	/* when events were last taken out of order */
 	uint64_t lost_total, gaps;
@@ -167,6 +169,7 @@ struct fthread {
 	/* for helpers */
 	int arg_slot;
 	unsigned int arg_gen;
+	int stop;
 };
 
 static struct {
@@ -334,7 +337,7 @@ static int slot_fd(int i)
 /* The file is released for certain: no descriptor, call or child holds it. */
 static void maybe_dead(struct fobj *f)
 {
-	if (!f->dead && !f->slots && !f->inflight && !P.children)
+	if (!f->dead && !f->slots && !f->closing && !f->inflight && !P.children)
 		f->dead = true;
 }
 
@@ -633,6 +636,7 @@ static void op_open(struct fthread *t)
 		violation(t, "out of memory (not a device call)");
 	pthread_mutex_init(&f->rlock, NULL);
 	f->nonblock = flags & O_NONBLOCK;
+	f->chaos = chance(t, 40);
 	pthread_mutex_lock(&P.lock);
 	f->id = P.nfiles++;
 	f->next = P.files;
@@ -663,6 +667,7 @@ static void close_slot(struct fthread *t, enum kind kind, int want,
 	P.slot[k].state = S_CLOSING;
 	P.slot[k].gen++;
 	f->slots--;
+	f->closing++;
 	pthread_mutex_unlock(&P.lock);
 
 	snprintf(what, sizeof(what), "close(slot %d, file %d)", k, f->id);
@@ -676,6 +681,7 @@ static void close_slot(struct fthread *t, enum kind kind, int want,
 	pthread_mutex_lock(&P.lock);
 	P.slot[k].state = S_FREE;
 	P.slot[k].f = NULL;
+	f->closing--;
 	maybe_dead(f);
 	pthread_mutex_unlock(&P.lock);
 }
@@ -895,14 +901,18 @@ static void op_unregister(struct fthread *t)
 	pthread_mutex_unlock(&P.lock);
 }
 
-enum read_variant { RD_NORMAL, RD_SHORT, RD_BAD_BUF, RD_HUGE };
+enum read_variant { RD_NORMAL, RD_SHORT, RD_BAD_BUF, RD_HUGE, RD_DRAIN };
 
-/* A read of slot `want` (any slot when -1); `racy` skips the reader lock. */
-static void do_read(struct fthread *t, enum read_variant v, int want,
-		    unsigned int gen, bool racy)
+/*
+ * A read of slot `want` (any slot when -1); `racy` skips the reader lock.
+ * Returns what read() did (-errno on failure), -EBADF when the slot was
+ * not open.
+ */
+static ssize_t do_read(struct fthread *t, enum read_variant v, int want,
+		       unsigned int gen, bool racy)
 {
 	static const enum kind kinds[] = { K_READ, K_READ_SHORT,
-		K_READ_BAD_BUF, K_READ_HUGE };
+		K_READ_BAD_BUF, K_READ_HUGE, K_READ };
 	char *buf = t->buf;
 	size_t cnt, valid = BUF_SIZE;	/* bytes the kernel may write */
 	const char *how = "buffer valid";
@@ -913,8 +923,17 @@ static void do_read(struct fthread *t, enum read_variant v, int want,
 	int e;
 
 	if (!slot_get(t, &ref, want, gen))
-		return;
+		return -EBADF;
+	/* Order is checked on the other files: only serial reads there. */
+	if (!ref.f->chaos) {
+		racy = false;
+		if (v == RD_BAD_BUF)
+			v = RD_NORMAL;
+	}
 	switch (v) {
+	case RD_DRAIN:
+		cnt = EV_SIZE * 256;
+		break;
 	case RD_NORMAL:
 		cnt = EV_SIZE * (1 + rnd(t, chance(t, 50) ? 4 : 64));
 		if (chance(t, 30))
@@ -924,7 +943,8 @@ static void do_read(struct fthread *t, enum read_variant v, int want,
 		cnt = rnd(t, EV_SIZE);		/* 0 .. 23 */
 		break;
 	case RD_HUGE:
-		cnt = chance(t, 70) ? BUF_SIZE : SIZE_MAX >> rnd(t, 2);
+		cnt = chance(t, 70) || !ref.f->chaos ? BUF_SIZE :
+			SIZE_MAX >> rnd(t, 2);
 		if (cnt > BUF_SIZE)
 			how = "count beyond the buffer";
 		break;
@@ -957,7 +977,7 @@ static void do_read(struct fthread *t, enum read_variant v, int want,
 		pthread_mutex_lock(&ref.f->rlock);
 	}
 	if (!ref.f->nonblock)
-		ms = 1 + (long)rnd(t, chance(t, 80) ? 20 : 150);
+		ms = v == RD_DRAIN ? 2 : 1 + (long)rnd(t, chance(t, 80) ? 20 : 150);
 	snprintf(what, sizeof(what),
 		 "read(slot %d, file %d%s, count %zu, %s%s)", ref.slot,
 		 ref.f->id, ref.f->nonblock ? " O_NONBLOCK" : "", cnt, how,
@@ -1012,6 +1032,7 @@ static void do_read(struct fthread *t, enum read_variant v, int want,
 	pthread_mutex_unlock(&P.lock);
 	if (!racy)
 		pthread_mutex_unlock(&ref.f->rlock);
+	return rc < 0 ? -e : rc;
 }
 
 static void do_poll(struct fthread *t, int want, unsigned int gen)
@@ -1056,6 +1077,35 @@ static void do_poll(struct fthread *t, int want, unsigned int gen)
 	pthread_mutex_unlock(&P.lock);
 }
 
+/* ---- threads ---- */
+
+static void thread_init(struct fthread *t)
+{
+	t->tid = gettid();
+	if (pipe2(t->pipe, O_CLOEXEC))
+		violation(t, "pipe2: %s (not a device call)", ename(errno));
+	timer_setup(t);
+}
+
+static void thread_fini(struct fthread *t)
+{
+	timer_delete(t->timer);
+	close(t->pipe[0]);
+	close(t->pipe[1]);
+}
+
+static struct fthread *helper(struct fthread *t)
+{
+	struct fthread *h = P.threads[nthreads + t->idx];
+
+	memset(h, 0, sizeof(*h));
+	h->idx = nthreads + t->idx;
+	h->rng = t->rng ^ 0x5555aaaa5555aaaaull;
+	splitmix(&t->rng);
+	h->buf = t->buf + BUF_SIZE;
+	return h;
+}
+
 /* ---- blocking: so that registered threads' events flow ---- */
 
 static void op_block(struct fthread *t)
@@ -1096,17 +1146,81 @@ static void op_block(struct fthread *t)
 	}
 }
 
-/* Many short sleeps in a row: a queue nobody reads overflows. */
-static void op_flood(struct fthread *t)
+/* Read slot (want, gen) until it is empty (or gone). */
+static void drain(struct fthread *t, int want, unsigned int gen)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		if (do_read(t, RD_DRAIN, want, gen, false) <= 0)
+			break;
+}
+
+static void *drainer_fn(void *p)
+{
+	struct fthread *t = p;
+	int i;
+
+	thread_init(t);
+	for (i = 0; i < 5000 && !__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE); i++)
+		if (do_read(t, RD_DRAIN, t->arg_slot, t->arg_gen, false) == -EBADF)
+			break;
+	drain(t, t->arg_slot, t->arg_gen);
+	thread_fini(t);
+	return NULL;
+}
+
+/*
+ * Many short sleeps in a row, so that a queue overflows.  When the thread
+ * is registered on an open file, a helper then drains that file while the
+ * thread goes on sleeping (the queue fills and frees again and again), and
+ * the thread blocks a few more times and drains it: the events on both
+ * sides of the drops are read in order (gaps, LOST, no lone UNBLOCKED).
+ */
+static void flood(struct fthread *t, unsigned int n)
 {
 	struct timespec ts = { 0, 1000 };
-	unsigned int i, n = 100 + (unsigned int)rnd(t, 700);
+	unsigned int i;
 
-	count(K_FLOOD, 0);
 	begin(t, "a flood of nanosleeps");
 	for (i = 0; i < n && now_ns() < deadline_ns; i++)
 		nanosleep(&ts, NULL);
 	end(t);
+}
+
+static void op_flood(struct fthread *t)
+{
+	struct timespec ts = { 0, 20000 };
+	struct fthread *h;
+	unsigned int i, gen = 0;
+	int k, slot = -1;
+
+	count(K_FLOOD, 0);
+	flood(t, 300 + (unsigned int)rnd(t, 2700));
+	pthread_mutex_lock(&P.lock);
+	if (reg_status(t) == ON)
+		for (k = 0; k < NSLOTS; k++)
+			if (P.slot[k].state == S_OPEN && P.slot[k].f == t->reg->f) {
+				slot = k;
+				gen = P.slot[k].gen;
+				break;
+			}
+	pthread_mutex_unlock(&P.lock);
+	if (slot < 0)
+		return;
+	h = helper(t);
+	h->arg_slot = slot;
+	h->arg_gen = gen;
+	if (pthread_create(&h->pt, NULL, drainer_fn, h))
+		violation(t, "pthread_create: %s", ename(errno));
+	flood(t, 100 + (unsigned int)rnd(t, 400));
+	__atomic_store_n(&h->stop, 1, __ATOMIC_RELEASE);
+	begin(t, "pthread_join of a drainer");
+	pthread_join(h->pt, NULL);
+	end(t);
+	for (i = 0; i < 5; i++)
+		nanosleep(&ts, NULL);
+	drain(t, slot, gen);
 }
 
 /* ---- fork: the child's calls on an inherited descriptor ---- */
@@ -1335,8 +1449,11 @@ static void op_exec(struct fthread *t)
 		x.variant = variant;
 		if (pthread_create(&pt, NULL, exec_thread, &x))
 			_exit(3);
-		for (;;)	/* registered, blocking, until the exec kills us */
-			nanosleep(&ts, NULL);
+		/* Registered, and reading its own file (whose events its own
+		 * blocks there make), until the exec kills it. */
+		for (;;)
+			if (read(fd, t->buf, 4 * EV_SIZE) < 0)
+				nanosleep(&ts, NULL);
 	}
 	if (pid < 0) {
 		count(K_EXEC, errno);
@@ -1374,21 +1491,6 @@ static int exec_check(int fd)
 
 /* ---- threads that exit registered, and closes under a reader ---- */
 
-static void thread_init(struct fthread *t)
-{
-	t->tid = gettid();
-	if (pipe2(t->pipe, O_CLOEXEC))
-		violation(t, "pipe2: %s (not a device call)", ename(errno));
-	timer_setup(t);
-}
-
-static void thread_fini(struct fthread *t)
-{
-	timer_delete(t->timer);
-	close(t->pipe[0]);
-	close(t->pipe[1]);
-}
-
 static void *spawn_fn(void *p)
 {
 	struct fthread *t = p;
@@ -1421,18 +1523,6 @@ static void *reader_fn(void *p)
 		do_poll(t, t->arg_slot, t->arg_gen);
 	thread_fini(t);
 	return NULL;
-}
-
-static struct fthread *helper(struct fthread *t)
-{
-	struct fthread *h = P.threads[nthreads + t->idx];
-
-	memset(h, 0, sizeof(*h));
-	h->idx = nthreads + t->idx;
-	h->rng = t->rng ^ 0x5555aaaa5555aaaaull;
-	splitmix(&t->rng);
-	h->buf = t->buf + BUF_SIZE;
-	return h;
 }
 
 static void op_spawn(struct fthread *t)
