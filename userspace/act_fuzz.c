@@ -87,6 +87,7 @@ static const char *const kind_name[K_MAX] = {
 /* Per process, in memory shared with the parent. */
 struct stats {
 	uint64_t calls[K_MAX];
+	uint64_t ns[K_MAX];	/* time the threads spent in each kind of op */
 	uint64_t errs[K_MAX][ERRNO_MAX];
 	uint64_t iterations;
 	uint64_t blocked, unblocked, lost_records, lost_events, gaps;
@@ -1196,7 +1197,7 @@ static void op_flood(struct fthread *t)
 	int k, slot = -1;
 
 	count(K_FLOOD, 0);
-	flood(t, 300 + (unsigned int)rnd(t, 2700));
+	flood(t, 300 + (unsigned int)rnd(t, 1700));
 	pthread_mutex_lock(&P.lock);
 	if (reg_status(t) == ON)
 		for (k = 0; k < NSLOTS; k++)
@@ -1586,56 +1587,100 @@ static void op_close_race(struct fthread *t)
 
 /* ---- a process ---- */
 
+static void do_read_normal(struct fthread *t)
+{
+	do_read(t, RD_NORMAL, -1, 0, chance(t, 10));
+}
+
+static void do_read_short(struct fthread *t)
+{
+	do_read(t, RD_SHORT, -1, 0, false);
+}
+
+static void do_read_bad_buf(struct fthread *t)
+{
+	do_read(t, RD_BAD_BUF, -1, 0, false);
+}
+
+static void do_read_huge(struct fthread *t)
+{
+	do_read(t, RD_HUGE, -1, 0, false);
+}
+
+static void op_close(struct fthread *t)
+{
+	close_slot(t, K_CLOSE, -1, 0);
+}
+
+static void op_register_valid(struct fthread *t)
+{
+	op_register(t, RV_VALID);
+}
+
+static void op_register_flags(struct fthread *t)
+{
+	op_register(t, RV_FLAGS);
+}
+
+static void op_register_reserved(struct fthread *t)
+{
+	op_register(t, RV_RESERVED);
+}
+
+static void op_register_ptr(struct fthread *t)
+{
+	op_register(t, RV_PTR);
+}
+
+static void op_poll(struct fthread *t)
+{
+	do_poll(t, -1, 0);
+}
+
+/* What a thread does, with weights in thousandths. */
+static const struct {
+	unsigned int weight;
+	enum kind kind;
+	void (*fn)(struct fthread *t);
+} ops[] = {
+	{ 80, K_OPEN, op_open },
+	{ 60, K_CLOSE, op_close },
+	{ 40, K_DUP, op_dup },
+	{ 140, K_REGISTER, op_register_valid },
+	{ 25, K_REGISTER_BAD_FLAGS, op_register_flags },
+	{ 15, K_REGISTER_BAD_RESERVED, op_register_reserved },
+	{ 25, K_REGISTER_BAD_PTR, op_register_ptr },
+	{ 15, K_IOCTL_UNKNOWN, op_ioctl_unknown },
+	{ 80, K_UNREGISTER, op_unregister },
+	{ 120, K_READ, do_read_normal },
+	{ 20, K_READ_SHORT, do_read_short },
+	{ 20, K_READ_BAD_BUF, do_read_bad_buf },
+	{ 10, K_READ_HUGE, do_read_huge },
+	{ 60, K_POLL, op_poll },
+	{ 160, K_BLOCK, op_block },
+	{ 10, K_FLOOD, op_flood },
+	{ 20, K_FORK, op_fork },
+	{ 6, K_EXEC, op_exec },
+	{ 44, K_SPAWN, op_spawn },
+	{ 50, K_CLOSE_RACE, op_close_race },
+};
+
 static void *fuzz_thread(void *p)
 {
 	struct fthread *t = p;
-	uint64_t i;
-	unsigned int w;
+	uint64_t i, t0;
+	unsigned int w, k;
 
 	thread_init(t);
 	for (i = 0; i < t->budget && now_ns() < deadline_ns; i++) {
 		__atomic_fetch_add(&P.st->iterations, 1, __ATOMIC_RELAXED);
 		w = (unsigned int)rnd(t, 1000);
-		if (w < 80)
-			op_open(t);
-		else if (w < 140)
-			close_slot(t, K_CLOSE, -1, 0);
-		else if (w < 180)
-			op_dup(t);
-		else if (w < 320)
-			op_register(t, RV_VALID);
-		else if (w < 345)
-			op_register(t, RV_FLAGS);
-		else if (w < 360)
-			op_register(t, RV_RESERVED);
-		else if (w < 385)
-			op_register(t, RV_PTR);
-		else if (w < 400)
-			op_ioctl_unknown(t);
-		else if (w < 480)
-			op_unregister(t);
-		else if (w < 600)
-			do_read(t, RD_NORMAL, -1, 0, chance(t, 10));
-		else if (w < 620)
-			do_read(t, RD_SHORT, -1, 0, false);
-		else if (w < 640)
-			do_read(t, RD_BAD_BUF, -1, 0, false);
-		else if (w < 650)
-			do_read(t, RD_HUGE, -1, 0, false);
-		else if (w < 710)
-			do_poll(t, -1, 0);
-		else if (w < 860)
-			op_block(t);
-		else if (w < 880)
-			op_flood(t);
-		else if (w < 900)
-			op_fork(t);
-		else if (w < 906)
-			op_exec(t);
-		else if (w < 950)
-			op_spawn(t);
-		else
-			op_close_race(t);
+		for (k = 0; w >= ops[k].weight; k++)
+			w -= ops[k].weight;
+		t0 = now_ns();
+		ops[k].fn(t);
+		__atomic_fetch_add(&P.st->ns[ops[k].kind], now_ns() - t0,
+				   __ATOMIC_RELAXED);
 	}
 	thread_fini(t);
 	return NULL;	/* exits registered, perhaps */
@@ -1800,6 +1845,7 @@ static void print_summary(double elapsed, int violations)
 
 		for (k = 0; k < K_MAX; k++) {
 			sum.calls[k] += s->calls[k];
+			sum.ns[k] += s->ns[k];
 			for (e = 0; e < ERRNO_MAX; e++)
 				sum.errs[k][e] += s->errs[k][e];
 		}
@@ -1820,6 +1866,10 @@ static void print_summary(double elapsed, int violations)
 	for (k = 0; k < K_MAX; k++)
 		printf("%s\"%s\": %" PRIu64, k ? ", " : "", kind_name[k],
 		       sum.calls[k]);
+	printf("},\n \"thread_seconds\": {");
+	for (k = 0; k < K_MAX; k++)
+		printf("%s\"%s\": %.3f", k ? ", " : "", kind_name[k],
+		       (double)sum.ns[k] / 1e9);
 	printf("},\n \"errors\": {");
 	first = true;
 	for (k = 0; k < K_MAX; k++) {
@@ -1917,6 +1967,13 @@ int main(int argc, char **argv)
 		bad_usage("unexpected argument '%s'", argv[optind]);
 	if (exec_fd >= 0)
 		return exec_check(exec_fd);
+	for (c = 0, p = 0; p < sizeof(ops) / sizeof(ops[0]); p++)
+		c += (int)ops[p].weight;
+	if (c != 1000) {
+		fprintf(stderr, "%s: the weights of the ops add up to %d, not 1000\n",
+			PROG, c);
+		return 1;
+	}
 
 	if (!seeded) {
 		uint64_t s = now_ns() ^ ((uint64_t)getpid() << 32);
