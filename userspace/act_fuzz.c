@@ -1178,15 +1178,46 @@ static void *drainer_fn(void *p)
  * the thread blocks a few more times and drains it: the events on both
  * sides of the drops are read in order (gaps, LOST, no lone UNBLOCKED).
  */
+struct pingpong {
+	int to[2], from[2];
+	unsigned int n;
+};
+
+static void *pong_fn(void *p)
+{
+	struct pingpong *pp = p;
+	unsigned int i;
+	char c;
+
+	for (i = 0; i < pp->n; i++)
+		if (read(pp->to[0], &c, 1) != 1 || write(pp->from[1], &c, 1) != 1)
+			break;
+	return NULL;
+}
+
+/* n blocks in a row: reads of a pipe that a partner thread (not
+ * registered) writes once it has read our byte; faster than timed sleeps. */
 static void flood(struct fthread *t, unsigned int n)
 {
-	struct timespec ts = { 0, 1000 };
+	struct pingpong pp = { .n = n };
 	unsigned int i;
+	pthread_t pt;
+	char c = 'f';
 
-	begin(t, "a flood of nanosleeps");
-	for (i = 0; i < n && now_ns() < deadline_ns; i++)
-		nanosleep(&ts, NULL);
+	if (pipe2(pp.to, O_CLOEXEC) || pipe2(pp.from, O_CLOEXEC))
+		violation(t, "pipe2: %s (not a device call)", ename(errno));
+	if (pthread_create(&pt, NULL, pong_fn, &pp))
+		violation(t, "pthread_create: %s", ename(errno));
+	begin(t, "a flood of blocking pipe reads");
+	for (i = 0; i < n; i++)
+		if (write(pp.to[1], &c, 1) != 1 || read(pp.from[0], &c, 1) != 1)
+			violation(t, "the flood's pipe: %s", ename(errno));
 	end(t);
+	pthread_join(pt, NULL);
+	close(pp.to[0]);
+	close(pp.to[1]);
+	close(pp.from[0]);
+	close(pp.from[1]);
 }
 
 static void op_flood(struct fthread *t)
@@ -1573,7 +1604,7 @@ static void op_close_race(struct fthread *t)
 	if (pthread_create(&h->pt, NULL, reader_fn, h))
 		violation(t, "pthread_create: %s", ename(errno));
 	/* Until the reader sleeps in its call (bounded). */
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < 40; i++) {
 		if (__atomic_load_n(&h->in_call, __ATOMIC_ACQUIRE) && h->tid &&
 		    sleeping(h->tid))
 			break;
