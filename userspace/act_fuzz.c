@@ -105,6 +105,7 @@ static double seconds = 30;
 static double hang_seconds = 30;
 static const char *device = KP_ACT_DEVICE;
 static bool verbose;
+static bool strict_efault;
 static char self_exe[4096];
 
 static uint64_t deadline_ns;
@@ -928,7 +929,7 @@ static ssize_t do_read(struct fthread *t, enum read_variant v, int want,
 	/* Order is checked on the other files: only serial reads there. */
 	if (!ref.f->chaos) {
 		racy = false;
-		if (v == RD_BAD_BUF)
+		if (v == RD_BAD_BUF && !strict_efault)
 			v = RD_NORMAL;
 	}
 	switch (v) {
@@ -994,7 +995,7 @@ static ssize_t do_read(struct fthread *t, enum read_variant v, int want,
 	count(kinds[v], e);
 
 	pthread_mutex_lock(&P.lock);
-	if ((racy && rc > 0) || e == EFAULT)
+	if ((racy && rc > 0) || (e == EFAULT && (!strict_efault || ref.f->chaos)))
 		ref.f->taint_end = now_ns();
 	if (rc >= 0) {
 		if (cnt < EV_SIZE && !(rc == 0 && cnt == 0))
@@ -1736,7 +1737,7 @@ static void *watchdog(void *unused)
 			start = t->cur_start;
 			what = t->cur;
 			if (what && now > start && now - start > limit)
-				violation(t, "%s has not returned after %.0f s",
+				violation(t, "%s has not returned after %g s",
 					  what, hang_seconds);
 		}
 	}
@@ -1820,6 +1821,10 @@ static void usage(FILE *to)
 		"  --hang-seconds S  a call that has not returned after S seconds is a\n"
 		"                    violation (default 30)\n"
 		"  --device PATH     the device (default %s)\n"
+		"  --strict-efault   bad-buffer reads on every file, and their EFAULT is\n"
+		"                    no excuse for events out of order: the records such\n"
+		"                    a read took must be accounted as LOST in place, and\n"
+		"                    no UNBLOCKED may follow a BLOCKED lost that way\n"
 		"  -v, --verbose     print every call on stderr\n"
 		"  -h, --help        show this help\n"
 		"\n"
@@ -1944,6 +1949,7 @@ int main(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "exec-check", required_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "strict-efault", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1985,6 +1991,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'E':
+			strict_efault = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -2074,7 +2083,7 @@ int main(int argc, char **argv)
 		if (left && now_ns() > kill_at) {
 			for (p = 0; p < nprocs; p++)
 				if (!done[p]) {
-					fprintf(stderr, "%s: process %u did not finish %.0f s after its time; killed (seed %" PRIu64 ")\n",
+					fprintf(stderr, "%s: process %u did not finish %g s after its time; killed (seed %" PRIu64 ")\n",
 						PROG, p, hang_seconds + 30, seed);
 					kill(pids[p], SIGKILL);
 				}
