@@ -106,6 +106,8 @@ static double hang_seconds = 30;
 static const char *device = KP_ACT_DEVICE;
 static bool verbose;
 static bool strict_efault;
+static const char *unload_module;
+static uint64_t unload_attempts;
 static char self_exe[4096];
 
 static uint64_t deadline_ns;
@@ -1825,6 +1827,10 @@ static void usage(FILE *to)
 		"                    no excuse for events out of order: the records such\n"
 		"                    a read took must be accounted as LOST in place, and\n"
 		"                    no UNBLOCKED may follow a BLOCKED lost that way\n"
+		"  --try-unload MOD  while the processes run, try delete_module(MOD,\n"
+		"                    O_NONBLOCK) every 50 ms with a file of the device\n"
+		"                    held open: each must fail with EWOULDBLOCK (needs\n"
+		"                    CAP_SYS_MODULE)\n"
 		"  -v, --verbose     print every call on stderr\n"
 		"  -h, --help        show this help\n"
 		"\n"
@@ -1867,6 +1873,23 @@ static double parse_secs(const char *s, const char *opt)
 	if (errno || end == s || *end || !(v > 0) || v > 1e6)
 		bad_usage("%s needs a positive number of seconds", opt);
 	return v;
+}
+
+/* delete_module() while a file is open: refused, the module stays. */
+static int try_unload(void)
+{
+	long rc = syscall(SYS_delete_module, unload_module, O_NONBLOCK);
+	int e = rc ? errno : 0;
+
+	unload_attempts++;
+	if (rc == 0 || (e != EWOULDBLOCK && e != EBUSY)) {
+		fprintf(stderr, "%s: violation (seed %" PRIu64 "): delete_module(%s, O_NONBLOCK) with %s open returned %ld, %s (expected EWOULDBLOCK)%s\n",
+			PROG, seed, unload_module, device, rc, ename(e),
+			e == EPERM ? ": --try-unload needs CAP_SYS_MODULE" : "");
+		unload_module = NULL;	/* once */
+		return 1;
+	}
+	return 0;
 }
 
 static void print_summary(double elapsed, int violations)
@@ -1929,7 +1952,8 @@ static void print_summary(double elapsed, int violations)
 		if (any)
 			printf("}");
 	}
-	printf("},\n \"events\": {\"blocked\": %" PRIu64 ", \"unblocked\": %" PRIu64
+	printf("},\n \"unload_attempts\": %" PRIu64, unload_attempts);
+	printf(",\n \"events\": {\"blocked\": %" PRIu64 ", \"unblocked\": %" PRIu64
 	       ", \"lost_records\": %" PRIu64 ", \"lost_events\": %" PRIu64
 	       ", \"gaps\": %" PRIu64 ", \"checked_unordered\": %" PRIu64 "}}\n",
 	       sum.blocked, sum.unblocked, sum.lost_records, sum.lost_events,
@@ -1950,12 +1974,13 @@ int main(int argc, char **argv)
 		{ "exec-check", required_argument, NULL, 'x' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "strict-efault", no_argument, NULL, 'E' },
+		{ "try-unload", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	pid_t pids[MAX_PROCS];
 	bool seeded = false, done[MAX_PROCS] = { false };
-	int c, exec_fd = -1, violations = 0, left, st;
+	int c, exec_fd = -1, violations = 0, left, st, holder;
 	uint64_t t0, kill_at;
 	struct rlimit rl;
 	unsigned int p;
@@ -1994,6 +2019,11 @@ int main(int argc, char **argv)
 			break;
 		case 'E':
 			strict_efault = true;
+			break;
+		case 'u':
+			if (!*optarg)
+				bad_usage("%s needs a module name", "--try-unload");
+			unload_module = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -2034,13 +2064,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	P.slot_base = (int)(rl.rlim_cur > 600 + NSLOTS ? 600 : rl.rlim_cur - NSLOTS - 1);
-	c = open(device, O_RDWR | O_CLOEXEC);
-	if (c < 0) {
+	/* Held open while unloads are tried: the module must stay. */
+	holder = open(device, O_RDWR | O_CLOEXEC);
+	if (holder < 0) {
 		fprintf(stderr, "%s: cannot open %s: %s (is the module loaded?)\n",
 			PROG, device, strerror(errno));
 		return 1;
 	}
-	close(c);
+	if (!unload_module)
+		close(holder);
 
 	all_stats = mmap(NULL, sizeof(struct stats) * nprocs, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -2089,9 +2121,13 @@ int main(int argc, char **argv)
 				}
 			kill_at = UINT64_MAX;
 		}
+		if (left && unload_module)
+			violations += try_unload();
 		if (left)
 			nanosleep(&ts, NULL);
 	}
+	if (unload_module)
+		close(holder);
 	print_summary((double)(now_ns() - t0) / 1e9, violations);
 	return violations ? 1 : 0;
 }

@@ -3,10 +3,12 @@
 #
 # userspace/act_fuzz against /dev/kthread_perf (SPEC.md section 9): several
 # processes of many threads call the device in random ways from a fixed
-# seed, while a klt run of the module goes on and rmmod is tried again and
-# again.  Every call must return only what the ABI documents, rmmod must be
-# refused while a file is open and succeed after, and the kernel log must
-# stay clean.
+# seed, while a klt run of the module goes on and rmmod (and, from the
+# fuzzer, delete_module(2)) is tried again and again.  Every call must
+# return only what the ABI documents, unloading must be refused while a
+# file is open and succeed after, and the kernel log must stay clean.  Then the same with the module's limits set low: the calls
+# beyond them fail with EMFILE, ENFILE, EDQUOT and ENOSPC, and change
+# nothing.
 #
 # make check runs a short seed (KPERF_FUZZ_SEED, default 20261207, and
 # KPERF_FUZZ_ITERATIONS, default 1500, bounded by 45 s).  A long run, for
@@ -30,38 +32,29 @@ setup_file() {
 }
 teardown_file() { kp_teardown_file; }
 
-# delete_module(2) in a loop until the file $1 exists: each call must fail
-# with EWOULDBLOCK (the module is in use); prints how many were made.
-# kmod's rmmod refuses by itself when the module's refcnt is not 0, so
-# this is what reaches the kernel's unload path.
-DELETE_LOOP='
-import ctypes, errno, os, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-n = 0
-while not os.path.exists(sys.argv[1]):
-    r = libc.syscall(176, b"kthread_perf", os.O_NONBLOCK)   # delete_module
-    e = ctypes.get_errno()
-    n += 1
-    if r == 0 or e != errno.EWOULDBLOCK:
-        print("delete_module returned %d, %s (call %d)" % (r, errno.errorcode.get(e), n))
-        sys.exit(1)
-    time.sleep(0.1)
-print(n)
-'
-
-# fuzz_registrations: the registrations debugfs counts, once no fuzzer
-# process is left to end them (bounded wait for 0).
-fuzz_registrations() {
-	local i line r=
+# fuzz_count KEY: the line "KEY N" of debugfs' activations, once N is 0 or
+# after a bounded wait (files are freed a grace period after their last
+# close, and a fuzzer process's registrations end as it exits).
+fuzz_count() {
+	local i line n=
 	for ((i = 0; i < 600; i++)); do
-		r=
+		n=
 		while read -r line; do
-			[[ $line == registrations\ * ]] && r=${line#registrations }
+			[[ $line == "$1 "* ]] && n=${line#"$1 "}
 		done <"$ACT_DEBUGFS"
-		[ "$r" != 0 ] || break
+		[ "$n" != 0 ] || break
 		kp_sleep 0.05
 	done
-	echo "registrations ${r:-missing}"
+	echo "$1 ${n:-missing}"
+}
+
+# fuzz_log_clean MARK: nothing in the kernel log since MARK matches
+# FUZZ_TROUBLE.
+fuzz_log_clean() {
+	local bad
+	bad=$(dmesg | awk -v mark="$1" 'found { print } index($0, mark) { found = 1 }' |
+		grep -E "$FUZZ_TROUBLE" || true)
+	[ -z "$bad" ] || fail "the kernel log since the fuzz began: $bad"
 }
 
 @test "act_fuzz: --help, and bad usage exits 2" {
@@ -81,7 +74,7 @@ fuzz_registrations() {
 @test "fuzzing the device during a klt run: only documented results, rmmod refused until the last close, a clean log, no registration left" {
 	local seed=${KPERF_FUZZ_SEED:-20261207} iters=${KPERF_FUZZ_ITERATIONS:-1500}
 	local secs=45 out="$BATS_TEST_TMPDIR/fuzz.json" err="$BATS_TEST_TMPDIR/fuzz.err"
-	local mark pid dpid rc=0 drc=0 tries=0 refused=0 msg deletes= bad
+	local mark pid rc=0 tries=0 refused=0 msg
 	if [ -n "${KPERF_FUZZ_SECONDS:-}" ]; then
 		secs=$KPERF_FUZZ_SECONDS
 		iters=${KPERF_FUZZ_ITERATIONS:-1000000000000}
@@ -99,17 +92,16 @@ fuzz_registrations() {
 	kp_set start 1
 	kp_wait_ops 1000
 
-	python3 -c "$DELETE_LOOP" "$BATS_TEST_TMPDIR/stop" >"$BATS_TEST_TMPDIR/delete" 3>&- &
-	dpid=$!
 	timeout $((secs + 180)) "$ACT_FUZZ" ${seed:+--seed "$seed"} \
 		--procs "${KPERF_FUZZ_PROCS:-3}" --threads "${KPERF_FUZZ_THREADS:-6}" \
-		--iterations "$iters" --seconds "$secs" >"$out" 2>"$err" 3>&- &
+		--iterations "$iters" --seconds "$secs" --try-unload kthread_perf \
+		>"$out" 2>"$err" 3>&- &
 	pid=$!
 	# rmmod, again and again while the fuzzer runs: refused each time.
 	while kill -0 "$pid" 2>/dev/null; do
 		tries=$((tries + 1))
 		if msg=$(rmmod kthread_perf 2>&1); then
-			kill "$pid" "$dpid" 2>/dev/null
+			kill "$pid" 2>/dev/null
 			fail "rmmod succeeded while /dev/kthread_perf was open (attempt $tries)"
 		fi
 		[[ $msg == *"in use"* ]] && refused=$((refused + 1))
@@ -117,24 +109,21 @@ fuzz_registrations() {
 		kp_sleep 0.5
 	done
 	wait "$pid" || rc=$?
-	: >"$BATS_TEST_TMPDIR/stop"
-	wait "$dpid" || drc=$?
-	read -r deletes <"$BATS_TEST_TMPDIR/delete" || true
 	echo "# $(head -n 1 "$err")" >&3
 	echo "# act_fuzz: $(jq -c '{iterations, seconds, iterations_per_second, events}' "$out" 2>/dev/null)" >&3
-	echo "# rmmod refused $refused of $tries tries; delete_module refused $deletes times" >&3
+	echo "# rmmod refused $refused of $tries tries; delete_module refused $(jq .unload_attempts "$out") times" >&3
 	if [ "$rc" -ne 0 ]; then
 		cat "$err" >&2
 		cat "$out" >&2
 		fail "act_fuzz exited $rc"
 	fi
-	[ "$drc" -eq 0 ] || fail "$deletes"
 	assert [ "$tries" -ge 1 ]
 	assert_equal "refused $refused" "refused $tries"
 	# It did what it is for: every kind of call, and events flowed.
 	jq -e '.violations == 0 and .iterations > 0
 		and ([.calls[] | select(. == 0)] | length) == 0
-		and .events.blocked > 0 and .events.unblocked > 0' "$out" >/dev/null ||
+		and .events.blocked > 0 and .events.unblocked > 0
+		and .unload_attempts > 0' "$out" >/dev/null ||
 		fail "act_fuzz left a kind of call untried or saw no event: $(cat "$out")"
 
 	# The klt run went on through it all.
@@ -142,13 +131,48 @@ fuzz_registrations() {
 	kp_set stop 1
 	assert_equal "$(kp_get state)" stopped
 
-	assert_equal "$(fuzz_registrations)" "registrations 0"
+	assert_equal "$(fuzz_count registrations)" "registrations 0"
 	exec {FUZZ_HOLDER}>&-
+	assert_equal "$(fuzz_count files)" "files 0"
 	run rmmod kthread_perf
 	assert_success
 	assert [ ! -e /dev/kthread_perf ]
 
-	bad=$(dmesg | awk -v mark="$mark" 'found { print } index($0, mark) { found = 1 }' |
-		grep -E "$FUZZ_TROUBLE" || true)
-	[ -z "$bad" ] || fail "the kernel log since the fuzz began: $bad"
+	fuzz_log_clean "$mark"
+}
+
+# fuzz_limits ARGS...: a short fuzz with the module's limits set low; its
+# JSON in $json.  Calls beyond a limit fail with its errno and change
+# nothing (the fuzzer's model checks what follows them).
+fuzz_limits() {
+	run --separate-stderr timeout 240 "$ACT_FUZZ" --seed "${KPERF_FUZZ_SEED:-20261207}" \
+		--iterations 400 --seconds 60 "$@"
+	[ "$status" -eq 0 ] || fail "act_fuzz exited $status: $stderr $output"
+	json=$output
+	echo "# act_fuzz with limits: $(jq -c '{iterations, iterations_per_second, open: .errors.open, register: .errors.register}' <<<"$json")" >&3
+}
+
+@test "fuzzing beyond the limits: open fails with EMFILE and ENFILE, register with EDQUOT and ENOSPC, and nothing else changes" {
+	local mark="kthread_perf-test: act_fuzz limits $$ $BATS_TEST_NUMBER"
+	echo "$mark" >/dev/kmsg
+	kp_load act_max_registrations=6
+	# The per-user limits below the global ones.
+	echo 5 >"$KP_PARAMS/act_max_files_per_user"
+	echo 4 >"$KP_PARAMS/act_max_registrations_per_user"
+	fuzz_limits
+	jq -e '.violations == 0 and .errors.open.EMFILE > 0
+		and .errors.register.EDQUOT > 0' <<<"$json" >/dev/null ||
+		fail "no EMFILE or EDQUOT: $json"
+	# The global limits below the per-user ones.
+	echo 64 >"$KP_PARAMS/act_max_files_per_user"
+	echo 5 >"$KP_PARAMS/act_max_files"
+	echo 1000 >"$KP_PARAMS/act_max_registrations_per_user"
+	fuzz_limits
+	jq -e '.violations == 0 and .errors.open.ENFILE > 0
+		and .errors.register.ENOSPC > 0' <<<"$json" >/dev/null ||
+		fail "no ENFILE or ENOSPC: $json"
+	assert_equal "$(fuzz_count registrations)" "registrations 0"
+	assert_equal "$(fuzz_count files)" "files 0"
+	kp_unload
+	fuzz_log_clean "$mark"
 }
