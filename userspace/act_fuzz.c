@@ -14,8 +14,9 @@
  * EPOLLERR), exec (a registered thread, the leader or not, execs /bin/true
  * or this program, which checks that its old file refuses it and that its
  * registration ended), threads that exit registered, and blocking calls
- * (nanosleep, pipe reads, floods of short sleeps) so that events flow and
- * queues overflow.
+ * (nanosleep, pipe reads, floods of pipe ping-pong drained by a helper
+ * meanwhile) so that events flow and queues overflow.  --try-unload tries
+ * delete_module() all along, with a file held open: it must be refused.
  *
  * Every call's result is checked against what the ABI documents, from a
  * model of each process's files, descriptors and registrations; every
