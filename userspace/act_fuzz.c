@@ -1876,6 +1876,20 @@ static double parse_secs(const char *s, const char *opt)
 	return v;
 }
 
+/* A process that SIGKILL did not end: each task's state and kernel stack. */
+static void show_stuck(pid_t pid)
+{
+	char cmd[160];
+
+	fprintf(stderr, "%s: process %d outlived SIGKILL by 30 s; its tasks:\n",
+		PROG, (int)pid);
+	snprintf(cmd, sizeof(cmd),
+		 "for t in /proc/%d/task/*; do grep -H '^State' $t/status; cat $t/stack; done >&2",
+		 (int)pid);
+	if (system(cmd) == -1)
+		fprintf(stderr, "%s: system: %s\n", PROG, strerror(errno));
+}
+
 /* delete_module() while a file is open: refused, the module stays. */
 static int try_unload(void)
 {
@@ -1980,7 +1994,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	pid_t pids[MAX_PROCS];
-	bool seeded = false, done[MAX_PROCS] = { false };
+	bool seeded = false, killed = false, done[MAX_PROCS] = { false };
 	int c, exec_fd = -1, violations = 0, left, st, holder;
 	uint64_t t0, kill_at;
 	struct rlimit rl;
@@ -2113,14 +2127,22 @@ int main(int argc, char **argv)
 					WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
 					seed);
 		}
-		if (left && now_ns() > kill_at) {
+		if (left && now_ns() > kill_at && !killed) {
 			for (p = 0; p < nprocs; p++)
 				if (!done[p]) {
 					fprintf(stderr, "%s: process %u did not finish %g s after its time; killed (seed %" PRIu64 ")\n",
 						PROG, p, hang_seconds + 30, seed);
 					kill(pids[p], SIGKILL);
 				}
-			kill_at = UINT64_MAX;
+			killed = true;
+			kill_at += 30000000000ull;
+		} else if (left && now_ns() > kill_at) {
+			/* Unkillable: stuck in the kernel.  Say where, and stop. */
+			for (p = 0; p < nprocs; p++)
+				if (!done[p])
+					show_stuck(pids[p]);
+			violations += left;
+			break;
 		}
 		if (left && unload_module)
 			violations += try_unload();
