@@ -155,10 +155,10 @@ fuzz_limits() {
 @test "fuzzing beyond the limits: open fails with EMFILE and ENFILE, register with EDQUOT and ENOSPC, and nothing else changes" {
 	local mark="kthread_perf-test: act_fuzz limits $$ $BATS_TEST_NUMBER"
 	echo "$mark" >/dev/kmsg
-	kp_load act_max_registrations=6
+	kp_load act_max_registrations=2
 	# The per-user limits below the global ones.
 	echo 5 >"$KP_PARAMS/act_max_files_per_user"
-	echo 4 >"$KP_PARAMS/act_max_registrations_per_user"
+	echo 1 >"$KP_PARAMS/act_max_registrations_per_user"
 	fuzz_limits
 	jq -e '.violations == 0 and .errors.open.EMFILE > 0
 		and .errors.register.EDQUOT > 0' <<<"$json" >/dev/null ||
