@@ -53,7 +53,7 @@ fuzz_count() {
 fuzz_log_clean() {
 	local bad
 	bad=$(dmesg | awk -v mark="$1" 'found { print } index($0, mark) { found = 1 }' |
-		grep -E "$FUZZ_TROUBLE" || true)
+		grep -v 'kperf-test: ' | grep -E "$FUZZ_TROUBLE" || true)
 	[ -z "$bad" ] || fail "the kernel log since the fuzz began: $bad"
 }
 
@@ -94,7 +94,7 @@ fuzz_log_clean() {
 
 	timeout $((secs + 180)) "$ACT_FUZZ" ${seed:+--seed "$seed"} \
 		--procs "${KPERF_FUZZ_PROCS:-3}" --threads "${KPERF_FUZZ_THREADS:-6}" \
-		--iterations "$iters" --seconds "$secs" --try-unload kthread_perf \
+		--iterations "$iters" --seconds "$secs" --try-unload kthread_perf --strict-efault \
 		>"$out" 2>"$err" 3>&- &
 	pid=$!
 	# rmmod, again and again while the fuzzer runs: refused each time.
