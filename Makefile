@@ -10,7 +10,7 @@ KDIR ?= $(shell tools/kernel --build-dir 2>/dev/null)
 SUBDIRS := userspace coro
 
 .PHONY: all module user clean check check-host check-vm demo deps bench sanitize \
-	install modules_install check-rt
+	install modules_install check-rt check-debug
 
 all: module user
 
@@ -51,6 +51,14 @@ check-rt:
 	tools/install-deps --rt
 	$(MAKE) all
 	bats tests/rt
+
+# The VM suites on a debug kernel (lockdep, KASAN, debug objects, ...) that
+# tools/debug-kernel builds from Debian's linux-source-6.1 once and caches
+# (the first build takes the better part of an hour on 2 shared CPUs), with
+# the module built against it in build/debug/: not part of check.
+check-debug: deps
+	$(MAKE) user
+	tools/debug-kernel check
 
 # The demo builds only what it runs: the module and the two model binaries.
 demo: deps

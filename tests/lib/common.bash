@@ -319,7 +319,10 @@ kp_each_latency_sample() {
 
 # ---- the module (tests/vm/module_*.bats) ----
 
-KP_KO="${KPERF_MODULE:-$KP_REPO/module/kthread_perf.ko}"
+# KPERF_MODULE names another build of the module (make check-debug: the one
+# built against the debug kernel; make check-rt: the PREEMPT_RT one); kperf
+# reads the same variable.
+KP_KO=${KPERF_MODULE:-$KP_REPO/module/kthread_perf.ko}
 KP_SYS=/sys/kernel/kthread_perf
 KP_HIST=/sys/kernel/debug/kthread_perf/latency_hist
 KP_PARAMS=/sys/module/kthread_perf/parameters

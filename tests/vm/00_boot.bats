@@ -26,8 +26,11 @@ dmesg_since_mark() {
 	assert_equal "$(id -u)" 0
 }
 
-@test "the guest boots the kernel tools/kernel chooses" {
-	assert_equal "$(uname -r)" "$("$KP_REPO/tools/kernel" --version)"
+@test "the guest boots the kernel tools/kernel chooses, or the --kernel-image given" {
+	assert_equal "$(uname -r)" "$KPERF_VM_KERNEL"
+	if [ -z "${KPERF_VM_KERNEL_IMAGE:-}" ]; then
+		assert_equal "$(uname -r)" "$("$KP_REPO/tools/kernel" --version)"
+	fi
 }
 
 @test "each test names itself on the console (tools/vm quotes it when the guest locks up)" {
@@ -57,11 +60,11 @@ dmesg_since_mark() {
 	run findmnt -n -o OPTIONS /
 	assert_output --partial lowerdir=
 	assert [ -f "$KP_REPO/Makefile" ]
-	assert [ -f "/lib/modules/$(uname -r)/modules.dep" ]
+	assert [ -f "/lib/modules/$("$KP_REPO/tools/kernel" --version)/modules.dep" ]
 }
 
 @test "kthread_perf.ko loads, shows /sys/kernel/kthread_perf/ and unloads" {
-	local ko="$KP_REPO/module/kthread_perf.ko"
+	local ko=$KP_KO
 	[ -f "$ko" ] || fail "$ko is missing: run 'make module'"
 	if [ -d /sys/module/kthread_perf ]; then
 		rmmod kthread_perf

@@ -16,7 +16,7 @@ setup_file() {
 	REPO="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 	export REPO
 	export KPERF="$REPO/tools/kperf"
-	[ -f "$REPO/module/kthread_perf.ko" ] || skip "module/kthread_perf.ko is not built"
+	[ -f "$KP_KO" ] || skip "$KP_KO is not built"
 	[ -x "$REPO/userspace/pthread_bench" ] || skip "userspace/pthread_bench is not built"
 	[ -x "$REPO/coro/coro_bench" ] || skip "coro/coro_bench is not built"
 	# kperf loads the module itself when it is missing and unloads it after.
@@ -249,7 +249,7 @@ kperf() {
 }
 
 @test "Ctrl-C on a klt run writes stop and leaves state stopped" {
-	[ -d "$SYS" ] || insmod "$REPO/module/kthread_perf.ko"
+	[ -d "$SYS" ] || insmod "$KP_KO"
 	# 3000 ops per thread, a 1 ms sleep after each: >= 3 s.  fd 3 closed:
 	# bats waits for it.
 	"$KPERF" run klt --work-mode sleep --sleep-us 1000 --yield-interval 1 \
