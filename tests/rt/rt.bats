@@ -84,7 +84,7 @@ print(kernels.build('$REPO', '$RT', '$RT_KDIR'))"
 	# so a registration, an exit or an exec of a registered thread is
 	# safe where spinlock_t sleeps.
 	[ -f "$RT_KO" ] || skip "the module for $RT is not built"
-	run "$REPO/tools/vm" --kernel "$RT" -- env KPERF_MODULE="$RT_KO" \
+	run "$REPO/tools/vm" --timeout 1800 --kernel "$RT" -- env KPERF_MODULE="$RT_KO" \
 		bats --tap "$REPO/tests/vm/activations.bats"
 	echo "$output" | grep -E '^(not )?ok ' >&3 || true
 	assert_success
