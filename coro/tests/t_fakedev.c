@@ -192,7 +192,11 @@ static int late(void)
 		CHECK(coro_detach(coro_create(s, yielder, NULL, 0)) == 0);
 	CHECK(coro_sched_run(s) == 0);
 	first_run_regs = nregs;
-	CHECK_EQ(first_run_regs, 2);	/* the caller's thread, worker 1's */
+	/*
+	 * The caller's thread, and worker 1's unless the run ended before
+	 * that lwp started (a loaded host): either way, late events to test.
+	 */
+	CHECK(first_run_regs == 1 || first_run_regs == 2);
 
 	CHECK(coro_detach(coro_create(s, poster, NULL, 0)) == 0);
 	for (i = 0; i < 8; i++)
