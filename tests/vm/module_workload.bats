@@ -210,15 +210,11 @@ bound() {
 	# unstable: allow them a quarter apart, plus 100 us per worker for the
 	# path from its last operation to blocking (about 10 us measured).
 	assert [ "$cpu" -le "$((ns * 5 / 4 + 16 * 100000))" ]
-	# Per worker, against the whole run on the same bound: a worker's own
-	# runtime is too short a window for two clocks that drift apart
-	# (seen under TCG: 715 us of CPU in a 355 us runtime, correct code).
-	# (Not c > 0 per worker: a TCG guest's sched_clock can leave a worker
-	# that ran for microseconds with a zero delta; the sum above is > 0.)
-	for ((i = 0; i < 16; i++)); do
-		c="$(<"$KP_SYS/threads/$i/cputime_ns")"
-		assert [ "$c" -le "$((ns * 5 / 4 + 100000))" ]
-	done
+	# (No bound per worker: each is at most the sum, and a worker's
+	# sched_clock delta can exceed the run's elapsed_ns by more than the
+	# per-worker slack when the two clocks drift: 2.36 ms of CPU in a
+	# 1.53 ms run under single-threaded TCG, 715 us in a 355 us runtime
+	# before, correct code both times.)
 }
 
 @test "the results are live while the run is in progress" {
