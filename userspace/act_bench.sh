@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # userspace/act_bench.sh: what registrations on /dev/kthread_perf cost
-# everybody else.  Another user (nobody) runs `perf bench sched pipe`
+# everybody else.  Another user (nobody) runs `perf bench sched pipe` on one CPU
 # while root has 0 threads registered (the probes detached), 1 idle thread,
 # and N idle threads (default 10000), in alternating rounds; prints the
 # microseconds per pipe operation of each round and each case's median
@@ -58,10 +58,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One run of the pipe benchmark as nobody: microseconds per operation.
+# One run of the pipe benchmark as nobody, both its tasks on the first CPU
+# (every operation is then two context switches and two wake-ups on that
+# CPU, each through the probes; across CPUs a TCG guest's times are those
+# of QEMU waking a vCPU): microseconds per operation.
 pipe_us() {
 	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		perf bench sched pipe -l "$LOOPS" 2>/dev/null |
+		taskset -c 0 perf bench sched pipe -l "$LOOPS" 2>/dev/null |
 		awk '/usecs\/op/ { print $1 }'
 }
 
