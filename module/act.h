@@ -99,7 +99,6 @@ void kp_act_detach_fn(struct work_struct *work);
 void kp_act_detach_now(void);
 struct kp_act_reg *kp_act_find(struct task_struct *p);
 void kp_act_hash_add(struct kp_act_reg *r);
-void kp_act_unlink(struct kp_act_reg *r);
 bool kp_act_end(struct kp_act_reg *r);
 void kp_act_release_regs(struct kp_act_file *f);
 

@@ -64,16 +64,25 @@ void kp_act_hash_add(struct kp_act_reg *r)
 
 /*
  * Take r out of the hash and its file's list; the caller frees it after a
- * grace period.  Under kp_act.lock.
+ * grace period, and calls kp_act_idle() if this returns true (the last
+ * registration ended) once it has dropped kp_act.lock: nothing that
+ * allocates or takes a sleeping lock runs under that raw lock (debug
+ * objects allocate in mod_delayed_work(), and lockdep's wait-context check
+ * says so).  Under kp_act.lock.
  */
-void kp_act_unlink(struct kp_act_reg *r)
+static bool kp_act_unlink(struct kp_act_reg *r)
 {
 	hlist_del_rcu(&r->hnode);
 	list_del(&r->fnode);
 	r->linked = false;
 	r->file->user->regs--;
-	if (!--kp_act.nr_regs)
-		mod_delayed_work(system_wq, &kp_act.detach, KP_ACT_DETACH_DELAY);
+	return !--kp_act.nr_regs;
+}
+
+/* Nobody is registered: detach the probes in a while, unless somebody is. */
+static void kp_act_idle(void)
+{
+	mod_delayed_work(system_wq, &kp_act.detach, KP_ACT_DETACH_DELAY);
 }
 
 /*
@@ -82,13 +91,15 @@ void kp_act_unlink(struct kp_act_reg *r)
  */
 bool kp_act_end(struct kp_act_reg *r)
 {
-	bool ended;
+	bool ended, idle = false;
 
 	raw_spin_lock(&kp_act.lock);
 	ended = r->linked;
 	if (ended)
-		kp_act_unlink(r);
+		idle = kp_act_unlink(r);
 	raw_spin_unlock(&kp_act.lock);
+	if (idle)
+		kp_act_idle();
 	if (ended)
 		kfree_rcu(r, rcu);
 	return ended;
@@ -99,13 +110,16 @@ void kp_act_release_regs(struct kp_act_file *f)
 {
 	struct kp_act_reg *r, *tmp;
 	LIST_HEAD(gone);
+	bool idle = false;
 
 	raw_spin_lock(&kp_act.lock);
 	list_for_each_entry_safe(r, tmp, &f->regs, fnode) {
-		kp_act_unlink(r);
+		idle |= kp_act_unlink(r);
 		list_add(&r->fnode, &gone);
 	}
 	raw_spin_unlock(&kp_act.lock);
+	if (idle)
+		kp_act_idle();
 	list_for_each_entry_safe(r, tmp, &gone, fnode)
 		kfree_rcu(r, rcu);
 }

@@ -370,12 +370,13 @@ static unsigned long overflow_done;
 static void *sleeper_fn(void *arg)
 {
 	unsigned long k = *(unsigned long *)arg, i;
-	struct timespec us = { 0, 1000 };
+	/* Long enough to block each time, even on a slow (debug) kernel. */
+	struct timespec nap = { 0, 200000 };
 
 	if (act_register(2))
 		die("KP_ACT_REGISTER");
 	for (i = 0; i < k; i++) {
-		clock_nanosleep(CLOCK_MONOTONIC, 0, &us, NULL);
+		clock_nanosleep(CLOCK_MONOTONIC, 0, &nap, NULL);
 		__atomic_store_n(&overflow_done, i + 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
@@ -383,14 +384,15 @@ static void *sleeper_fn(void *arg)
 
 /*
  * A worker sleeps K times (two events each) while the reader first lets
- * the queue fill (waiting, by count, for more sleeps than it holds) and
+ * the queue fill (waiting, by count, for twice as many sleeps as it holds
+ * events) and
  * then takes one event per sleep the worker completes, so that the queue
  * stays full: each event finds it full or finds the one slot just freed.
  * Whatever is dropped, the stream stays well formed.
  */
 static int overflow(unsigned long k)
 {
-	unsigned long lost = 0, order = 0, events = 0, seen = QUEUE_EVENTS;
+	unsigned long lost = 0, order = 0, events = 0, seen = 2 * QUEUE_EVENTS;
 	struct stream s = { 0 };
 	bool after_loss = false;
 	struct kp_act_event e;
