@@ -639,16 +639,17 @@ static int efault(void)
 		die("pthread_create");
 	if (read(p[0], &c, 1) != 1)
 		die("read");
-	pthread_join(t, NULL);
+	/* Before the join, which may block too. */
 	if (ioctl(dev_fd, KP_ACT_UNREGISTER))
 		die("KP_ACT_UNREGISTER");
+	pthread_join(t, NULL);
 	fcntl(dev_fd, F_SETFL, O_NONBLOCK);
 	if (read(dev_fd, bad, sizeof(e)) < 0)
 		err = errno;
 	n = read(dev_fd, e, sizeof(e));
 	printf("{\"first_read\": \"%s\", \"then\": %zd, \"type\": %u, "
-	       "\"count\": %llu}\n", errname(err), n > 0 ? n / (ssize_t)sizeof(e[0]) : n,
-	       n > 0 ? e[0].type : 0, n > 0 ? (unsigned long long)e[0].cookie : 0);
+	       "\"seq\": %llu}\n", errname(err), n > 0 ? n / (ssize_t)sizeof(e[0]) : n,
+	       n > 0 ? e[0].type : 0, n > 0 ? (unsigned long long)e[0].seq : 0);
 	return 0;
 }
 
