@@ -418,9 +418,6 @@ static int overflow(unsigned long k)
 		if (n != sizeof(e))
 			die("read");
 		events++;
-		if (getenv("ACT_WATCH_DUMP"))
-			fprintf(stderr, "%u %llu %llu\n", e.type,
-				(unsigned long long)e.seq, (unsigned long long)e.cookie);
 		if (e.type == KP_ACT_LOST) {
 			lost += e.cookie;
 			after_loss = true;
