@@ -178,13 +178,21 @@ static struct kp_act_reg *kp_act_live(struct task_struct *p)
  * prev_state is read before __schedule() looks for a pending signal, and
  * a task with one stays queued, runnable (psi asks on_rq for the same
  * reason).  Preemption leaves it queued as well.
+ *
+ * On PREEMPT_RT a spinlock_t or rwlock_t that is held elsewhere puts its
+ * waiter to sleep in TASK_RTLOCK_WAIT (schedule_rtlock()).  That is no
+ * block in the runtime's sense, as it is none in the workqueue's:
+ * schedule_rtlock() bypasses sched_submit_work(), so a kworker waiting
+ * for such a lock wakes no other worker.  The holder runs, boosted, and
+ * releases it soon; reporting it would flood the queue with pairs a
+ * runtime can only answer too late.
  */
 static void kp_act_switch(void *data, bool preempt, struct task_struct *prev,
 			  struct task_struct *next, unsigned int prev_state)
 {
 	struct kp_act_reg *r;
 
-	if (READ_ONCE(prev->on_rq))
+	if (READ_ONCE(prev->on_rq) || (prev_state & TASK_RTLOCK_WAIT))
 		return;
 	rcu_read_lock();
 	r = kp_act_live(prev);

@@ -251,6 +251,28 @@ setup_file() {
 	done
 }
 
+@test "KPERF_VM_ICOUNT: a bad shift or a second CPU is bad usage; on one CPU the guest runs on an instruction clock" {
+	local v start
+	for v in x 11 -1; do
+		run --separate-stderr env KPERF_VM_ACCEL=tcg KPERF_VM_ICOUNT=$v "$VM" --cpus 1 -- true
+		assert_equal "$status $v" "2 $v"
+		assert_equal "${#stderr_lines[@]}" 1
+	done
+	# (TCG: a KVM guest has no instruction clock.)
+	run --separate-stderr env KPERF_VM_ACCEL=tcg KPERF_VM_ICOUNT=3 "$VM" --cpus 2 -- true
+	assert_failure 2
+	assert_equal "$stderr" "tools/vm: KPERF_VM_ICOUNT needs --cpus 1, not 2 (try --help)"
+	# An idle guest's clock jumps to its next timer (sleep=off): a
+	# 60 s sleep in the guest ends long before 60 s have passed here.
+	start=$SECONDS
+	run --separate-stderr env KPERF_VM_ACCEL=tcg KPERF_VM_ICOUNT=3 "$VM" --cpus 1 --timeout 120 -- \
+		sh -c 'echo "$KPERF_VM_ICOUNT_USED"; sleep 60; echo slept'
+	assert_success
+	assert_equal "$output" "3
+slept"
+	assert [ $((SECONDS - start)) -lt 60 ]
+}
+
 @test "tools/vm --help describes the options" {
 	run "$VM" --help
 	assert_success

@@ -15,7 +15,9 @@
 # make check-debug: KPERF_FUZZ_SECONDS=S runs S seconds (iterations
 # unbounded unless KPERF_FUZZ_ITERATIONS is given) with a random seed
 # unless KPERF_FUZZ_SEED is given; KPERF_FUZZ_BIN chooses the binary (e.g.
-# build/asan/act_fuzz), KPERF_FUZZ_PROCS and KPERF_FUZZ_THREADS its shape.
+# build/asan/act_fuzz), KPERF_FUZZ_PROCS and KPERF_FUZZ_THREADS its shape,
+# KPERF_FUZZ_HANG_SECONDS how long a call may take before it counts as a
+# hang (default 30; make check-debug gives a slow debug guest 120).
 
 load ../lib/common
 
@@ -31,6 +33,27 @@ setup_file() {
 	[ -x "$ACT_FUZZ" ] || { echo "$ACT_FUZZ is missing: run make" >&2; return 1; }
 }
 teardown_file() { kp_teardown_file; }
+
+# A test that failed half-way leaves nothing behind for the next one: the
+# file it held open, its fuzzer, the module.
+teardown() {
+	if [ -n "${FUZZ_PID:-}" ]; then
+		kill "$FUZZ_PID" 2>/dev/null || true
+		wait "$FUZZ_PID" 2>/dev/null || true
+	fi
+	if [ -n "${FUZZ_HOLDER:-}" ]; then
+		exec {FUZZ_HOLDER}>&- || true
+	fi
+	FUZZ_PID= FUZZ_HOLDER=
+	# The fuzzer's processes may still be closing their files.
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ -d /sys/module/kthread_perf ] || return 0
+		rmmod kthread_perf 2>/dev/null && return 0
+		kp_sleep 0.1
+	done
+	rmmod kthread_perf
+}
 
 # fuzz_count KEY: the line "KEY N" of debugfs' activations, once N is 0 or
 # after a bounded wait (files are freed a grace period after their last
@@ -95,8 +118,10 @@ fuzz_log_clean() {
 	timeout $((secs + 180)) "$ACT_FUZZ" ${seed:+--seed "$seed"} \
 		--procs "${KPERF_FUZZ_PROCS:-3}" --threads "${KPERF_FUZZ_THREADS:-6}" \
 		--iterations "$iters" --seconds "$secs" --try-unload kthread_perf --strict-efault \
+		--hang-seconds "${KPERF_FUZZ_HANG_SECONDS:-30}" \
 		>"$out" 2>"$err" 3>&- &
 	pid=$!
+	FUZZ_PID=$pid
 	# rmmod, again and again while the fuzzer runs: refused each time.
 	while kill -0 "$pid" 2>/dev/null; do
 		tries=$((tries + 1))
@@ -109,6 +134,7 @@ fuzz_log_clean() {
 		kp_sleep 0.5
 	done
 	wait "$pid" || rc=$?
+	FUZZ_PID=
 	echo "# $(head -n 1 "$err")" >&3
 	echo "# act_fuzz: $(jq -c '{iterations, seconds, iterations_per_second, events}' "$out" 2>/dev/null)" >&3
 	echo "# rmmod refused $refused of $tries tries; delete_module refused $(jq .unload_attempts "$out") times" >&3
@@ -133,6 +159,7 @@ fuzz_log_clean() {
 
 	assert_equal "$(fuzz_count registrations)" "registrations 0"
 	exec {FUZZ_HOLDER}>&-
+	FUZZ_HOLDER=
 	assert_equal "$(fuzz_count files)" "files 0"
 	run rmmod kthread_perf
 	assert_success
