@@ -40,9 +40,17 @@
 
 static struct tracepoint *tp_switch, *tp_wakeup, *tp_exec, *tp_exit;
 
+/*
+ * p's registration, or NULL.  Under rcu_read_lock(), or with preemption
+ * off: since the RCU flavours were merged (4.20) a grace period waits for
+ * such a section too, so the switch and wake-up probes, which the
+ * scheduler calls with preemption off, save an rcu_read_lock() and its
+ * unlock on every switch and wake-up of every task.
+ */
 struct kp_act_reg *kp_act_find(struct task_struct *p)
 {
-	struct kp_act_hash *h = rcu_dereference(kp_act.hash);
+	struct kp_act_hash *h = rcu_dereference_check(kp_act.hash,
+						      rcu_read_lock_any_held());
 	struct kp_act_reg *r;
 
 	if (!h)
@@ -177,7 +185,8 @@ static struct kp_act_reg *kp_act_live(struct task_struct *p)
  * prev leaves the CPU.  A block only if it also left its run queue:
  * prev_state is read before __schedule() looks for a pending signal, and
  * a task with one stays queued, runnable (psi asks on_rq for the same
- * reason).  Preemption leaves it queued as well.
+ * reason).  Preemption leaves it queued as well.  Called with the run
+ * queue locked and interrupts off (kp_act_find()).
  *
  * On PREEMPT_RT a spinlock_t or rwlock_t that is held elsewhere puts its
  * waiter to sleep in TASK_RTLOCK_WAIT (schedule_rtlock()).  That is no
@@ -194,28 +203,26 @@ static void kp_act_switch(void *data, bool preempt, struct task_struct *prev,
 
 	if (READ_ONCE(prev->on_rq) || (prev_state & TASK_RTLOCK_WAIT))
 		return;
-	rcu_read_lock();
 	r = kp_act_live(prev);
 	if (r && !r->blocked) {
 		r->seq++;
 		/* A dropped BLOCKED leaves no UNBLOCKED to follow it. */
 		r->blocked = kp_act_post(r, KP_ACT_BLOCKED);
 	}
-	rcu_read_unlock();
 }
 
-/* p is runnable again: UNBLOCKED, if its BLOCKED was queued. */
+/*
+ * p is runnable again: UNBLOCKED, if its BLOCKED was queued.  Called with
+ * preemption off (p's run queue locked, or p waking itself).
+ */
 static void kp_act_wakeup(void *data, struct task_struct *p)
 {
-	struct kp_act_reg *r;
+	struct kp_act_reg *r = kp_act_live(p);
 
-	rcu_read_lock();
-	r = kp_act_live(p);
 	if (r && r->blocked) {
 		r->blocked = false;
 		kp_act_post(r, KP_ACT_UNBLOCKED);
 	}
-	rcu_read_unlock();
 }
 
 /* A registration ends when its thread exits or starts another program. */

@@ -4,7 +4,7 @@
 # userspace/act_bench.sh: what registrations on /dev/kthread_perf cost
 # everybody else.  Another user (nobody) runs `perf bench sched pipe` on one CPU
 # while root has 0 threads registered (the probes detached), 1 idle thread,
-# and N idle threads (default 10000), in alternating rounds; prints the
+# and N idle threads (default 10000), in rounds of the three; prints the
 # microseconds per pipe operation of each round and each case's median
 # relative to none.  SPEC.md section 9: a probe's cost does not grow with
 # the number of registrations.  A benchmark, not a test.
@@ -73,6 +73,24 @@ pipe_us() {
 		awk '/usecs\/op/ { print $1 }'
 }
 
+# pipe_us until two runs in a row agree within 0.5 % (at most 8 runs), the
+# last one: what a change of case leaves to do (10,000 threads made, or
+# ending and their memory freed after a grace period) runs during the
+# first runs instead of the counted one.
+settled_pipe_us() {
+	local prev='' us i
+	for ((i = 0; i < 8; i++)); do
+		us=$(pipe_us)
+		[ -n "$us" ] || return 0
+		if [ -n "$prev" ] && awk -v a="$prev" -v b="$us" \
+			'BEGIN { d = (b - a) / a; exit !(d < 0.005 && d > -0.005) }'; then
+			break
+		fi
+		prev=$us
+	done
+	echo "$us"
+}
+
 # hold N: N threads of root's registered and asleep until release.
 hold() {
 	coproc HOLD { exec "$WATCH" --hold "$1"; }
@@ -97,8 +115,10 @@ declare -A runs=()
 echo "# perf bench sched pipe -l $LOOPS as nobody, $ROUNDS rounds; kernel $(uname -r)," \
 	"accel ${KPERF_VM_ACCEL_USED:-none}${KPERF_VM_ICOUNT_USED:+, instruction clock (icount shift $KPERF_VM_ICOUNT_USED)}, $(nproc) CPUs"
 printf '%-6s %-22s %s\n' round case 'us/op'
+# The order: what N threads leave to clean up after them lands in the next
+# case's warm-up run, and the case after N is one, not none.
 for ((r = 1; r <= ROUNDS; r++)); do
-	for c in none one "$THREADS"; do
+	for c in none "$THREADS" one; do
 		case $c in
 		none) ;;
 		one) hold 1 ;;
@@ -106,11 +126,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		esac
 		grep -q "^registrations $([ "$c" = none ] && echo 0 || echo "${c/one/1}")\$" "$DBG" ||
 			die "debugfs does not show the registrations of case $c"
-		# A first run, not counted: what the change of case left to do
-		# (10,000 threads exiting, their memory freed after a grace
-		# period) runs during it rather than during the measured one.
-		pipe_us >/dev/null
-		us=$(pipe_us)
+		us=$(settled_pipe_us)
 		[ -n "$us" ] || die "perf bench sched pipe printed no result"
 		runs[$c]+="$us "
 		printf '%-6s %-22s %s\n' "$r" "$c registered" "$us"
