@@ -140,6 +140,10 @@ def build_parser():
         epilog="Run `kperf COMMAND --help` for a command's options.  Commands "
                "that need klt run on the host when it can load "
                "kthread_perf.ko, else inside one tools/vm guest.")
+    top.add_argument("--version", action="version",
+                     version="%s %s" % (PROG, env.release_version()),
+                     help="print the version (the tree's VERSION file; "
+                          "git describe beside it in a git tree) and exit")
     sub = top.add_subparsers(dest="command", metavar="COMMAND",
                              parser_class=Parser)
 

@@ -117,17 +117,45 @@ def worker_cpu(bind_cpu_count, i):
 _version = None
 
 
+def release_version():
+    """The project's version, from the VERSION file at the top of the tree
+    (installed beside kperflib): the one source debian/changelog,
+    dkms.conf, coro.pc and the binaries read.  kperf --version prints it,
+    with git describe after it when kperf runs from a git tree."""
+    try:
+        with open(os.path.join(ROOT, "VERSION")) as f:
+            release = f.read().strip()
+    except OSError:
+        release = "unknown"
+    described = git_describe()
+    return "%s (%s)" % (release, described) if described else release
+
+
+def git_describe():
+    """git describe of the tree kperf runs from, or "" outside git."""
+    if not os.path.exists(os.path.join(ROOT, ".git")):
+        return ""
+    try:
+        return subprocess.run(
+            ["git", "-C", ROOT, "describe", "--always", "--dirty"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            universal_newlines=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def version():
-    """git describe of the tree kperf runs from ("unknown" outside git)."""
+    """The "version" of a result: git describe of the tree kperf runs from,
+    else (an installed kperf) the VERSION file's, else "unknown"."""
     global _version
     if _version is None:
-        try:
-            _version = subprocess.run(
-                ["git", "-C", ROOT, "describe", "--always", "--dirty"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                universal_newlines=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            _version = ""
+        _version = git_describe()
+        if not _version:
+            try:
+                with open(os.path.join(ROOT, "VERSION")) as f:
+                    _version = f.read().strip()
+            except OSError:
+                _version = ""
         _version = _version or "unknown"
     return _version
 
