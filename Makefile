@@ -10,7 +10,7 @@ KDIR ?= $(shell tools/kernel --build-dir 2>/dev/null)
 SUBDIRS := userspace coro
 
 .PHONY: all module user clean check check-host check-vm demo deps bench sanitize \
-	install install-prereqs modules_install check-rt check-debug check-deb
+	install install-prereqs modules_install check-rt check-debug check-deb deb
 
 all: module user
 
@@ -110,6 +110,14 @@ install: install-prereqs
 		echo "install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/"; \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	$(MAKE) -C coro install PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) DESTDIR=$(DESTDIR)
+
+# The Debian packages (debian/), built from a clean copy of the tree into
+# build/deb/; make check builds and checks them too (tests/host/deb.bats).
+deb:
+	tools/build-deb
+
+check-deb:
+	tests/run tests/host/deb.bats
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
