@@ -85,8 +85,10 @@ WORKLOAD_OPTIONS = (
     ("work_target", "N", "operations per worker; default 1e6"),
     ("yield_interval", "N", "operations between two waits; default 1000"),
     ("sleep_us", "N", "sleep length in sleep mode, 0 = one tick; default 0"),
-    ("bind_cpu_count", "N", "bind worker i to online CPU i mod N; "
-                            "0 = unbound (default)"),
+    ("bind_cpu_count", "N", "bind worker i to the (i mod N)-th CPU: "
+                            "klt of the online CPUs, pthread and coro of "
+                            "those kperf may run on (its cpuset, "
+                            "taskset); 0 = unbound (default)"),
     ("latency_sample", "N", "time every N-th wait of each worker, 0 = "
                             "none (no clock read for waits); default: "
                             "the models' own, 1 (every wait)"),

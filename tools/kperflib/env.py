@@ -105,13 +105,25 @@ def online_cpus():
     return len(online_cpu_list())
 
 
-def worker_cpu(bind_cpu_count, i):
+def allowed_cpu_list():
+    """The online CPUs this process may run on (its affinity mask: a
+    cpuset, taskset), ascending: the set pthread_bench and coro_bench,
+    which inherit kperf's mask, bind within (their "bind_set")."""
+    try:
+        mask = os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        return online_cpu_list()
+    return [c for c in online_cpu_list() if c in mask] or online_cpu_list()
+
+
+def worker_cpu(bind_cpu_count, i, cpus=None):
     """The CPU worker i is bound to (SPEC section 3): the (i mod
-    bind_cpu_count)-th online CPU, or -1 when unbound.  module/run.c and
+    bind_cpu_count)-th CPU of cpus (a result's bind_set; default the
+    online CPUs, the module's set), or -1 when unbound.  module/run.c and
     userspace/common's kp_worker_cpu() compute the same."""
     if not bind_cpu_count:
         return -1
-    return online_cpu_list()[i % bind_cpu_count]
+    return (cpus or online_cpu_list())[i % bind_cpu_count]
 
 
 _version = None
