@@ -10,7 +10,7 @@ KDIR ?= $(shell tools/kernel --build-dir 2>/dev/null)
 SUBDIRS := userspace coro
 
 .PHONY: all module user clean check check-host check-vm demo deps bench sanitize \
-	install modules_install check-rt check-debug
+	install install-prereqs modules_install check-rt check-debug check-deb deb
 
 all: module user
 
@@ -88,7 +88,13 @@ MANDIR ?= $(PREFIX)/share/man
 KPERFDIR ?= $(LIBDIR)/kthread_perf
 MAN_PAGES := $(wildcard man/*.[0-9])
 
-install: user
+# Only what is installed is built (not the tests, sanitizer or AArch64
+# builds): debian/rules installs through this target.
+install-prereqs:
+	$(MAKE) -C userspace pthread_bench
+	$(MAKE) -C coro lib coro_bench
+
+install: install-prereqs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(KPERFDIR)/tools/kperflib \
 		$(DESTDIR)$(KPERFDIR)/workload
 	install -m 0755 userspace/pthread_bench coro/coro_bench $(DESTDIR)$(BINDIR)/
@@ -96,12 +102,22 @@ install: user
 	install -m 0644 tools/kperflib/*.py $(DESTDIR)$(KPERFDIR)/tools/kperflib/
 	# kperf reads the module's ranges from the header the models share.
 	install -m 0644 workload/kp_defs.h $(DESTDIR)$(KPERFDIR)/workload/
+	# kperf --version reads the project's one version file.
+	install -m 0644 VERSION $(DESTDIR)$(KPERFDIR)/VERSION
 	ln -sfr $(DESTDIR)$(KPERFDIR)/tools/kperf $(DESTDIR)$(BINDIR)/kperf
 	@set -e; for m in $(MAN_PAGES); do \
 		s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		echo "install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/"; \
 		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	$(MAKE) -C coro install PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) DESTDIR=$(DESTDIR)
+
+# The Debian packages (debian/), built from a clean copy of the tree into
+# build/deb/; make check builds and checks them too (tests/host/deb.bats).
+deb:
+	tools/build-deb
+
+check-deb:
+	tests/run tests/host/deb.bats
 
 modules_install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install

@@ -258,6 +258,19 @@ static void model_json(struct kp_result *r, size_t size, size_t resident,
  * (In a TCG guest a process's initial thread slept 30 us later per
  * 100 us sleep than a thread it created.)
  */
+/* The CPUs the workers are bound to, "1,0" (worker order), for a message. */
+static const char *bound_cpus(const struct kp_config *cfg)
+{
+	static char buf[4 * CPU_SETSIZE];
+	size_t len = 0;
+	u32 i;
+
+	for (i = 0; i < cfg->bind_cpu_count && len < sizeof(buf); i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d",
+					i ? "," : "", kp_worker_cpu(cfg, i));
+	return buf;
+}
+
 static void *sched_main(void *arg)
 {
 	return (void *)(intptr_t)coro_sched_run(arg);
@@ -365,7 +378,12 @@ int main(int argc, char **argv)
 	if ((err = pthread_create(&sched_thread, NULL, sched_main, s)))
 		kp_die_errno(err, "cannot create the scheduler's thread");
 	pthread_join(sched_thread, &ret);
-	if ((err = (int)(intptr_t)ret))
+	err = (int)(intptr_t)ret;
+	if (err == EINVAL && o.cfg.bind_cpu_count)
+		kp_die_errno(err, "cannot bind the workers to CPUs %s "
+			     "(allowed CPUs: %s)", bound_cpus(&o.cfg),
+			     kp_allowed_cpu_list());
+	if (err)
 		kp_die_errno(err, "cannot run the coroutines");
 	if (coro_stack_resident() > resident)
 		resident = coro_stack_resident();

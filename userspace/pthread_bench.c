@@ -149,10 +149,18 @@ static inline void kp_spawn_join(struct kp_worker *w)
 
 		CPU_ZERO(&set);
 		CPU_SET(w->cpu, &set);
-		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if ((err = pthread_attr_setaffinity_np(&attr, sizeof(set),
+						       &set)))
+			kp_die_errno(err, "thread %u: cannot bind a spawned "
+				     "thread to CPU %d (allowed CPUs: %s)",
+				     w->id, w->cpu, kp_allowed_cpu_list());
 	}
 	err = pthread_create(&t, &attr, kp_spawn_child, NULL);
 	pthread_attr_destroy(&attr);
+	if (err && w->cpu >= 0 && err == EINVAL)
+		kp_die_errno(err, "thread %u: cannot bind a spawned thread to "
+			     "CPU %d (allowed CPUs: %s)", w->id, w->cpu,
+			     kp_allowed_cpu_list());
 	if (err)
 		kp_die_errno(err, "thread %u: cannot create a thread to spawn",
 			     w->id);
@@ -246,14 +254,18 @@ int main(int argc, char **argv)
 			err = pthread_attr_setaffinity_np(&attr, sizeof(set),
 							  &set);
 			if (err)
-				kp_die_errno(err, "cannot bind thread %u to CPU %d",
-					     i, w[i].cpu);
+				kp_die_errno(err, "cannot bind thread %u to "
+					     "CPU %d (allowed CPUs: %s)", i,
+					     w[i].cpu, kp_allowed_cpu_list());
 		}
+		/* A CPU outside the affinity mask: EINVAL, nothing runs. */
 		err = pthread_create(&w[i].thread, &attr, worker_main, &w[i]);
+		if (err && w[i].cpu >= 0 && err == EINVAL)
+			kp_die_errno(err, "cannot bind thread %u to CPU %d "
+				     "(allowed CPUs: %s)", i, w[i].cpu,
+				     kp_allowed_cpu_list());
 		if (err)
-			kp_die_errno(err, "cannot create thread %u%s", i,
-				     w[i].cpu >= 0 ? " (bound CPU not allowed?)"
-						   : "");
+			kp_die_errno(err, "cannot create thread %u", i);
 		pthread_attr_destroy(&attr);
 	}
 	for (i = 0; i < n; i++)

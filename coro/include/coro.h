@@ -81,8 +81,10 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr);
 /*
  * Run every coroutine of s to its end on the calling thread plus
  * workers-1 new OS threads; return when none is left.  0, or EDEADLK
- * (called from a coroutine), EBUSY (s is running already), ENOMEM.  A
- * worker whose OS thread cannot be started is served by the others.
+ * (called from a coroutine), EBUSY (s is running already), ENOMEM, or
+ * EINVAL (a worker's CPU in attr->cpus is not in the calling thread's
+ * affinity mask, its cpuset: nothing ran).  A worker whose OS thread
+ * cannot be started is served by the others.
  * Call it again after creating more coroutines.
  */
 int coro_sched_run(coro_sched_t *s);

@@ -76,6 +76,22 @@ int coro_sched_run(coro_sched_t *s)
 		return 0;
 	if (__atomic_exchange_n(&s->running, 1, __ATOMIC_ACQ_REL))
 		return EBUSY;
+	/*
+	 * Every worker's CPU must be one the caller may run on (its cpuset,
+	 * taskset): a worker is never left unbound where it was asked to be
+	 * bound.  Nothing has run yet when this fails.
+	 */
+	if (!pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) {
+		for (i = 0; i < s->nvp; i++) {
+			if (s->vps[i].cpu >= 0 &&
+			    (s->vps[i].cpu >= CPU_SETSIZE ||
+			     !CPU_ISSET(s->vps[i].cpu, &saved))) {
+				__atomic_store_n(&s->running, 0,
+						 __ATOMIC_RELEASE);
+				return EINVAL;
+			}
+		}
+	}
 	l = lwp_new(s);
 	if (!l) {
 		__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);

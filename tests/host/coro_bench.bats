@@ -121,20 +121,32 @@ on_worker_cpus() {
 	on_worker_cpus
 }
 
-@test "under taskset, bind-cpu-count binds to the online CPUs and reports the CPU it runs on" {
+@test "under taskset, bind-cpu-count counts within the allowed CPUs, runs there and says so" {
 	local last="${KP_CPUS[${#KP_CPUS[@]} - 1]}"
 
 	[ ${#KP_CPUS[@]} -ge 2 ] || skip "needs two online CPUs"
 	command -v taskset >/dev/null || skip "no taskset"
-	# The mask excludes the first online CPU, which SPEC section 3 binds to.
+	# The mask excludes the first online CPU: the first allowed one is the
+	# last online CPU, and only one may be bound to (issue 23).
 	json="$(taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 1 --json \
-		--thread-count 2 --work-target 20000 --work-mode yield)"
-	kp_worker_cpus 1 1
-	on_worker_cpus
-	json="$(taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 2 --workers 2 \
-		--json --thread-count 8 --work-target 20000 --work-mode yield)"
-	kp_worker_cpus 2 2
-	on_worker_cpus
+		--workers 2 --thread-count 4 --work-target 20000 --work-mode yield)"
+	jq -e --argjson c "$last" '
+		.bind_set == {"name": "allowed", "cpus": [$c]}
+		and all(.threads[]; .cpu == $c and .last_cpu == $c)' \
+		<<<"$json" >/dev/null
+	run taskset -c "$last" "$CORO_BENCH" --bind-cpu-count 2 --workers 2
+	assert_failure 2
+	assert_output --partial "--bind-cpu-count"
+	# Unconfined, the set is every online CPU.
+	kp_json "$CORO_BENCH" --bind-cpu-count 1 --work-target 1000
+	jq -e --argjson cpus "$(IFS=,; echo "[${KP_CPUS[*]}]")" \
+		'.bind_set == {"name": "allowed", "cpus": $cpus}' <<<"$json" >/dev/null
+}
+
+@test "libcoro refuses a worker's CPU outside the caller's affinity mask and runs nothing" {
+	coro_run_test "$CORO_TESTS/t_bind"
+	assert_output --partial "ok a worker bound to the allowed CPU"
+	assert_output --partial "is refused, nothing ran"
 }
 
 @test "--help names --workers and --stack-size besides the common options" {

@@ -12,8 +12,12 @@ setup_file() {
 	export REPO="$KP_REPO"
 	KVER=$("$REPO/tools/kernel" --version)
 	export KVER
-	# The name and version dkms.conf declares: the tests ask DKMS for those.
-	eval "$(grep -E '^PACKAGE_(NAME|VERSION)=' "$REPO/dkms.conf")"
+	# The name and version dkms.conf declares (DKMS sources it with bash;
+	# the version is the VERSION file beside it): the tests ask DKMS for
+	# those.
+	PACKAGE_NAME=$(cd "$REPO" && bash -c '. ./dkms.conf && echo "$PACKAGE_NAME"')
+	PACKAGE_VERSION=$(cd "$REPO" && bash -c '. ./dkms.conf && echo "$PACKAGE_VERSION"')
+	export PACKAGE_NAME PACKAGE_VERSION
 	export PKG="$PACKAGE_NAME/$PACKAGE_VERSION"
 	export PKG_DIR="$PACKAGE_NAME-$PACKAGE_VERSION"
 }
@@ -32,6 +36,11 @@ setup() {
 	assert_success
 	run grep -E '^obj-m \+?= module/$' "$REPO/Kbuild"
 	assert_success
+}
+
+@test "dkms.conf's version is the VERSION file's" {
+	assert_equal "$PACKAGE_VERSION" "$(cat "$REPO/VERSION")"
+	assert [ -n "$PACKAGE_VERSION" ]
 }
 
 @test "dkms add . and dkms build make kthread_perf.ko for the installed headers' kernel" {

@@ -355,6 +355,25 @@ need_coro() {
 	assert_equal "$stderr" "kperf: pthread: thread 1 reports cpu 99, bound to ${KP_WORKER_CPUS[1]}"
 }
 
+@test "under taskset, kperf binds pthread and coro within the allowed CPUs and the JSON says so" {
+	local last="${KP_CPUS[${#KP_CPUS[@]} - 1]}"
+
+	[ ${#KP_CPUS[@]} -ge 2 ] || skip "needs two online CPUs"
+	command -v taskset >/dev/null || skip "no taskset"
+	for model in pthread coro; do
+		run --separate-stderr taskset -c "$last" "$KPERF" run "$model" \
+			--thread-count 2 --work-target 1000 --bind-cpu-count 1 --json
+		assert_success
+		jq -e --argjson c "$last" '
+			.bind_set == {"name": "allowed", "cpus": [$c]}
+			and all(.threads[]; .cpu == $c and .last_cpu == $c)' \
+			<<<"$output" >/dev/null
+	done
+	run --separate-stderr taskset -c "$last" "$KPERF" run pthread --bind-cpu-count 2
+	assert_equal "$status" 2
+	assert_equal "$stderr" "kperf: --bind-cpu-count: 2 is outside 0..1 (1 CPU to bind within)"
+}
+
 @test "a failing model binary is a runtime failure (exit 1)" {
 	printf '#!/bin/sh\necho boom >&2\nexit 1\n' >"$TMP/broken"
 	chmod +x "$TMP/broken"

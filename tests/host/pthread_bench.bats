@@ -75,6 +75,29 @@ setup_file() {
 		<<<"$json" >/dev/null
 }
 
+@test "under taskset, bind-cpu-count counts within the allowed CPUs, runs there and says so" {
+	local last="${KP_CPUS[${#KP_CPUS[@]} - 1]}"
+
+	[ ${#KP_CPUS[@]} -ge 2 ] || skip "needs two online CPUs"
+	command -v taskset >/dev/null || skip "no taskset"
+	# taskset -c LAST: the first allowed CPU is LAST, not the first online.
+	for wm in yield spawn; do
+		json="$(taskset -c "$last" "$BENCH" --bind-cpu-count 1 --json \
+			--thread-count 2 --work-target 2000 --work-mode "$wm")"
+		jq -e --argjson c "$last" '
+			.config.bind_cpu_count == 1
+			and .bind_set == {"name": "allowed", "cpus": [$c]}
+			and all(.threads[]; .cpu == $c and .last_cpu == $c)' \
+			<<<"$json" >/dev/null
+	done
+	run taskset -c "$last" "$BENCH" --bind-cpu-count 2
+	assert_failure 2
+	assert_output --partial "--bind-cpu-count"
+	assert_output --partial "0..1"
+	run taskset -c "$last" "$BENCH" --limits
+	assert_output --regexp '"bind_cpu_count": \[0, 1\]'
+}
+
 @test "unbound threads report cpu -1 and a real last_cpu" {
 	kp_json "$BENCH" --thread-count 3 --work-target 1000
 	jq -e 'all(.threads[]; .cpu == -1 and .last_cpu >= 0 and .pid > 0)' \

@@ -228,7 +228,8 @@ kp_check_spec_keys() {
 		.model == $model
 		and keys_unsorted == ["model", "config", "total_ops", "counter",
 			"elapsed_ns", "throughput", "user_ns", "sys_ns", "nvcsw",
-			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist"]
+			"nivcsw", "cputime_ns", "waits", "threads", "latency_hist",
+			"bind_set"]
 			+ $ARGS.positional
 			+ ["kernel", "system", "cmdline", "start_time", "version"]
 		and (.config | keys_unsorted == ["thread_count", "work_mode",
@@ -241,7 +242,9 @@ kp_check_spec_keys() {
 			"min_ns", "max_ns", "mean_ns", "p50_ns", "p90_ns", "p99_ns",
 			"p999_ns"])
 		and all(.latency_hist.buckets[]; keys_unsorted == ["lo_ns",
-			"hi_ns", "count"])' --args "${@:2}" <<<"$json" >/dev/null
+			"hi_ns", "count"])
+		and (.bind_set | keys_unsorted == ["name", "cpus"])
+		and (.bind_set.name | IN("allowed", "online"))' --args "${@:2}" <<<"$json" >/dev/null
 }
 
 # kp_check_sampling TC WT YI WORK_MODE N: a full run with latency_sample N

@@ -85,8 +85,10 @@ WORKLOAD_OPTIONS = (
     ("work_target", "N", "operations per worker; default 1e6"),
     ("yield_interval", "N", "operations between two waits; default 1000"),
     ("sleep_us", "N", "sleep length in sleep mode, 0 = one tick; default 0"),
-    ("bind_cpu_count", "N", "bind worker i to online CPU i mod N; "
-                            "0 = unbound (default)"),
+    ("bind_cpu_count", "N", "bind worker i to the (i mod N)-th CPU: "
+                            "klt of the online CPUs, pthread and coro of "
+                            "those kperf may run on (its cpuset, "
+                            "taskset); 0 = unbound (default)"),
     ("latency_sample", "N", "time every N-th wait of each worker, 0 = "
                             "none (no clock read for waits); default: "
                             "the models' own, 1 (every wait)"),
@@ -140,6 +142,10 @@ def build_parser():
         epilog="Run `kperf COMMAND --help` for a command's options.  Commands "
                "that need klt run on the host when it can load "
                "kthread_perf.ko, else inside one tools/vm guest.")
+    top.add_argument("--version", action="version",
+                     version="%s %s" % (PROG, env.release_version()),
+                     help="print the version (the tree's VERSION file; "
+                          "git describe beside it in a git tree) and exit")
     sub = top.add_subparsers(dest="command", metavar="COMMAND",
                              parser_class=Parser)
 

@@ -105,29 +105,69 @@ def online_cpus():
     return len(online_cpu_list())
 
 
-def worker_cpu(bind_cpu_count, i):
+def allowed_cpu_list():
+    """The online CPUs this process may run on (its affinity mask: a
+    cpuset, taskset), ascending: the set pthread_bench and coro_bench,
+    which inherit kperf's mask, bind within (their "bind_set")."""
+    try:
+        mask = os.sched_getaffinity(0)
+    except (AttributeError, OSError):
+        return online_cpu_list()
+    return [c for c in online_cpu_list() if c in mask] or online_cpu_list()
+
+
+def worker_cpu(bind_cpu_count, i, cpus=None):
     """The CPU worker i is bound to (SPEC section 3): the (i mod
-    bind_cpu_count)-th online CPU, or -1 when unbound.  module/run.c and
+    bind_cpu_count)-th CPU of cpus (a result's bind_set; default the
+    online CPUs, the module's set), or -1 when unbound.  module/run.c and
     userspace/common's kp_worker_cpu() compute the same."""
     if not bind_cpu_count:
         return -1
-    return online_cpu_list()[i % bind_cpu_count]
+    return (cpus or online_cpu_list())[i % bind_cpu_count]
 
 
 _version = None
 
 
+def release_version():
+    """The project's version, from the VERSION file at the top of the tree
+    (installed beside kperflib): the one source debian/changelog,
+    dkms.conf, coro.pc and the binaries read.  kperf --version prints it,
+    with git describe after it when kperf runs from a git tree."""
+    try:
+        with open(os.path.join(ROOT, "VERSION")) as f:
+            release = f.read().strip()
+    except OSError:
+        release = "unknown"
+    described = git_describe()
+    return "%s (%s)" % (release, described) if described else release
+
+
+def git_describe():
+    """git describe of the tree kperf runs from, or "" outside git."""
+    if not os.path.exists(os.path.join(ROOT, ".git")):
+        return ""
+    try:
+        return subprocess.run(
+            ["git", "-C", ROOT, "describe", "--always", "--dirty"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            universal_newlines=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def version():
-    """git describe of the tree kperf runs from ("unknown" outside git)."""
+    """The "version" of a result: git describe of the tree kperf runs from,
+    else (an installed kperf) the VERSION file's, else "unknown"."""
     global _version
     if _version is None:
-        try:
-            _version = subprocess.run(
-                ["git", "-C", ROOT, "describe", "--always", "--dirty"],
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                universal_newlines=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            _version = ""
+        _version = git_describe()
+        if not _version:
+            try:
+                with open(os.path.join(ROOT, "VERSION")) as f:
+                    _version = f.read().strip()
+            except OSError:
+                _version = ""
         _version = _version or "unknown"
     return _version
 

@@ -261,6 +261,8 @@ def collect(cfg=None, start_time=None):
     except OSError as e:
         raise RunError("klt: cannot read %s: %s (is debugfs mounted?)"
                        % (HIST, e.strerror))
+    # The module binds within the online CPUs, whatever kperf's own mask.
+    res["bind_set"] = {"name": "online", "cpus": env.online_cpu_list()}
     res["kernel"] = platform.release()
     res.update(env.provenance(start_time))
     res["state"] = read("state")

@@ -172,7 +172,9 @@ def check_value(name, value, limits):
     if not lo <= value <= hi:
         extra = ""
         if name == "bind_cpu_count":
-            extra = " (%d CPUs online)" % hi
+            # klt: the online CPUs; a binary: those it may run on.
+            extra = " (%d CPU%s to bind within)" % (hi, "" if hi == 1
+                                                     else "s")
         raise UsageError("--%s: %d is outside %d..%d%s"
                          % (flag(name), value, lo, hi, extra))
 

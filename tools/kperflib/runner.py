@@ -191,10 +191,15 @@ def check_binding(model, cfg, res):
     worker_cpu(bind_cpu_count, i).  A coroutine's row names the CPU of the
     OS worker it ended on, any of the first `workers`."""
     bind = cfg.bind_cpu_count
+    # The set "i-th" counts in, as the result says (binaries: the CPUs
+    # they may run on; the module: the online ones); older binaries bound
+    # within the online CPUs and did not say.
+    cpus = (res.get("bind_set") or {}).get("cpus") or None
     if model == "coro":
-        allowed = {worker_cpu(bind, j) for j in range(cfg.workers or 1)}
+        allowed = {worker_cpu(bind, j, cpus)
+                   for j in range(cfg.workers or 1)}
     for i, row in enumerate(res.get("threads") or []):
-        want = allowed if model == "coro" else {worker_cpu(bind, i)}
+        want = allowed if model == "coro" else {worker_cpu(bind, i, cpus)}
         if row.get("cpu") not in want:
             raise RunError("%s: thread %d reports cpu %s, bound to %s" % (
                 model, i, row.get("cpu"),

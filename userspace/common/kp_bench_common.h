@@ -83,7 +83,8 @@ struct kp_opts {
  * --sleep-us --bind-cpu-count --latency-sample --json --limits --help (-h),
  * parsed by getopt_long() from one table (kp_opts.c) with the binary's
  * extras appended.  Values are checked against the module's ranges
- * (kp_defs.h) and bind-cpu-count against the number of online CPUs.  Bad
+ * (kp_defs.h) and bind-cpu-count against the number of CPUs this process
+ * may run on (kp_allowed_cpu_count()).  Bad
  * usage prints one line naming the option on stderr and exits 2; --help
  * prints usage on stdout and exits 0, --limits the ranges as JSON.
  */
@@ -244,8 +245,18 @@ u32 kp_online_cpu_count(void);
 int kp_online_cpu(u32 i);
 
 /*
- * CPU worker i is bound to: the (i mod bind_cpu_count)-th online CPU, or
- * -1 when bind_cpu_count is 0.
+ * The CPUs workers may be bound to: the online CPUs in this process's
+ * affinity mask (its cpuset, taskset), ascending; their number (the upper
+ * bound of --bind-cpu-count), the i-th of them, and their list as the
+ * kernel writes one ("0-3,6"), for messages and "bind_set" in the JSON.
+ */
+u32 kp_allowed_cpu_count(void);
+int kp_allowed_cpu(u32 i);
+const char *kp_allowed_cpu_list(void);
+
+/*
+ * CPU worker i is bound to: the (i mod bind_cpu_count)-th allowed CPU
+ * (above), or -1 when bind_cpu_count is 0.
  */
 int kp_worker_cpu(const struct kp_config *cfg, u32 i);
 

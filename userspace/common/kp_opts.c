@@ -70,8 +70,10 @@ static const struct opt common_opts[] = {
 	    KP_YIELD_INTERVAL_MAX, KP_BOUND_FIXED),
 	NUM("sleep-us", "sleep per wait in us; 0 = one tick", sleep_us, 0,
 	    KP_SLEEP_US_MAX, KP_BOUND_FIXED),
-	NUM("bind-cpu-count", "bind worker i to the (i mod N)-th online CPU; "
-	    "0 = unbound", bind_cpu_count, 0, 0, KP_BOUND_ONLINE_CPUS),
+	NUM("bind-cpu-count", "bind worker i to the (i mod N)-th CPU this "
+	    "process may run on (online, in its affinity mask: cpuset, "
+	    "taskset); 0 = unbound", bind_cpu_count, 0, 0,
+	    KP_BOUND_ONLINE_CPUS),
 	NUM("latency-sample", "time every N-th wait of each worker; 0 = none, "
 	    "no clock read", latency_sample, 0, KP_LATENCY_SAMPLE_MAX,
 	    KP_BOUND_FIXED),
@@ -91,7 +93,7 @@ static u64 opt_max(const struct opt *o)
 	if (o->names)
 		return o->nr_names - 1;
 	return kp_bound_max(o->bound, o->max, max_threads,
-			    kp_online_cpu_count());
+			    kp_allowed_cpu_count());
 }
 
 static u64 opt_get(const struct opt *o, const struct kp_config *cfg)

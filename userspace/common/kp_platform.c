@@ -125,11 +125,71 @@ int kp_online_cpu(u32 i)
 	return online_cpus[i % online_nr];
 }
 
+/*
+ * The CPUs workers are bound within: the online CPUs that this process's
+ * affinity mask allows (sched_getaffinity(): a container's cpuset,
+ * taskset), read once, before any thread binds itself.  SPEC section 3's
+ * "i-th CPU" counts within this set (the module counts within the online
+ * set); "bind_set" in the JSON says which set and which CPUs.
+ */
+static int allowed_cpus[CPU_SETSIZE];
+static u32 allowed_nr;
+static char allowed_str[4 * CPU_SETSIZE];
+
+static void read_allowed_cpus(void)
+{
+	cpu_set_t set;
+	size_t len = 0;
+	u32 i, j;
+
+	if (allowed_nr)
+		return;
+	read_online_cpus();
+	if (sched_getaffinity(0, sizeof(set), &set))
+		kp_die_errno(errno, "cannot read the CPUs this process may run on");
+	for (i = 0; i < online_nr; i++)
+		if (CPU_ISSET(online_cpus[i], &set))
+			allowed_cpus[allowed_nr++] = online_cpus[i];
+	if (!allowed_nr)
+		kp_die("no online CPU is in this process's affinity mask");
+	/* "0-3,6": runs of consecutive CPUs as ranges, as the kernel lists. */
+	for (i = 0; i < allowed_nr; i = j + 1) {
+		for (j = i; j + 1 < allowed_nr &&
+		     allowed_cpus[j + 1] == allowed_cpus[j] + 1; j++)
+			;
+		len += (size_t)snprintf(allowed_str + len,
+					sizeof(allowed_str) - len,
+					j > i ? "%s%d-%d" : "%s%d",
+					i ? "," : "", allowed_cpus[i],
+					allowed_cpus[j]);
+		if (len >= sizeof(allowed_str))
+			break;
+	}
+}
+
+u32 kp_allowed_cpu_count(void)
+{
+	read_allowed_cpus();
+	return allowed_nr;
+}
+
+int kp_allowed_cpu(u32 i)
+{
+	read_allowed_cpus();
+	return allowed_cpus[i % allowed_nr];
+}
+
+const char *kp_allowed_cpu_list(void)
+{
+	read_allowed_cpus();
+	return allowed_str;
+}
+
 int kp_worker_cpu(const struct kp_config *cfg, u32 i)
 {
 	if (!cfg->bind_cpu_count)
 		return -1;
-	return kp_online_cpu(i % cfg->bind_cpu_count);
+	return kp_allowed_cpu(i % cfg->bind_cpu_count);
 }
 
 const char *kp_kernel_release(void)

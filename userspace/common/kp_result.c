@@ -191,6 +191,14 @@ void kp_result_print_json(const struct kp_result *r, FILE *f)
 		fprintf(f, ", \"%s\": %llu", pct_names[b],
 			U(kp_hist_percentile(&r->hist, pct_per10k[b])));
 	fputs("},\n", f);
+	/*
+	 * The set bind_cpu_count's "i-th CPU" counts in (SPEC 3): the online
+	 * CPUs this process may run on (the module's is "online").
+	 */
+	fputs(" \"bind_set\": {\"name\": \"allowed\", \"cpus\": [", f);
+	for (i = 0; i < kp_allowed_cpu_count(); i++)
+		fprintf(f, "%s%d", i ? ", " : "", kp_allowed_cpu(i));
+	fputs("]},\n", f);
 	if (r->model_json[0])
 		fprintf(f, " %s,\n", r->model_json);
 	fputs(" \"kernel\": ", f);

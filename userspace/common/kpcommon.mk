@@ -16,6 +16,8 @@
 #   KP_SAN_FLAGS  the sanitizer flags of VARIANT (compile and link)
 #   KP_BUILD      build/ or build/VARIANT/ at the top of the tree
 #   KP_LIB        $(KP_BUILD)/libkpcommon.a
+#   KP_HARDEN     extra compile and link flags, empty unless given
+#                 (debian/rules: dpkg-buildflags' CPPFLAGS and LDFLAGS)
 
 KP_COMMON := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 KP_ROOT := $(abspath $(KP_COMMON)/../..)
@@ -23,7 +25,7 @@ KP_ROOT := $(abspath $(KP_COMMON)/../..)
 VARIANT ?=
 
 KP_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread \
-	-I$(KP_ROOT)/workload -I$(KP_COMMON)
+	-I$(KP_ROOT)/workload -I$(KP_COMMON) $(KP_HARDEN)
 KP_SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 KP_SAN_tsan := -fsanitize=thread -fno-omit-frame-pointer
