@@ -172,7 +172,11 @@ overflow_case() {
 
 @test "module mode on a fake device: BLOCKED events of the previous run's ended registrations, read in the next run, name no lwp" {
 	coro_run_test "$CORO_TESTS/t_fakedev" late
-	assert_line "late: 2 BLOCKED events of run 1's ended registrations read in run 2: 2 ignored, 0 taken"
+	# Run 1 registers the caller's thread and worker 1's lwp, or only the
+	# caller's when it ends before that lwp starts (a loaded host):
+	# t_fakedev checks that every one of them was ignored and none taken.
+	assert_line --regexp "^late: [12] BLOCKED events of run 1's ended registrations read in run 2: [12] ignored, 0 taken$"
+	assert_line "ok late events of ended registrations name no lwp"
 }
 
 @test "activations' listener, without the module: BLOCKED n is acted on only until UNBLOCKED n, also one read after the claim" {
