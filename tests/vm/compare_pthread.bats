@@ -33,10 +33,13 @@ pthread_run() {
 
 # compare TC WORK_MODE SYNC_MODE WT YI SLEEP_US BIND: run both models and
 # check that they agree with the inputs and with each other.  A sleep of one
-# tick (SLEEP_US 0) is always a voluntary switch; a short hrtimer sleep may
-# expire before the task schedules out (do_nanosleep() then skips
-# schedule(), as happens under a slow TCG guest), so nvcsw >= waits is
-# checked for tick sleeps only.
+# tick (SLEEP_US 0) is a voluntary switch unless its timer fires between
+# being armed and schedule() (the task is then running again and does not
+# leave the CPU voluntarily): on the debug kernel under TCG one sleep in 20
+# of a klt worker did so (make check-debug).  So at least 90 % of tick
+# sleeps, overall and per worker, must be voluntary switches.  A short
+# hrtimer sleep expires before the task schedules out far more often
+# (do_nanosleep() then skips schedule()), so it is not checked.
 compare() {
 	local tc="$1" wm="$2" wt="$4" yi="$5" us="$6" bind="$7" waits=0
 
@@ -56,8 +59,8 @@ compare() {
 			counts_exact($ops; $waits; $tc; $per)
 			and (if .latency_hist.bucket_sum then
 				.latency_hist.bucket_sum == $waits else true end)
-			and (if $wm == "sleep" and $us == 0 then .nvcsw >= .waits
-				and all(.threads[]; .nvcsw >= .waits) else true end)
+			and (if $wm == "sleep" and $us == 0 then .nvcsw >= 0.9 * .waits
+				and all(.threads[]; .nvcsw >= 0.9 * .waits) else true end)
 			and all(.threads[]; .cpu == $cpus[.id])
 			and (if $bind > 0 then all(.threads[]; .last_cpu == .cpu)
 			     else true end);
@@ -95,7 +98,7 @@ compare() {
 	kp_each_sync_mode compare 4 yield 20500 1000 0 0
 }
 
-@test "klt and pthread agree in sleep mode, every tick sleep a voluntary switch" {
+@test "klt and pthread agree in sleep mode, and 90 % of tick sleeps are voluntary switches" {
 	kp_each_sync_mode compare 4 sleep 10000 1000 0 0
 	compare 2 sleep atomic 5000 1000 200 0
 }
