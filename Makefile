@@ -57,7 +57,7 @@ check-rt:
 # (the first build takes the better part of an hour on 2 shared CPUs), with
 # the module built against it in build/debug/: not part of check.
 check-debug: deps
-	$(MAKE) user
+	$(MAKE) user sanitize
 	tools/debug-kernel check
 
 # The demo builds only what it runs: the module and the two model binaries.
