@@ -252,12 +252,6 @@ static void model_json(struct kp_result *r, size_t size, size_t resident,
 		 resident, coro_sched_activations(s));
 }
 
-/*
- * coro_sched_run() on a thread of its own, the first worker; the main
- * thread only waits for it, as pthread_bench's waits for its workers.
- * (In a TCG guest a process's initial thread slept 30 us later per
- * 100 us sleep than a thread it created.)
- */
 /* The CPUs the workers are bound to, "1,0" (worker order), for a message. */
 static const char *bound_cpus(const struct kp_config *cfg)
 {
@@ -271,6 +265,12 @@ static const char *bound_cpus(const struct kp_config *cfg)
 	return buf;
 }
 
+/*
+ * coro_sched_run() on a thread of its own, the first worker; the main
+ * thread only waits for it, as pthread_bench's waits for its workers.
+ * (In a TCG guest a process's initial thread slept 30 us later per
+ * 100 us sleep than a thread it created.)
+ */
 static void *sched_main(void *arg)
 {
 	return (void *)(intptr_t)coro_sched_run(arg);
