@@ -94,6 +94,26 @@ void coro_sched_destroy(coro_sched_t *s);
 
 void coro_sched_stats(coro_sched_t *s, struct coro_stats *st);
 
+/*
+ * The number of workers, changed at any time: before a run, during one
+ * (from a coroutine or another thread) or between runs (Solaris'
+ * thr_setconcurrency, the VPI paper's strict parallelism).  Growing hands
+ * each new worker to a spare OS thread or starts one.  Shrinking retires
+ * the workers past n at their next scheduling point (a yield, a park, an
+ * exit, their idle loop): each moves its queue to the remaining workers
+ * and its OS thread becomes a spare.  The call returns once they have
+ * retired, so from then on at most n OS threads run coroutines; a worker
+ * whose coroutine runs without a scheduling point (or sits in a plain
+ * blocking system call with activations off) holds the call up until it
+ * gets to one.  n = 0: one worker per CPU in the process's affinity mask.
+ * Up to max(workers at create, 256) workers.  A scheduler created with
+ * one worker keeps its lock-free queue until it first grows; after that
+ * its queue takes the lock even at one worker.  EINVAL: n < 0 or too many.
+ */
+int coro_sched_set_concurrency(coro_sched_t *s, int n);
+/* The number of active workers (changes under coro_sched_set_concurrency()). */
+int coro_sched_get_concurrency(const coro_sched_t *s);
+
 /* ---- Coroutines ------------------------------------------------------- */
 
 /*

@@ -26,7 +26,7 @@ void coro_wake(struct lwp *l, struct coro *c)
 
 	vp_push(act_owner(l, s), vp, c);
 	/* (With activations, l's vproc may be a spare's by now.) */
-	if (s->nvp > 1 || !l || l->vp != vp || act_on(s))
+	if (sched_nvp(s) > 1 || !l || l->vp != vp || act_on(s))
 		sched_kick(s);
 }
 
@@ -168,7 +168,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 
 	canary_check(c);
 	act_sched_enter(l);
-	if (l->vp)
+	if (l->vp && !vp_leaving(l->vp))	/* else lwp_loop() sees to it */
 		next = vp_pop(l->vp);
 	l->after = after;
 	l->switched_from = c;
@@ -194,13 +194,19 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
 {
 	struct coro *c = l->current, *next;
 
-	tls_yield_vp = l->vp && l->vp->fast_yield ? l->vp : NULL;
+	tls_yield_vp = l->vp && __atomic_load_n(&l->vp->fast_yield,
+						__ATOMIC_RELAXED) ? l->vp : NULL;
 	if (act_sched_enter(l)) {
 		/* Its vproc went to a spare while it was blocked. */
 		coro_switch_out(l, c, AFTER_REQUEUE, NULL, c->home);
 		return;
 	}
 	canary_check(c);	/* even with nothing to switch to */
+	if (__builtin_expect(vp_leaving(l->vp), 0)) {
+		/* set_concurrency: the lwp's own context sees to it. */
+		coro_switch_out(l, c, AFTER_REQUEUE, NULL, l->vp);
+		return;
+	}
 	if (!(l->ticks & 63) && timer_armed(l->sched))
 		timer_poll(l);
 	next = vp_rotate(l->vp, c);
@@ -236,7 +242,8 @@ void coro_yield(void)
 	}
 	c = l->current;
 	l->ticks++;
-	if (__builtin_expect(!vp || vp != l->vp || !vp->fast_yield ||
+	if (__builtin_expect(!vp || vp != l->vp ||
+			     !__atomic_load_n(&vp->fast_yield, __ATOMIC_RELAXED) ||
 			     c->canary || !(l->ticks & 63) ||
 			     __atomic_load_n(&vp->inbox, __ATOMIC_RELAXED), 0)) {
 		if (l->vp)

@@ -14,13 +14,15 @@
 
 static bool work_visible(struct coro_sched *s, struct lwp *l)
 {
-	unsigned int i;
+	unsigned int i, nvp = sched_nvp(s);
 
 	if (__atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) <= l->clock_seen)
 		return true;
-	if (s->nvp == 1)
+	if (l->vp && vp_leaving(l->vp))
+		return true;	/* set_concurrency asks something of it */
+	if (nvp == 1)
 		return l->vp && vp_has_work(l->vp);
-	for (i = 0; i < s->nvp; i++)
+	for (i = 0; i < nvp; i++)
 		if (vp_has_work(&s->vps[i]))
 			return true;
 	return false;

@@ -8,6 +8,7 @@
  */
 #include "lwp.h"
 #include "act_register.h"
+#include "concurrency.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
@@ -50,7 +51,7 @@ static struct coro *lwp_next(struct lwp *l)
 		timer_poll_at(l, l->clock_seen);
 		c = vp_pop(l->vp);
 	}
-	if (!c && s->nvp > 1)
+	if (!c && sched_nvp(s) > 1)
 		c = steal(l);
 	return c;
 }
@@ -68,6 +69,10 @@ void lwp_loop(struct lwp *l)
 			lwp_spare_wait(l);
 			if (l->vp)
 				lwp_bind(l->vp->cpu);
+			continue;
+		}
+		if (__builtin_expect(vp_leaving(l->vp), 0)) {
+			lwp_conc_point(l);	/* may leave l a spare */
 			continue;
 		}
 		c = lwp_next(l);

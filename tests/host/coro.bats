@@ -279,3 +279,13 @@ C
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--work-mode: only yield"* ]]
 }
+
+@test "set_concurrency 1 -> 2 -> 4 -> 1 under a yield workload, from a plain thread and from a coroutine: counts exact, never more running than the value in force (activations off and monitor)" {
+	local a
+	for a in off monitor; do
+		coro_run_test "$CORO_TESTS/t_concurrency" 30 $a
+		assert_line --partial "ok set_concurrency outside a run: EINVAL for -1 and 100000"
+		assert_line --regexp "^ok set_concurrency 1->2->4->1 x 30 from a plain thread \\(activations $a\\): [0-9]+ yields, counts exact"
+		assert_line --regexp "^ok set_concurrency 1->2->4->1 x 30 from a coroutine \\(activations $a\\): [0-9]+ yields, counts exact"
+	done
+}

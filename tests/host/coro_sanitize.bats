@@ -29,6 +29,7 @@ setup_file() {
 @test "ASan+UBSan: blocking hand-off on 1 and 2 workers" {
 	coro_run_test "$ASAN/coro/tests/t_blocking" 1
 	coro_run_test "$ASAN/coro/tests/t_blocking" 2
+	coro_run_test "$ASAN/coro/tests/t_concurrency" 10
 }
 
 @test "ASan+UBSan: activations (the monitor) on 1 and 2 workers, t_activations and coro_bench block" {
@@ -84,6 +85,11 @@ setup_file() {
 	coro_run_test "$TSAN/coro/tests/t_sync" 3
 	coro_run_test "$TSAN/coro/tests/t_barrier" 2
 	coro_run_test "$TSAN/coro/tests/t_barrier" 3
+}
+
+@test "TSan: set_concurrency 1 -> 2 -> 4 -> 1 while yielding, from a thread and a coroutine" {
+	coro_run_test "$TSAN/coro/tests/t_concurrency" 5
+	coro_run_test "$TSAN/coro/tests/t_concurrency" 5 monitor
 }
 
 @test "TSan: blocking hand-off on 1 and 2 workers" {
