@@ -28,6 +28,7 @@
 #ifndef CORO_H
 #define CORO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -113,6 +114,35 @@ void coro_sched_stats(coro_sched_t *s, struct coro_stats *st);
 int coro_sched_set_concurrency(coro_sched_t *s, int n);
 /* The number of active workers (changes under coro_sched_set_concurrency()). */
 int coro_sched_get_concurrency(const coro_sched_t *s);
+
+/* ---- Signals ---------------------------------------------------------- */
+
+/*
+ * Per-coroutine signal masks (Solaris' thread library).  coro_sigmask()
+ * is pthread_sigmask() for the calling coroutine (how: SIG_BLOCK,
+ * SIG_UNBLOCK, SIG_SETMASK; set or old may be NULL), kept in user space:
+ * no system call, unless it unmasks a signal that is pending because
+ * every coroutine had it masked.  Outside a coroutine it is
+ * pthread_sigmask().  A new coroutine starts with its creator's mask (a
+ * plain thread's creation: none masked).  Signals 1 to 64 only;
+ * EINVAL for a bad how.
+ *
+ * coro_signal() installs handler for sig (SIG_DFL, SIG_IGN: as they are)
+ * behind the library's own, which routes each signal to a coroutine that
+ * has it unmasked: the running one at once (on its stack); else one
+ * runnable on the same worker, switched to at the worker's next
+ * scheduling point (yield, wait), the handler then running in it; else
+ * one running on another worker, by a directed signal to that worker's
+ * OS thread; else it stays pending (blocked in the kernel for every
+ * worker's thread) until a coroutine unmasks it, and is delivered there
+ * once.  A real-time signal raised n times is delivered n times.  sig is
+ * masked in the coroutine while its handler runs; a handler should not
+ * yield.  Threads outside the scheduler take signals as plain threads.
+ * EINVAL: SIGKILL, SIGSTOP, a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+ * SIGTRAP, SIGSYS: they belong to the thread that faulted), out of range.
+ */
+int coro_sigmask(int how, const sigset_t *set, sigset_t *old);
+int coro_signal(int sig, void (*handler)(int));
 
 /* ---- Coroutines ------------------------------------------------------- */
 

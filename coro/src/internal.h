@@ -59,6 +59,8 @@ enum coro_state {
 struct coro {
 	struct coro_ctx ctx;
 	struct coro *next;		/* run queue, wait queue, pool */
+	uint64_t sigpend;		/* signals routed to it (sigmask.c; on
+					 * the line the switch loads) */
 	struct coro_sched *sched;
 	void *(*fn)(void *);
 	void *arg;
@@ -86,6 +88,9 @@ struct coro {
 	uint64_t *canary;		/* canary gap, or NULL: guard */
 	unsigned int vg_id;
 	struct tool_ctx tool;
+	/* Signals (sigmask.c): bit s - 1 for signal s (atomic). */
+	uint64_t sigmask;		/* masked; its own, read by routers */
+	uint32_t *sigcnt;		/* real-time counts pending, or NULL */
 };
 
 /*
@@ -184,6 +189,12 @@ struct lwp {
 	bool act_registered;		/* on /dev/kthread_perf */
 	uint32_t act_slot;		/* its slot while registered */
 	uint64_t mon_seen;		/* monitor.c: act_word at its last poll */
+	/* Signals (sigmask.c). */
+	uint64_t cur_sigmask;		/* current's mask, ~0 with none (atomic) */
+	uint64_t kblk;			/* what it blocks in its kernel mask */
+	uint64_t held_bits;		/* held by the handler, to route */
+	uint32_t held_cnt[65];		/* ... how many of each (atomic) */
+	int in_wait;			/* idle or spare: the handler re-raises */
 } __attribute__((aligned(CACHELINE)));
 
 struct coro_sched {

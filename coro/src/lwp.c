@@ -13,6 +13,7 @@
 #include "idle.h"
 #include "overflow.h"
 #include "runq.h"
+#include "sigmask.h"
 #include "steal.h"
 #include "dispatch.h"
 #include "timer.h"
@@ -71,6 +72,7 @@ void lwp_loop(struct lwp *l)
 				lwp_bind(l->vp->cpu);
 			continue;
 		}
+		sig_sched_point(l);	/* held signals, the kernel mask */
 		if (__builtin_expect(vp_leaving(l->vp), 0)) {
 			lwp_conc_point(l);	/* may leave l a spare */
 			continue;
@@ -91,6 +93,7 @@ struct lwp *lwp_new(struct coro_sched *s)
 		return NULL;
 	memset(l, 0, sizeof(*l));
 	l->sched = s;
+	l->cur_sigmask = ~0ULL;		/* no coroutine */
 	pthread_cond_init(&l->cond, NULL);
 	return l;
 }
