@@ -141,6 +141,9 @@ static void sig_entry(int sig, siginfo_t *si, void *ucv)
 	}
 	__atomic_add_fetch(&l->held_cnt[sig], 1, __ATOMIC_RELAXED);
 	__atomic_or_fetch(&l->held_bits, bit, __ATOMIC_RELEASE);
+	/* The next coro_yield() takes the general path, which routes it
+	 * (the fast one pays nothing for signals). */
+	tls_yield_vp = NULL;
 out:
 	errno = saved;
 }
