@@ -190,11 +190,13 @@ static void set_idle_sched(struct coro_sched *s, unsigned int n)
 {
 	unsigned int i;
 
+	/* (Atomics: an lwp of the run just ended may still be leaving.) */
 	for (i = 0; i < s->vp_cap; i++)
-		s->vps[i].retire = i < n ? VP_ACTIVE : VP_RETIRED;
+		__atomic_store_n(&s->vps[i].retire,
+				 i < n ? VP_ACTIVE : VP_RETIRED, __ATOMIC_RELAXED);
 	if (n > 1) {
-		s->vps[0].solo = false;
-		s->vps[0].fast_yield = false;
+		__atomic_store_n(&s->vps[0].fast_yield, false, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->vps[0].solo, false, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&s->nvp, n, __ATOMIC_RELEASE);
 }
