@@ -27,78 +27,11 @@
 #include "handoff.h"
 #include "idle.h"
 #include "lwp.h"
+#include "retire.h"
 #include "runq.h"
 
 #include <errno.h>
 #include <sched.h>
-
-static void conc_notify(struct coro_sched *s)
-{
-	pthread_mutex_lock(&s->conc_mtx);
-	pthread_cond_broadcast(&s->conc_cond);
-	pthread_mutex_unlock(&s->conc_mtx);
-}
-
-/* Wake every idle lwp, so that one holding a retiring vproc sees it. */
-static void wake_all_idle(struct coro_sched *s)
-{
-	pthread_mutex_lock(&s->idle_mtx);
-	pthread_cond_broadcast(&s->idle_cond);
-	pthread_mutex_unlock(&s->idle_mtx);
-}
-
-/* By the owner: the queue takes the lock from now on. */
-static void vp_leave_solo(struct vproc *vp)
-{
-	vp_inbox_drain(vp);
-	__atomic_store_n(&vp->fast_yield, false, __ATOMIC_RELAXED);
-	__atomic_store_n(&vp->solo, false, __ATOMIC_RELEASE);
-	__atomic_store_n(&vp->unsolo, 0, __ATOMIC_RELEASE);
-}
-
-/* By l, in its own context: retire l's vproc; l becomes a spare. */
-static void vp_retire(struct lwp *l)
-{
-	struct coro_sched *s = l->sched;
-	struct vproc *vp = l->vp;
-	struct coro *head, *c;
-	int expect = VP_RETIRING;
-	unsigned int k = 0, nvp;
-
-	spin_lock(&vp->lock);
-	if (!__atomic_compare_exchange_n(&vp->retire, &expect, VP_RETIRED,
-					 false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE)) {
-		spin_unlock(&vp->lock);	/* grown back meanwhile */
-		return;
-	}
-	if (__atomic_load_n(&vp->inbox, __ATOMIC_RELAXED))
-		vp_inbox_drain(vp);
-	head = vp->head;
-	vp->head = vp->tail = NULL;
-	__atomic_store_n(&vp->nqueued, 0, __ATOMIC_RELAXED);
-	spin_unlock(&vp->lock);
-	l->vp = NULL;
-	nvp = sched_nvp(s);
-	while ((c = head)) {
-		head = c->next;
-		vp_push(l, &s->vps[k++ % nvp], c);
-	}
-	sched_kick(s);
-	conc_notify(s);
-}
-
-void lwp_conc_point(struct lwp *l)
-{
-	struct vproc *vp = l->vp;
-
-	if (__atomic_load_n(&vp->unsolo, __ATOMIC_ACQUIRE)) {
-		vp_leave_solo(vp);
-		conc_notify(l->sched);
-	}
-	if (__atomic_load_n(&vp->retire, __ATOMIC_ACQUIRE) == VP_RETIRING)
-		vp_retire(l);
-}
 
 /* n = 0: one worker per CPU the process may run on (README.md). */
 unsigned int conc_auto(void)
@@ -173,7 +106,7 @@ static void leave_solo(struct coro_sched *s, struct lwp *me)
 		return;
 	}
 	__atomic_store_n(&vp->unsolo, 1, __ATOMIC_RELEASE);
-	wake_all_idle(s);
+	sched_wake_all_idle(s);
 	if (me) {
 		/* A coroutine of s on an lwp without vps[0] (a blocking
 		 * call's): its owner does it at its next point. */
@@ -246,7 +179,7 @@ int coro_sched_set_concurrency(coro_sched_t *s, int n)
 		for (i = want; i < old; i++)
 			__atomic_store_n(&s->vps[i].retire, VP_RETIRING,
 					 __ATOMIC_RELEASE);
-		wake_all_idle(s);
+		sched_wake_all_idle(s);
 		if (me) {
 			pthread_mutex_unlock(&s->conc_mtx);
 			wait_inside(s, retired_all);

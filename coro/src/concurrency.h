@@ -3,7 +3,7 @@
  * coro_sched_set_concurrency() (concurrency.c): the number of active
  * vprocs, changed while the scheduler runs.  An lwp whose vproc is asked
  * to retire or to leave solo does it at its next scheduling point, in its
- * own context (lwp_loop()).
+ * own context (lwp_loop(), retire.c).
  */
 #ifndef CORO_CONCURRENCY_H
 #define CORO_CONCURRENCY_H
@@ -13,7 +13,6 @@
 /* vps[] has room for at least this many vprocs (coro_sched_create()). */
 #define CORO_CONC_ROOM 256
 
-HIDDEN void lwp_conc_point(struct lwp *l);
 HIDDEN void conc_run_begin(struct coro_sched *s);
 HIDDEN void conc_run_end(struct coro_sched *s);
 HIDDEN unsigned int conc_auto(void);

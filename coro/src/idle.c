@@ -145,6 +145,14 @@ void lwp_spare_wait(struct lwp *l)
 	pthread_mutex_unlock(&s->lwp_mtx);
 }
 
+/* Wake every idle lwp (set_concurrency: one may hold a retiring vproc). */
+void sched_wake_all_idle(struct coro_sched *s)
+{
+	pthread_mutex_lock(&s->idle_mtx);
+	pthread_cond_broadcast(&s->idle_cond);
+	pthread_mutex_unlock(&s->idle_mtx);
+}
+
 /* The end of everything: every lwp, idle or spare, leaves its loop. */
 void sched_finish(struct coro_sched *s)
 {

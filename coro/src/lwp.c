@@ -8,10 +8,10 @@
  */
 #include "lwp.h"
 #include "act_register.h"
-#include "concurrency.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
+#include "retire.h"
 #include "runq.h"
 #include "sigmask.h"
 #include "steal.h"
