@@ -39,6 +39,7 @@
  * Threads that are not the library's take signals as plain threads do.
  */
 #include "sigmask.h"
+#include "act_word.h"
 #include "current.h"
 #include "runq.h"
 
@@ -212,7 +213,11 @@ static bool route_here(struct lwp *l, int sig)
 	if (!vp)
 		return false;
 	if (vp_is_solo(vp)) {
-		vp_inbox_drain(vp);	/* l owns it */
+		/* l owns it, unless activations gave it to a spare while l
+		 * was blocked: then leave the lock-free queue alone. */
+		if (act_on(l->sched))
+			return false;
+		vp_inbox_drain(vp);
 		return queue_take(vp, sig, true);
 	}
 	spin_lock(&vp->lock);
