@@ -130,6 +130,7 @@ static inline void kp_spawn_join(struct kp_worker *w)
 }
 
 #include "kp_loop.h"
+#include "bench_conc.h"
 
 /* ---- The run ---------------------------------------------------------- */
 
@@ -291,7 +292,11 @@ int main(int argc, char **argv)
 	static const struct kp_cli cli = {
 		.prog = "coro_bench",
 		.summary = "Run the kthread_perf workload on coroutines "
-			   "(many-to-one or many-to-many model).",
+			   "(many-to-one or many-to-many model).  Also "
+			   "--set-concurrency-at OPS:N[,OPS:N...]: change the "
+			   "number of workers to N once OPS operations are "
+			   "done (N = 0: one per allowed CPU); a timeline of "
+			   "the throughput goes to stderr.",
 		.max_threads = MAX_COROUTINES,
 		.extra = extra,
 	};
@@ -308,6 +313,7 @@ int main(int argc, char **argv)
 	u32 n, i;
 	int err;
 
+	argc = conc_take_option(argc, argv);
 	kp_parse_args(&cli, argc, argv, &o);
 	n = o.cfg.thread_count;
 	kp_install_stop_handler();
@@ -377,7 +383,9 @@ int main(int argc, char **argv)
 	kp_result_begin(&r);
 	if ((err = pthread_create(&sched_thread, NULL, sched_main, s)))
 		kp_die_errno(err, "cannot create the scheduler's thread");
+	conc_start(s, w, n);
 	pthread_join(sched_thread, &ret);
+	conc_report();
 	err = (int)(intptr_t)ret;
 	if (err == EINVAL && o.cfg.bind_cpu_count)
 		kp_die_errno(err, "cannot bind the workers to CPUs %s "

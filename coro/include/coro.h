@@ -28,6 +28,7 @@
 #ifndef CORO_H
 #define CORO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -93,6 +94,55 @@ int coro_sched_run(coro_sched_t *s);
 void coro_sched_destroy(coro_sched_t *s);
 
 void coro_sched_stats(coro_sched_t *s, struct coro_stats *st);
+
+/*
+ * The number of workers, changed at any time: before a run, during one
+ * (from a coroutine or another thread) or between runs (Solaris'
+ * thr_setconcurrency, the VPI paper's strict parallelism).  Growing hands
+ * each new worker to a spare OS thread or starts one.  Shrinking retires
+ * the workers past n at their next scheduling point (a yield, a park, an
+ * exit, their idle loop): each moves its queue to the remaining workers
+ * and its OS thread becomes a spare.  The call returns once they have
+ * retired, so from then on at most n OS threads run coroutines; a worker
+ * whose coroutine runs without a scheduling point (or sits in a plain
+ * blocking system call with activations off) holds the call up until it
+ * gets to one.  n = 0: one worker per CPU in the process's affinity mask.
+ * Up to max(workers at create, 256) workers.  A scheduler created with
+ * one worker keeps its lock-free queue until it first grows; after that
+ * its queue takes the lock even at one worker.  EINVAL: n < 0 or too many.
+ */
+int coro_sched_set_concurrency(coro_sched_t *s, int n);
+/* The number of active workers (changes under coro_sched_set_concurrency()). */
+int coro_sched_get_concurrency(const coro_sched_t *s);
+
+/* ---- Signals ---------------------------------------------------------- */
+
+/*
+ * Per-coroutine signal masks (Solaris' thread library).  coro_sigmask()
+ * is pthread_sigmask() for the calling coroutine (how: SIG_BLOCK,
+ * SIG_UNBLOCK, SIG_SETMASK; set or old may be NULL), kept in user space:
+ * no system call, unless it unmasks a signal that is pending because
+ * every coroutine had it masked.  Outside a coroutine it is
+ * pthread_sigmask().  A new coroutine starts with its creator's mask (a
+ * plain thread's creation: none masked).  Signals 1 to 64 only;
+ * EINVAL for a bad how.
+ *
+ * coro_signal() installs handler for sig (SIG_DFL, SIG_IGN: as they are)
+ * behind the library's own, which routes each signal to a coroutine that
+ * has it unmasked: the running one at once (on its stack); else one
+ * runnable on the same worker, switched to at the worker's next
+ * scheduling point (yield, wait), the handler then running in it; else
+ * one running on another worker, by a directed signal to that worker's
+ * OS thread; else it stays pending (blocked in the kernel for every
+ * worker's thread) until a coroutine unmasks it, and is delivered there
+ * once.  A real-time signal raised n times is delivered n times.  sig is
+ * masked in the coroutine while its handler runs; a handler should not
+ * yield.  Threads outside the scheduler take signals as plain threads.
+ * EINVAL: SIGKILL, SIGSTOP, a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+ * SIGTRAP, SIGSYS: they belong to the thread that faulted), out of range.
+ */
+int coro_sigmask(int how, const sigset_t *set, sigset_t *old);
+int coro_signal(int sig, void (*handler)(int));
 
 /* ---- Coroutines ------------------------------------------------------- */
 

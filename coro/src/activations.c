@@ -33,6 +33,7 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -307,6 +308,28 @@ static void drain_old_events(struct coro_sched *s)
 		;
 }
 
+/*
+ * The listener or monitor thread takes no signal: they are the
+ * coroutines' (sigmask.c routes them among the lwps), and a signal that
+ * every coroutine masks must stay pending, not land here.  It inherits
+ * the mask it is created with; faults stay open.
+ */
+static int act_thread_create(struct coro_sched *s, void *(*fn)(void *))
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&s->act_thread, NULL, fn, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+
 /* In coro_sched_run(), on the calling thread, before any other lwp. */
 int act_start(struct coro_sched *s, struct lwp *main_lwp)
 {
@@ -333,7 +356,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		err = errno;
 		goto fail;
 	}
-	err = pthread_create(&s->act_thread, NULL, fn, s);
+	err = act_thread_create(s, fn);
 	if (err) {
 		/* No thread to take workers with: the run goes on without. */
 		close(s->act_stop_fd);

@@ -8,6 +8,7 @@
 #include "idle.h"
 #include "overflow.h"
 #include "runq.h"
+#include "sigmask.h"
 #include "stack.h"
 #include "dispatch.h"
 
@@ -63,6 +64,8 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	c->on_lwp = NULL;
 	c->switching = 0;
+	/* Its creator's mask, as pthread_create() gives. */
+	sig_coro_begin(c, l && l->sched == s ? l->current : NULL);
 	coro_set_state(c, CORO_READY);
 	c->lock = 0;
 	c->detached = false;
@@ -78,11 +81,11 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 		__atomic_add_fetch(&s->reused, 1, __ATOMIC_RELAXED);
 	if (l && l->sched == s && l->vp) {
 		vp_push(act_owner(l, s), l->vp, c);
-		if (s->nvp > 1 || act_on(s))
+		if (sched_nvp(s) > 1 || act_on(s))
 			sched_kick(s);
 	} else {
 		vp = &s->vps[__atomic_fetch_add(&s->next_vp, 1,
-						__ATOMIC_RELAXED) % s->nvp];
+						__ATOMIC_RELAXED) % sched_nvp(s)];
 		vp_push(l, vp, c);
 		sched_kick(s);
 	}

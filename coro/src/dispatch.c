@@ -13,6 +13,7 @@
 #include "idle.h"
 #include "overflow.h"
 #include "runq.h"
+#include "sigmask.h"
 #include "stack.h"
 #include "timer.h"
 
@@ -26,7 +27,7 @@ void coro_wake(struct lwp *l, struct coro *c)
 
 	vp_push(act_owner(l, s), vp, c);
 	/* (With activations, l's vproc may be a spare's by now.) */
-	if (s->nvp > 1 || !l || l->vp != vp || act_on(s))
+	if (sched_nvp(s) > 1 || !l || l->vp != vp || act_on(s))
 		sched_kick(s);
 }
 
@@ -61,6 +62,7 @@ static void coro_ended(struct lwp *l, struct coro *c)
 	bool detached;
 
 	tool_ctx_destroy(&c->tool);
+	sig_coro_ended(c);
 	spin_lock(&c->lock);
 	coro_set_state(c, CORO_EXITED);
 	joiner = c->joiner;
@@ -135,8 +137,10 @@ static __attribute__((always_inline)) inline struct lwp *
 switch_to(struct lwp *l, struct coro_ctx *ctx, struct tool_ctx *tool,
 	  struct coro *next, int from_ends, bool fast)
 {
-	if (!fast)
+	if (!fast) {
 		wait_saved(next);
+		sig_running(l, next);	/* (solo: no peer reads it) */
+	}
 	l->current = next;
 	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
 	l->switches++;
@@ -146,7 +150,7 @@ switch_to(struct lwp *l, struct coro_ctx *ctx, struct tool_ctx *tool,
 	after_switch(l);
 	if (!fast)
 		act_coro_resume(l);
-	return l;
+	return sig_resumed(l);
 }
 
 /* From l's own context (lwp_loop()): run c until it leaves. */
@@ -166,9 +170,11 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 {
 	struct coro *next = NULL;
 
+	if (after == AFTER_REQUEUE || after == AFTER_EXIT)
+		l = sig_sched_point(l);	/* (no wait queue's lock held) */
 	canary_check(c);
 	act_sched_enter(l);
-	if (l->vp)
+	if (l->vp && !vp_leaving(l->vp))	/* else lwp_loop() sees to it */
 		next = vp_pop(l->vp);
 	l->after = after;
 	l->switched_from = c;
@@ -178,12 +184,13 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 		return switch_to(l, &c->ctx, &c->tool, next, after == AFTER_EXIT,
 				 false);
 	l->current = NULL;
+	sig_running(l, NULL);
 	tool_start_switch(&c->tool, &l->tool, after == AFTER_EXIT);
 	l = coro_ctx_swap(&c->ctx, &l->ctx, l);
 	tool_finish_switch(&c->tool);
 	after_switch(l);
 	act_coro_enter(l);
-	return l;
+	return sig_resumed(l);
 }
 
 /*
@@ -192,15 +199,26 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
  */
 static __attribute__((noinline)) void yield_slow(struct lwp *l)
 {
-	struct coro *c = l->current, *next;
+	struct coro *c, *next;
 
-	tls_yield_vp = l->vp && l->vp->fast_yield ? l->vp : NULL;
+	l = sig_sched_point(l);	/* may put a coroutine at the head */
+	c = l->current;
+	if (!l->vp)
+		return;		/* a handler's call moved it meanwhile */
+
+	tls_yield_vp = l->vp && __atomic_load_n(&l->vp->fast_yield,
+						__ATOMIC_RELAXED) ? l->vp : NULL;
 	if (act_sched_enter(l)) {
 		/* Its vproc went to a spare while it was blocked. */
 		coro_switch_out(l, c, AFTER_REQUEUE, NULL, c->home);
 		return;
 	}
 	canary_check(c);	/* even with nothing to switch to */
+	if (__builtin_expect(vp_leaving(l->vp), 0)) {
+		/* set_concurrency: the lwp's own context sees to it. */
+		coro_switch_out(l, c, AFTER_REQUEUE, NULL, l->vp);
+		return;
+	}
 	if (!(l->ticks & 63) && timer_armed(l->sched))
 		timer_poll(l);
 	next = vp_rotate(l->vp, c);
@@ -236,7 +254,8 @@ void coro_yield(void)
 	}
 	c = l->current;
 	l->ticks++;
-	if (__builtin_expect(!vp || vp != l->vp || !vp->fast_yield ||
+	if (__builtin_expect(!vp || vp != l->vp ||
+			     !__atomic_load_n(&vp->fast_yield, __ATOMIC_RELAXED) ||
 			     c->canary || !(l->ticks & 63) ||
 			     __atomic_load_n(&vp->inbox, __ATOMIC_RELAXED), 0)) {
 		if (l->vp)

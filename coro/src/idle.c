@@ -12,15 +12,26 @@
 #include <errno.h>
 #include <time.h>
 
+/* Read by the thread's own signal handler (sigmask.c): it re-raises. */
+static inline void lwp_set_in_wait(struct lwp *l, int v)
+{
+	__atomic_store_n(&l->in_wait, v, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 static bool work_visible(struct coro_sched *s, struct lwp *l)
 {
-	unsigned int i;
+	unsigned int i, nvp = sched_nvp(s);
 
 	if (__atomic_load_n(&s->next_wake, __ATOMIC_RELAXED) <= l->clock_seen)
 		return true;
-	if (s->nvp == 1)
+	if (__atomic_load_n(&l->held_bits, __ATOMIC_RELAXED))
+		return true;	/* signals to route (sigmask.c) */
+	if (l->vp && vp_leaving(l->vp))
+		return true;	/* set_concurrency asks something of it */
+	if (nvp == 1)
 		return l->vp && vp_has_work(l->vp);
-	for (i = 0; i < s->nvp; i++)
+	for (i = 0; i < nvp; i++)
 		if (vp_has_work(&s->vps[i]))
 			return true;
 	return false;
@@ -54,6 +65,7 @@ uint64_t lwp_idle(struct lwp *l)
 	struct timespec ts;
 
 	pthread_mutex_lock(&s->idle_mtx);
+	lwp_set_in_wait(l, 1);
 	__atomic_add_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
 	if (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) && !work_visible(s, l)) {
 		wake = __atomic_load_n(&s->next_wake, __ATOMIC_RELAXED);
@@ -68,6 +80,7 @@ uint64_t lwp_idle(struct lwp *l)
 		}
 	}
 	__atomic_sub_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
+	lwp_set_in_wait(l, 0);
 	pthread_mutex_unlock(&s->idle_mtx);
 	return due;
 }
@@ -117,8 +130,10 @@ void lwp_spare_wait(struct lwp *l)
 	}
 	l->next_spare = s->spares;
 	s->spares = l;
+	lwp_set_in_wait(l, 1);
 	while (!l->vp && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
 		pthread_cond_wait(&l->cond, &s->lwp_mtx);
+	lwp_set_in_wait(l, 0);
 	if (!l->vp) {
 		for (p = &s->spares; *p; p = &(*p)->next_spare) {
 			if (*p == l) {
@@ -128,6 +143,14 @@ void lwp_spare_wait(struct lwp *l)
 		}
 	}
 	pthread_mutex_unlock(&s->lwp_mtx);
+}
+
+/* Wake every idle lwp (set_concurrency: one may hold a retiring vproc). */
+void sched_wake_all_idle(struct coro_sched *s)
+{
+	pthread_mutex_lock(&s->idle_mtx);
+	pthread_cond_broadcast(&s->idle_cond);
+	pthread_mutex_unlock(&s->idle_mtx);
 }
 
 /* The end of everything: every lwp, idle or spare, leaves its loop. */

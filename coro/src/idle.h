@@ -13,6 +13,7 @@ HIDDEN void sched_kick(struct coro_sched *s);
 HIDDEN uint64_t lwp_idle(struct lwp *l);
 HIDDEN void lwp_idle_warm(void);
 HIDDEN void lwp_spare_wait(struct lwp *l);
+HIDDEN void sched_wake_all_idle(struct coro_sched *s);
 HIDDEN void sched_finish(struct coro_sched *s);
 
 #endif /* CORO_IDLE_H */

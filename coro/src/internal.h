@@ -59,6 +59,8 @@ enum coro_state {
 struct coro {
 	struct coro_ctx ctx;
 	struct coro *next;		/* run queue, wait queue, pool */
+	uint64_t sigpend;		/* signals routed to it (sigmask.c; on
+					 * the line the switch loads) */
 	struct coro_sched *sched;
 	void *(*fn)(void *);
 	void *arg;
@@ -86,6 +88,9 @@ struct coro {
 	uint64_t *canary;		/* canary gap, or NULL: guard */
 	unsigned int vg_id;
 	struct tool_ctx tool;
+	/* Signals (sigmask.c): bit s - 1 for signal s (atomic). */
+	uint64_t sigmask;		/* masked; its own, read by routers */
+	uint32_t *sigcnt;		/* real-time counts pending, or NULL */
 };
 
 /*
@@ -113,13 +118,23 @@ struct vproc {
 	unsigned int nqueued;		/* read racily by idle lwps */
 	struct coro *head, *tail;
 	struct coro *inbox;		/* solo: pushed by other threads */
-	bool solo;
-	bool fast_yield;		/* solo, and no activations */
+	bool solo;			/* atomic: cleared once, by the owner */
+	bool fast_yield;		/* solo, and no activations (atomic) */
+	/* coro_sched_set_concurrency() (concurrency.c), atomic: */
+	int retire;			/* enum vp_retire */
+	int unsolo;			/* owner: leave solo at next point */
 	struct coro_sched *sched;
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */
 	struct vproc *next_orphan;	/* coro_sched.orphans, under lwp_mtx */
 } __attribute__((aligned(CACHELINE)));
+
+/* A vproc's part in the concurrency (concurrency.c). */
+enum vp_retire {
+	VP_ACTIVE,
+	VP_RETIRING,	/* id >= nvp: its lwp retires it at its next point */
+	VP_RETIRED,	/* no lwp, empty; pushes go to an active vproc */
+};
 
 enum after_switch {
 	AFTER_NOTHING,
@@ -174,10 +189,24 @@ struct lwp {
 	bool act_registered;		/* on /dev/kthread_perf */
 	uint32_t act_slot;		/* its slot while registered */
 	uint64_t mon_seen;		/* monitor.c: act_word at its last poll */
+	/* Signals (sigmask.c). */
+	uint64_t cur_sigmask;		/* current's mask, ~0 with none (atomic) */
+	uint64_t kblk;			/* what it blocks in its kernel mask */
+	uint64_t held_bits;		/* held by the handler, to route */
+	uint32_t held_cnt[65];		/* ... how many of each (atomic) */
+	int in_wait;			/* idle or spare: the handler re-raises */
 } __attribute__((aligned(CACHELINE)));
 
 struct coro_sched {
-	unsigned int nvp;
+	unsigned int nvp;		/* active vprocs (atomic: sched_nvp()) */
+	unsigned int vp_cap;		/* vps[] has room for this many */
+	int *cpus;			/* attr's list, copied; NULL: unbound */
+	unsigned int ncpus;
+	/* coro_sched_set_concurrency() (concurrency.c). */
+	pthread_mutex_t conc_mtx;
+	pthread_cond_t conc_cond;	/* a vproc retired or left solo */
+	bool conc_live;			/* lwps run: changes go through them */
+	uint64_t conc_changes;
 	size_t stack_size;
 	struct vproc *vps;
 	long live;			/* coroutines created, not yet ended */
@@ -219,5 +248,16 @@ struct coro_sched {
 	uint32_t act_pending_head, act_pending_tail;	/* slots, FIFO */
 	bool act_lost;			/* a LOST was read: check every lwp */
 };
+
+/* The number of active vprocs; it changes while the scheduler runs. */
+static inline unsigned int sched_nvp(const struct coro_sched *s)
+{
+	return __atomic_load_n(&s->nvp, __ATOMIC_ACQUIRE);
+}
+
+static inline bool vp_is_solo(const struct vproc *vp)
+{
+	return __atomic_load_n(&vp->solo, __ATOMIC_ACQUIRE);
+}
 
 #endif /* CORO_INTERNAL_H */

@@ -11,7 +11,9 @@
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
+#include "retire.h"
 #include "runq.h"
+#include "sigmask.h"
 #include "steal.h"
 #include "dispatch.h"
 #include "timer.h"
@@ -50,7 +52,7 @@ static struct coro *lwp_next(struct lwp *l)
 		timer_poll_at(l, l->clock_seen);
 		c = vp_pop(l->vp);
 	}
-	if (!c && s->nvp > 1)
+	if (!c && sched_nvp(s) > 1)
 		c = steal(l);
 	return c;
 }
@@ -70,6 +72,11 @@ void lwp_loop(struct lwp *l)
 				lwp_bind(l->vp->cpu);
 			continue;
 		}
+		sig_sched_point(l);	/* held signals, the kernel mask */
+		if (__builtin_expect(vp_leaving(l->vp), 0)) {
+			lwp_conc_point(l);	/* may leave l a spare */
+			continue;
+		}
 		c = lwp_next(l);
 		if (c)
 			lwp_run(l, c);
@@ -86,6 +93,7 @@ struct lwp *lwp_new(struct coro_sched *s)
 		return NULL;
 	memset(l, 0, sizeof(*l));
 	l->sched = s;
+	l->cur_sigmask = ~0ULL;		/* no coroutine */
 	pthread_cond_init(&l->cond, NULL);
 	return l;
 }

@@ -13,6 +13,12 @@
  * atomic read-modify-write.  Ownership moves between lwps only under
  * lwp_mtx (handoff.c), which orders the old owner's accesses before the
  * new one's.
+ *
+ * A solo vproc stops being solo when coro_sched_set_concurrency() adds
+ * workers (its owner clears solo, concurrency.c); a push that read solo
+ * before may still land on the inbox, so the locked paths empty it too.
+ * A retired vproc (VP_RETIRED: no lwp, emptied) passes pushes on to an
+ * active one.
  */
 #include "runq.h"
 
@@ -52,7 +58,7 @@ void vp_inbox_drain(struct vproc *vp)
 /* Queue c on vp; l is the calling thread's lwp (NULL on a plain thread). */
 void vp_push(struct lwp *l, struct vproc *vp, struct coro *c)
 {
-	if (vp->solo) {
+	if (vp_is_solo(vp)) {
 		if (l && l->vp == vp)
 			vp_enqueue(vp, c);
 		else
@@ -60,8 +66,23 @@ void vp_push(struct lwp *l, struct vproc *vp, struct coro *c)
 		return;
 	}
 	spin_lock(&vp->lock);
+	while (__atomic_load_n(&vp->retire, __ATOMIC_RELAXED) == VP_RETIRED) {
+		/* vps[0] never retires: the walk ends. */
+		struct vproc *to = &vp->sched->vps[vp->id % sched_nvp(vp->sched)];
+
+		spin_unlock(&vp->lock);
+		vp = to;
+		spin_lock(&vp->lock);
+	}
 	vp_enqueue(vp, c);
 	spin_unlock(&vp->lock);
+}
+
+/* Under the lock, no longer solo: what was pushed while it was. */
+static inline void inbox_catch_up(struct vproc *vp)
+{
+	if (__builtin_expect(__atomic_load_n(&vp->inbox, __ATOMIC_RELAXED) != NULL, 0))
+		vp_inbox_drain(vp);
 }
 
 /* By the owner: the head of the queue, or NULL. */
@@ -69,7 +90,7 @@ struct coro *vp_pop(struct vproc *vp)
 {
 	struct coro *c;
 
-	if (vp->solo) {
+	if (vp_is_solo(vp)) {
 		if (__atomic_load_n(&vp->inbox, __ATOMIC_RELAXED))
 			vp_inbox_drain(vp);
 		return vp_dequeue(vp);
@@ -77,6 +98,7 @@ struct coro *vp_pop(struct vproc *vp)
 	if (!vp_has_work(vp))
 		return NULL;
 	spin_lock(&vp->lock);
+	inbox_catch_up(vp);
 	c = vp_dequeue(vp);
 	spin_unlock(&vp->lock);
 	return c;
@@ -93,6 +115,7 @@ struct coro *vp_rotate_locked(struct vproc *vp, struct coro *c)
 	struct coro *next;
 
 	spin_lock(&vp->lock);
+	inbox_catch_up(vp);
 	next = vp_dequeue(vp);
 	if (next) {
 		__atomic_store_n(&c->switching, 1, __ATOMIC_RELAXED);
@@ -115,6 +138,7 @@ struct coro *vp_pop_half(struct vproc *vp, unsigned int *n)
 	if (!vp_has_work(vp))
 		return NULL;
 	spin_lock(&vp->lock);
+	inbox_catch_up(vp);
 	for (take = (vp->nqueued + 1) / 2; take; take--) {
 		c = vp_dequeue(vp);
 		if (!c)

@@ -17,6 +17,13 @@ HIDDEN struct coro *vp_rotate_locked(struct vproc *vp, struct coro *c);
 HIDDEN void vp_inbox_drain(struct vproc *vp);
 HIDDEN struct coro *vp_pop_half(struct vproc *vp, unsigned int *n);
 
+/* set_concurrency asks l's owner to retire it or leave solo. */
+static inline bool vp_leaving(const struct vproc *vp)
+{
+	return __atomic_load_n(&vp->retire, __ATOMIC_RELAXED) == VP_RETIRING ||
+	       __atomic_load_n(&vp->unsolo, __ATOMIC_RELAXED);
+}
+
 static inline bool vp_has_work(const struct vproc *vp)
 {
 	return __atomic_load_n(&vp->nqueued, __ATOMIC_RELAXED) != 0 ||
@@ -71,7 +78,7 @@ static inline struct coro *vp_rotate_solo(struct vproc *vp, struct coro *c)
  */
 static inline struct coro *vp_rotate(struct vproc *vp, struct coro *c)
 {
-	if (!vp->solo)
+	if (!vp_is_solo(vp))
 		return vp_rotate_locked(vp, c);
 	if (__builtin_expect(__atomic_load_n(&vp->inbox, __ATOMIC_RELAXED) != NULL, 0))
 		vp_inbox_drain(vp);

@@ -5,6 +5,7 @@
  * (lwp.c) until every coroutine has ended.
  */
 #include "activations.h"
+#include "concurrency.h"
 #include "current.h"
 #include "lwp.h"
 #include "overflow.h"
@@ -18,6 +19,7 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	struct coro_sched *s;
 	pthread_condattr_t ca;
 	unsigned int i, n = attr && attr->workers ? attr->workers : 1;
+	unsigned int cap = n > CORO_CONC_ROOM ? n : CORO_CONC_ROOM;
 
 	if (n > 4096) {
 		errno = EINVAL;
@@ -26,30 +28,44 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
-	if (posix_memalign((void **)&s->vps, CACHELINE, n * sizeof(*s->vps))) {
+	/* Room for coro_sched_set_concurrency() to grow (concurrency.c). */
+	if (posix_memalign((void **)&s->vps, CACHELINE, cap * sizeof(*s->vps))) {
 		free(s);
 		errno = ENOMEM;
 		return NULL;
 	}
-	memset(s->vps, 0, n * sizeof(*s->vps));
+	memset(s->vps, 0, cap * sizeof(*s->vps));
+	if (attr && attr->ncpus && attr->cpus) {
+		s->cpus = malloc(attr->ncpus * sizeof(*s->cpus));
+		if (!s->cpus) {
+			free(s->vps);
+			free(s);
+			errno = ENOMEM;
+			return NULL;
+		}
+		memcpy(s->cpus, attr->cpus, attr->ncpus * sizeof(*s->cpus));
+		s->ncpus = attr->ncpus;
+	}
 	if (act_init(s, attr ? attr->activations : NULL)) {
+		free(s->cpus);
 		free(s->vps);
 		free(s);
 		return NULL;
 	}
 	s->nvp = n;
+	s->vp_cap = cap;
 	s->stack_size = attr && attr->stack_size ? attr->stack_size
 						 : CORO_STACK_DEFAULT;
 	if (s->stack_size < CORO_STACK_MIN)
 		s->stack_size = CORO_STACK_MIN;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < cap; i++) {
 		s->vps[i].id = i;
 		s->vps[i].sched = s;
-		s->vps[i].solo = n == 1;
+		s->vps[i].solo = n == 1 && i == 0;
 		/* With activations every yield enters the scheduler. */
-		s->vps[i].fast_yield = n == 1 && !act_on(s);
-		s->vps[i].cpu = attr && attr->ncpus ?
-			attr->cpus[i % attr->ncpus] : -1;
+		s->vps[i].fast_yield = s->vps[i].solo && !act_on(s);
+		s->vps[i].cpu = s->ncpus ? s->cpus[i % s->ncpus] : -1;
+		s->vps[i].retire = i < n ? VP_ACTIVE : VP_RETIRED;
 	}
 	s->next_wake = UINT64_MAX;
 	pthread_mutex_init(&s->idle_mtx, NULL);
@@ -58,6 +74,8 @@ coro_sched_t *coro_sched_create(const struct coro_sched_attr *attr)
 	pthread_cond_init(&s->idle_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&s->lwp_mtx, NULL);
+	pthread_mutex_init(&s->conc_mtx, NULL);
+	pthread_cond_init(&s->conc_cond, NULL);
 	overflow_init();
 	return s;
 }
@@ -82,7 +100,7 @@ int coro_sched_run(coro_sched_t *s)
 	 * bound.  Nothing has run yet when this fails.
 	 */
 	if (!pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) {
-		for (i = 0; i < s->nvp; i++) {
+		for (i = 0; i < s->vp_cap; i++) {
 			if (s->vps[i].cpu >= 0 &&
 			    (s->vps[i].cpu >= CPU_SETSIZE ||
 			     !CPU_ISSET(s->vps[i].cpu, &saved))) {
@@ -114,11 +132,9 @@ int coro_sched_run(coro_sched_t *s)
 		lwp_bind(s->vps[0].cpu);
 	}
 	__atomic_add_fetch(&s->os_threads, 1, __ATOMIC_RELAXED);
-	/* Workers that cannot get a thread are served by stealing. */
-	for (i = 1; i < s->nvp; i++)
-		lwp_spawn(s, &s->vps[i]);
-
+	conc_run_begin(s);	/* the other workers' lwps */
 	lwp_loop(l);
+	conc_run_end(s);
 	/* No vproc changes hands from here on. */
 	act_stop(s, l);
 	lwp_reap(s);
@@ -155,7 +171,10 @@ void coro_sched_destroy(coro_sched_t *s)
 	pthread_mutex_destroy(&s->idle_mtx);
 	pthread_cond_destroy(&s->idle_cond);
 	pthread_mutex_destroy(&s->lwp_mtx);
+	pthread_mutex_destroy(&s->conc_mtx);
+	pthread_cond_destroy(&s->conc_cond);
 	act_destroy(s);
+	free(s->cpus);
 	free(s->heap);
 	free(s->vps);
 	free(s);

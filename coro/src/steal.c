@@ -13,10 +13,11 @@ struct coro *steal(struct lwp *l)
 	struct coro_sched *s = l->sched;
 	struct vproc *me = l->vp;
 	struct coro *first = NULL, *c;
-	unsigned int i, n;
+	unsigned int i, n, nvp = sched_nvp(s);
 
-	for (i = 1; i < s->nvp && !first; i++) {
-		first = vp_pop_half(&s->vps[(me->id + i) % s->nvp], &n);
+	/* (me may be retiring, its id past nvp: it still steals.) */
+	for (i = 1; i < nvp && !first; i++) {
+		first = vp_pop_half(&s->vps[(me->id + i) % nvp], &n);
 		l->steals += n;
 	}
 	if (!first)

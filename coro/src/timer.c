@@ -97,7 +97,7 @@ void timer_poll_at(struct lwp *l, uint64_t now)
 		return;
 	while ((c = queue_pop(&head, &tail)))
 		vp_push(l, l->vp, c);
-	if (s->nvp > 1)
+	if (sched_nvp(s) > 1)
 		sched_kick(s);
 }
 
@@ -136,7 +136,7 @@ int timer_insert(struct coro_sched *s, struct coro *c)
 	 * An idle worker may be sleeping towards a later deadline (with
 	 * activations, ours may be a spare's by now).
 	 */
-	if (first && (s->nvp > 1 || act_on(s)))
+	if (first && (sched_nvp(s) > 1 || act_on(s)))
 		sched_kick(s);
 	return 0;
 }

@@ -279,3 +279,30 @@ C
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--work-mode: only yield"* ]]
 }
+
+@test "set_concurrency 1 -> 2 -> 4 -> 1 under a yield workload, from a plain thread and from a coroutine: counts exact, never more running than the value in force (activations off and monitor)" {
+	local a
+	for a in off monitor; do
+		coro_run_test "$CORO_TESTS/t_concurrency" 30 $a
+		assert_line --partial "ok set_concurrency outside a run: EINVAL for -1 and 100000"
+		assert_line --regexp "^ok set_concurrency 1->2->4->1 x 30 from a plain thread \\(activations $a\\): [0-9]+ yields, counts exact"
+		assert_line --regexp "^ok set_concurrency 1->2->4->1 x 30 from a coroutine \\(activations $a\\): [0-9]+ yields, counts exact"
+	done
+}
+
+@test "per-coroutine signal masks: the four Solaris delivery cases on 1 and 2 workers, pending until an unmask and then once, a real-time signal n times" {
+	coro_run_test "$CORO_TESTS/t_signal" 1
+	assert_line "ok case 1 on 1 worker(s): delivered in the running coroutine"
+	assert_line "ok case 2 on 1 worker(s): delivered in the runnable coroutine of the same worker at the yield"
+	assert_line "ok case 4 on 1 worker(s): pending while all mask it, delivered once at the unmask"
+	assert_line "ok real-time signal raised 50 times delivered 50 times in every case"
+	coro_run_test "$CORO_TESTS/t_signal" 2
+	assert_line "ok case 1 on 2 worker(s): delivered in the running coroutine"
+	assert_line "ok case 2 on 2 worker(s): delivered in the runnable coroutine of the same worker at the yield"
+	assert_line "ok case 3 on 2 workers: delivered in the coroutine running on the other worker"
+	assert_line "ok case 4 on 2 worker(s): pending while all mask it, delivered once at the unmask"
+	assert_line "ok real-time signal raised 50 times delivered 50 times in every case"
+	# The monitor's thread takes no signal: case 4 stays pending.
+	CORO_ACTIVATIONS=monitor coro_run_test "$CORO_TESTS/t_signal" 2
+	assert_line "ok case 4 on 2 worker(s): pending while all mask it, delivered once at the unmask"
+}

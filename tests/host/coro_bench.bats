@@ -227,3 +227,21 @@ on_worker_cpus() {
 	assert_equal "$status" 1
 	[[ $stderr == *"cannot open /dev/kthread_perf"* ]] || fail "unexpected message: $stderr"
 }
+
+@test "--set-concurrency-at changes the workers during the run: counts stay exact, the stderr timeline has a row per stretch; bad lists are usage errors" {
+	kp_json "$CORO_BENCH" --workers 1 --thread-count 8 --work-mode yield \
+		--work-target 100000 --yield-interval 1 \
+		--set-concurrency-at 100000:2,200000:4,300000:1,400000:0
+	kp_check_counts 8 100000 1 yield 1
+	grep -q '^coro_bench: concurrency timeline (4 of 4 changes made)$' <<<"$stderr"
+	# One row for the start and one per change, with its worker count.
+	[ "$(grep -cE '^ +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9]+$' <<<"$stderr")" -eq 5 ]
+	[ "$(grep -E '^ +[0-9.]+ +[0-9]+ ' <<<"$stderr" | awk '{print $2}' | head -4 | tr '\n' ' ')" = "1 2 4 1 " ]
+	local bad
+	for bad in "" "5" "5:x" "5:-1" "5:2000" "10:2,5:1" "-5:2"; do
+		run --separate-stderr "$CORO_BENCH" --set-concurrency-at "$bad"
+		assert_failure 2
+		assert_equal "$output" ""
+		grep -q -- '--set-concurrency-at' <<<"$stderr"
+	done
+}

@@ -29,6 +29,9 @@ setup_file() {
 @test "ASan+UBSan: blocking hand-off on 1 and 2 workers" {
 	coro_run_test "$ASAN/coro/tests/t_blocking" 1
 	coro_run_test "$ASAN/coro/tests/t_blocking" 2
+	coro_run_test "$ASAN/coro/tests/t_concurrency" 10
+	coro_run_test "$ASAN/coro/tests/t_signal" 1
+	coro_run_test "$ASAN/coro/tests/t_signal" 2
 }
 
 @test "ASan+UBSan: activations (the monitor) on 1 and 2 workers, t_activations and coro_bench block" {
@@ -84,6 +87,19 @@ setup_file() {
 	coro_run_test "$TSAN/coro/tests/t_sync" 3
 	coro_run_test "$TSAN/coro/tests/t_barrier" 2
 	coro_run_test "$TSAN/coro/tests/t_barrier" 3
+}
+
+@test "TSan: set_concurrency 1 -> 2 -> 4 -> 1 while yielding, from a thread and a coroutine" {
+	coro_run_test "$TSAN/coro/tests/t_concurrency" 5
+	coro_run_test "$TSAN/coro/tests/t_concurrency" 5 monitor
+}
+
+# TSan defers signals and merges those of one number, and does not apply
+# a mask set in a deferred handler's context: SIGUSR1 only (t_signal.c).
+@test "TSan: signal routing on 1 and 2 workers (SIGUSR1)" {
+	coro_run_test "$TSAN/coro/tests/t_signal" 1 sigusr1-only
+	coro_run_test "$TSAN/coro/tests/t_signal" 2 sigusr1-only
+	assert_line "ok case 3 on 2 workers: delivered in the coroutine running on the other worker"
 }
 
 @test "TSan: blocking hand-off on 1 and 2 workers" {
