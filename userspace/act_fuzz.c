@@ -122,6 +122,7 @@ struct fobj {
 	int id;
 	int slots;		/* open slots that hold a descriptor of it */
 	int closing;		/* slots whose close() is under way */
+	unsigned int emptied;	/* times its last slot was closed */
 	int inflight;		/* calls under way through a slot of it */
 	bool dead;		/* released for certain */
 	bool nonblock;
@@ -671,7 +672,8 @@ static void close_slot(struct fthread *t, enum kind kind, int want,
 	f = P.slot[k].f;
 	P.slot[k].state = S_CLOSING;
 	P.slot[k].gen++;
-	f->slots--;
+	if (!--f->slots)
+		f->emptied++;
 	f->closing++;
 	pthread_mutex_unlock(&P.lock);
 
@@ -732,6 +734,7 @@ static void op_register(struct fthread *t, enum reg_variant v)
 	char what[160];
 	const char *how = "";
 	struct ref ref;
+	unsigned int emptied = 0;
 	int rc, e;
 
 	if (!slot_get(t, &ref, -1, 0))
@@ -777,6 +780,8 @@ static void op_register(struct fthread *t, enum reg_variant v)
 	pthread_mutex_lock(&P.lock);
 	st = reg_status(t);
 	old = t->reg;
+	if (old)
+		emptied = old->f->emptied;
 	pthread_mutex_unlock(&P.lock);
 
 	begin(t, what);
@@ -786,6 +791,12 @@ static void op_register(struct fthread *t, enum reg_variant v)
 	count(kinds[v], e);
 
 	pthread_mutex_lock(&P.lock);
+	/*
+	 * Another thread may have closed the old file's last descriptor
+	 * since st was read, and so ended the registration before the call.
+	 */
+	if (st == ON && old->f->emptied != emptied)
+		st = MAYBE;
 	if (!rc) {
 		if (v != RV_VALID)
 			violation(t, "%s succeeded (documented: %s)", what,
