@@ -28,9 +28,9 @@
  *     OS thread of the library blocks it in the kernel (this one now, the
  *     others at their next scheduling point, those still open re-raised
  *     to by kill()), and it stays pending in the kernel.  A coroutine that
- *     unmasks it takes it out of sig_nobody and unblocks it with one
- *     system call; the kernel then delivers the pending signal to this
- *     thread as the call returns: case 1, once.
+ *     unmasks it takes every pending instance from the kernel itself
+ *     (sigtimedwait(), while the others still block it), then takes it
+ *     out of sig_nobody and runs the handler: case 1, once.
  *
  * Real-time signals are counted, not merged, at every step (held counts,
  * pending counts, the kernel's queue), so n raised are n delivered.
@@ -272,46 +272,78 @@ static bool route_queued(struct lwp *l, int sig)
 	return found;
 }
 
-static void route_one(struct lwp *l, int sig)
+/* Returns true when the running coroutine takes it (unmasked since). */
+static bool route_one(struct lwp *l, int sig)
 {
 	struct coro *self = l->current;
 	uint64_t bit = sig_bit(sig);
 
-	if (self && !(__atomic_load_n(&self->sigmask, __ATOMIC_RELAXED) & bit)) {
-		call_handler(self, sig);	/* unmasked since */
-		return;
-	}
+	if (self && !(__atomic_load_n(&self->sigmask, __ATOMIC_RELAXED) & bit))
+		return true;
 	if (route_here(l, sig) || route_running(l, sig) ||
 	    route_queued(l, sig))
-		return;
+		return false;
 	/* Case 4: nobody; pending in the kernel from now on. */
 	__atomic_or_fetch(&sig_nobody, bit, __ATOMIC_ACQ_REL);
 	sync_kernel(l);
 	reraise(sig, NULL);
+	return false;
 }
 
+/*
+ * The running coroutine has unmasked what nobody had (give): it takes
+ * every instance pending in the kernel before the bits leave sig_nobody.
+ * Cleared first, the other lwps would unblock them at their next
+ * scheduling point, and one spinning through its yields often won the
+ * race with this thread's own unblock: the signal then reached this
+ * coroutine late, sent back by that lwp (case 3), not at the unmask.
+ * sigtimedwait() takes a blocked signal from the thread's pending set
+ * and the process' alike.
+ */
+static void take_nobody(uint64_t give, uint32_t *here)
+{
+	static const struct timespec now;
+	sigset_t set;
+	int sig;
+
+	bits_set(&set, give);
+	while ((sig = sigtimedwait(&set, NULL, &now)) > 0)
+		if (sig <= NSIG_CORO)
+			here[sig]++;
+	__atomic_and_fetch(&sig_nobody, ~give, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * Route what l's handler held, and bring l's kernel mask in line with
+ * sig_nobody.  What falls to l's running coroutine runs last, as a
+ * handler may switch: nothing of l is touched after one.
+ */
 void sig_route(struct lwp *l)
 {
 	uint64_t bits = __atomic_exchange_n(&l->held_bits, 0, __ATOMIC_ACQUIRE);
-	uint64_t give;
-	uint32_t n;
+	struct coro *self = l->current;
+	uint32_t here[NSIG_CORO + 1], n;
+	uint64_t give = 0;
 	int sig;
 
-	/* The running coroutine takes back what it has unmasked. */
-	if (l->current) {
-		give = __atomic_load_n(&sig_nobody, __ATOMIC_RELAXED) &
-		       ~__atomic_load_n(&l->current->sigmask, __ATOMIC_RELAXED);
-		if (give)
-			__atomic_and_fetch(&sig_nobody, ~give, __ATOMIC_ACQ_REL);
-	}
+	memset(here, 0, sizeof(here));
 	while (bits) {
 		sig = __builtin_ctzll(bits) + 1;
 		bits &= bits - 1;
 		n = __atomic_exchange_n(&l->held_cnt[sig], 0, __ATOMIC_ACQUIRE);
 		while (n--)
-			route_one(l, sig);
+			if (route_one(l, sig))
+				here[sig]++;
 	}
+	if (self)
+		give = __atomic_load_n(&sig_nobody, __ATOMIC_ACQUIRE) &
+		       ~__atomic_load_n(&self->sigmask, __ATOMIC_RELAXED);
+	if (give)
+		take_nobody(give, here);
 	sync_kernel(l);
+	for (sig = 1; self && sig <= NSIG_CORO; sig++)
+		for (; here[sig]; here[sig]--)
+			call_handler(self, sig);
 }
 
 struct lwp *sig_route_point(struct lwp *l)
@@ -361,7 +393,8 @@ void sig_coro_ended(struct coro *c)
 static __attribute__((noinline)) void unmask_slow(struct lwp *l,
 						  struct coro *c)
 {
-	sig_route(l);		/* sig_nobody, held signals, kernel mask */
+	/* sig_nobody, held signals, kernel mask (a handler may switch) */
+	l = sig_route_point(l);
 	sig_deliver_pending(l, c);
 }
 
