@@ -26,6 +26,6 @@ struct coro *steal(struct lwp *l)
 		first->next = c->next;
 		vp_push(l, me, c);
 	}
-	first->home = me;
+	__atomic_store_n(&first->home, me, __ATOMIC_RELAXED);
 	return first;
 }
