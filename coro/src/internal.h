@@ -209,6 +209,11 @@ struct lwp {
 	uint64_t held_bits;		/* held by the handler, to route */
 	uint32_t held_cnt[65];		/* ... how many of each (atomic) */
 	int in_wait;			/* idle or spare: the handler re-raises */
+	/* Preemption (prio.c, preempt.c): a timer that sends this thread
+	 * CORO_PREEMPT_SIGNAL again when the handler found it in libcoro's
+	 * or a library's code. */
+	timer_t ptimer;
+	bool ptimer_made, ptimer_ok;
 } __attribute__((aligned(CACHELINE)));
 
 struct coro_sched {

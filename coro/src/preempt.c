@@ -51,6 +51,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -144,6 +145,23 @@ static void preempt_switch(struct lwp *l, struct coro *c, ucontext_t *uc)
 	}
 }
 
+/*
+ * Not at a safe point: l's timer sends the signal again in RETRY_NS,
+ * when the coroutine may be back in its own code (Go's preemption
+ * requests are retried the same way).  Meanwhile a scheduling point
+ * picks by priority anyway.
+ */
+#define RETRY_NS 20000
+
+static void preempt_retry(struct lwp *l)
+{
+	struct itimerspec it = { .it_value = { 0, RETRY_NS } };
+
+	tls_yield_vp = NULL;	/* (the general path of the next yield) */
+	if (l->ptimer_ok)
+		timer_settime(l->ptimer, 0, &it, NULL);
+}
+
 static void preempt_entry(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -151,20 +169,20 @@ static void preempt_entry(int sig, siginfo_t *si, void *ucv)
 	struct lwp *l = lwp_current();
 	struct coro *c;
 
-	if (!l || si->si_code != SI_TKILL || si->si_pid != getpid()) {
-		sig_forward(sig, si, ucv);	/* not a preemption */
+	/* A request (prio.c) or l's retry; anything else is not ours. */
+	if (!l || !((si->si_code == SI_TKILL && si->si_pid == getpid()) ||
+		    (si->si_code == SI_TIMER && si->si_value.sival_ptr == l))) {
+		sig_forward(sig, si, ucv);
 		goto out;
 	}
 	c = l->current;
-	if (!c || !l->vp || c->in_sig || !vp_has_above(l->vp, coro_prio(c)))
+	if (!c || !l->vp || !vp_has_above(l->vp, coro_prio(c)))
 		goto out;	/* nothing (left) to preempt it for */
 	if (act_on(l->sched) &&
 	    ACT_STATE(__atomic_load_n(&l->act_word, __ATOMIC_RELAXED)) != ACT_IN_CORO)
-		goto out;
-	if (!async_safe_point(uc)) {
-		/* The next scheduling point takes the general path, which
-		 * picks by priority. */
-		tls_yield_vp = NULL;
+		goto out;	/* in the scheduler, which picks by priority */
+	if (c->in_sig || !async_safe_point(uc)) {
+		preempt_retry(l);
 		goto out;
 	}
 	preempt_switch(l, c, uc);

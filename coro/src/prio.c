@@ -13,6 +13,8 @@
 #include "prio.h"
 
 #include <signal.h>
+#include <string.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -60,6 +62,30 @@ struct vproc *prio_place(struct lwp *l, struct coro *c, pid_t *tid)
 	if (bw && !(l && l->tid == (pid_t)(bw >> 8)))
 		*tid = (pid_t)(bw >> 8);
 	return &s->vps[best];
+}
+
+/*
+ * l's retry timer, made at its first switch once priorities are on: it
+ * sends l's own thread the signal again, SI_TIMER with l as its value.
+ */
+void prio_lwp_timer(struct lwp *l)
+{
+	struct sigevent ev;
+
+	l->ptimer_made = true;
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev._sigev_un._tid = l->tid;
+	ev.sigev_signo = CORO_PREEMPT_SIGNAL;
+	ev.sigev_value.sival_ptr = l;
+	l->ptimer_ok = !timer_create(CLOCK_MONOTONIC, &ev, &l->ptimer);
+}
+
+void prio_lwp_timer_delete(struct lwp *l)
+{
+	if (l->ptimer_ok)
+		timer_delete(l->ptimer);
+	l->ptimer_ok = l->ptimer_made = false;
 }
 
 /* The directed signal (preempt.c's handler is installed by then). */
