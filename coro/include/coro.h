@@ -184,6 +184,57 @@ void coro_sleep_ns(uint64_t ns);
 /* Index of the worker running the caller (0..workers-1), -1 outside. */
 int coro_worker_id(void);
 
+/* ---- Priorities ------------------------------------------------------- */
+
+/*
+ * Priorities 0 (lowest, the default) to CORO_PRIO_MAX, higher runs
+ * first (Solaris' thr_setprio).  A new coroutine starts with its
+ * creator's priority (a plain thread's creation: 0).  The default is the
+ * lowest so that a program that never calls coro_setprio() keeps today's
+ * cooperative scheduling and costs: until a priority above 0 is first
+ * set in a scheduler, nothing of this runs, and yields keep their fast
+ * path.  Eight levels: enough to order interactive over batch work, few
+ * enough that a run queue is one FIFO per level behind a bitmap.
+ *
+ * A worker runs its highest-priority queued coroutine first, FIFO within
+ * a level; an idle worker steals from the queue whose best is highest,
+ * the highest first.  coro_yield() gives way to a queued coroutine of
+ * the same or a higher priority only (a lower one waits, as
+ * thr_yield()).  A coroutine that becomes runnable (created or woken)
+ * with a priority above the lowest one running on a worker is queued on
+ * that worker, and the worker is preempted by a directed SIGURG to its
+ * OS thread (CORO_PREEMPT_SIGNAL).  Its handler switches at once when the
+ * preempted coroutine was in the program's own code (the executable's
+ * text, not libcoro's, libc's or any shared library's), holding none of
+ * the library's locks; otherwise it marks the worker, which switches at
+ * its next scheduling point (a yield, a wait, coro_checkpoint(), its
+ * end).  Equal priorities are never preempted.  The preempted coroutine
+ * goes back to the head of its level and may resume on another worker,
+ * as after a yield: code that can be preempted must not hold an OS
+ * thread's lock (a pthread mutex; use coro_mutex_t) or keep the address
+ * of a thread-local variable.  A preemption in a signal handler's frame
+ * waits for the handler to return.  Asynchronous switches need x86-64's
+ * context switch (else, and under ThreadSanitizer, which defers signals
+ * to its next interceptor, every preemption waits for a scheduling
+ * point) and about 4 KiB of the coroutine's stack for the signal frame.
+ * A SIGURG that a worker's OS thread gets from the process itself
+ * (tgkill, pthread_kill) is a preemption request; any other goes to the
+ * handler coro_signal() installed for it.
+ *
+ * coro_setprio(): c NULL is the caller; it takes effect at once for a
+ * queued coroutine and the caller (lowering its own priority below a
+ * queued one's yields to it); one running on another worker is judged by
+ * its new priority from its next switch.  EINVAL: prio out of range, or
+ * c NULL outside a coroutine.  coro_getprio(): c's priority (NULL: the
+ * caller's), -1 with errno EINVAL for NULL outside a coroutine.
+ */
+#define CORO_PRIO_MAX		7
+#define CORO_PRIO_DEFAULT	0
+#define CORO_PREEMPT_SIGNAL	SIGURG
+
+int coro_setprio(coro_t *c, int prio);
+int coro_getprio(const coro_t *c);
+
 /* ---- Blocking calls --------------------------------------------------- */
 
 /*
@@ -212,7 +263,10 @@ const char *coro_sched_activations(const coro_sched_t *s);
  * A scheduling point that yields only if the caller's OS thread lost its
  * worker while the caller was blocked in the kernel; then the caller goes
  * back to a run queue and the thread becomes a spare, so that no more
- * than `workers` OS threads run coroutines.  One load otherwise.
+ * than `workers` OS threads run coroutines.  Also, once priorities are
+ * in use, if a coroutine of a higher priority waits in this worker's
+ * queue (a preemption that waited for a scheduling point).  A few loads
+ * otherwise.
  */
 void coro_checkpoint(void);
 

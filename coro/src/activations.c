@@ -31,6 +31,7 @@
 #include "current.h"
 #include "lwp.h"
 #include "monitor.h"
+#include "runq.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -392,8 +393,12 @@ void coro_checkpoint(void)
 {
 	struct lwp *l = lwp_current();
 
-	if (l && l->current && act_on(l->sched) &&
-	    ACT_STATE(__atomic_load_n(&l->act_word, __ATOMIC_RELAXED)) ==
-	    ACT_TAKEN)
+	if (!l || !l->current)
+		return;
+	if ((act_on(l->sched) &&
+	     ACT_STATE(__atomic_load_n(&l->act_word, __ATOMIC_RELAXED)) ==
+	     ACT_TAKEN) ||
+	    /* a preemption waiting for a scheduling point (preempt.c) */
+	    (l->vp && vp_has_above(l->vp, coro_prio(l->current))))
 		coro_yield();
 }

@@ -7,6 +7,7 @@
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
+#include "prio.h"
 #include "runq.h"
 #include "sigmask.h"
 #include "stack.h"
@@ -35,6 +36,7 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	struct lwp *l = lwp_current();
 	struct coro *c;
 	struct vproc *vp;
+	pid_t tid = 0;
 	bool reused;
 
 	if (!s) {
@@ -66,6 +68,9 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->switching = 0;
 	/* Its creator's mask, as pthread_create() gives. */
 	sig_coro_begin(c, l && l->sched == s ? l->current : NULL);
+	/* And its priority, as a thread's scheduling is inherited. */
+	c->prio = l && l->sched == s && l->current ? (uint8_t)coro_prio(l->current)
+						   : CORO_PRIO_DEFAULT;
 	coro_set_state(c, CORO_READY);
 	c->lock = 0;
 	c->detached = false;
@@ -79,7 +84,13 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	__atomic_add_fetch(&s->created, 1, __ATOMIC_RELAXED);
 	if (reused)
 		__atomic_add_fetch(&s->reused, 1, __ATOMIC_RELAXED);
-	if (l && l->sched == s && l->vp) {
+	if (__builtin_expect(c->prio != 0, 0) && prio_on(s) &&
+	    (vp = prio_place(l, c, &tid))) {
+		vp_push(act_owner(l, s), vp, c);	/* (prio.c) */
+		if (tid)
+			prio_preempt(tid);
+		sched_kick(s);
+	} else if (l && l->sched == s && l->vp) {
 		vp_push(act_owner(l, s), l->vp, c);
 		if (sched_nvp(s) > 1 || act_on(s))
 			sched_kick(s);

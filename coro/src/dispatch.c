@@ -12,6 +12,7 @@
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
+#include "prio.h"
 #include "runq.h"
 #include "sigmask.h"
 #include "stack.h"
@@ -19,13 +20,24 @@
 
 #include <sched.h>
 
-/* Make c runnable: on the waker's worker when it has one, else at home. */
+/*
+ * Make c runnable: on the waker's worker when it has one, else at home;
+ * but with a priority above 0, on the worker running the lowest priority
+ * below it, preempted if it runs a coroutine (prio.c).
+ */
 void coro_wake(struct lwp *l, struct coro *c)
 {
 	struct coro_sched *s = c->sched;
 	struct vproc *vp = (l && l->vp && l->sched == s) ? l->vp : c->home;
+	struct vproc *to;
+	pid_t tid = 0;
 
+	if (__builtin_expect(coro_prio(c) != 0, 0) && prio_on(s) &&
+	    (to = prio_place(l, c, &tid)))
+		vp = to;
 	vp_push(act_owner(l, s), vp, c);
+	if (tid)
+		prio_preempt(tid);
 	/* (With activations, l's vproc may be a spare's by now.) */
 	if (sched_nvp(s) > 1 || !l || l->vp != vp || act_on(s))
 		sched_kick(s);
@@ -85,6 +97,10 @@ static __attribute__((noinline)) void after_switch_slow(struct lwp *l,
 		vp_push(l, l->requeue_to, from);
 		sched_kick(l->sched);
 		break;
+	case AFTER_PREEMPT:
+		vp_push_front(l, l->requeue_to, from);
+		sched_kick(l->sched);
+		break;
 	case AFTER_PARK:
 		spin_unlock(l->park_lock);
 		break;
@@ -140,6 +156,7 @@ switch_to(struct lwp *l, struct coro_ctx *ctx, struct tool_ctx *tool,
 	if (!fast) {
 		wait_saved(next);
 		sig_running(l, next);	/* (solo: no peer reads it) */
+		prio_running(l, next);
 	}
 	l->current = next;
 	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
@@ -170,7 +187,8 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 {
 	struct coro *next = NULL;
 
-	if (after == AFTER_REQUEUE || after == AFTER_EXIT)
+	if (after == AFTER_REQUEUE || after == AFTER_PREEMPT ||
+	    after == AFTER_EXIT)
 		l = sig_sched_point(l);	/* (no wait queue's lock held) */
 	canary_check(c);
 	act_sched_enter(l);
@@ -185,6 +203,7 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 				 false);
 	l->current = NULL;
 	sig_running(l, NULL);
+	prio_running(l, NULL);
 	tool_start_switch(&c->tool, &l->tool, after == AFTER_EXIT);
 	l = coro_ctx_swap(&c->ctx, &l->ctx, l);
 	tool_finish_switch(&c->tool);
@@ -221,7 +240,10 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
 	}
 	if (!(l->ticks & 63) && timer_armed(l->sched))
 		timer_poll(l);
-	next = vp_rotate(l->vp, c);
+	if (__builtin_expect(__atomic_load_n(&l->vp->prio_on, __ATOMIC_RELAXED), 0))
+		next = vp_rotate_prio(l->vp, c);
+	else
+		next = vp_rotate(l->vp, c);
 	if (!next) {
 		act_coro_enter(l);
 		return;

@@ -76,6 +76,10 @@ struct coro {
 	int lock;			/* join */
 	bool detached;
 	bool joined;
+	uint8_t prio;			/* coro_setprio(), 0..CORO_PRIO_MAX */
+	uint8_t qprio;			/* the class of the queue it is in */
+	uint8_t in_sig;			/* in coro_signal()'s handler: never
+					 * preempted there (preempt.c) */
 	struct coro *joiner;
 	uint64_t wake_ns;		/* timer heap */
 	size_t heap_idx;
@@ -120,6 +124,7 @@ struct vproc {
 	struct coro *inbox;		/* solo: pushed by other threads */
 	bool solo;			/* atomic: cleared once, by the owner */
 	bool fast_yield;		/* solo, and no activations (atomic) */
+	bool prio_on;			/* its scheduler's prio_on (atomic) */
 	/* coro_sched_set_concurrency() (concurrency.c), atomic: */
 	int retire;			/* enum vp_retire */
 	int unsolo;			/* owner: leave solo at next point */
@@ -127,6 +132,14 @@ struct vproc {
 	unsigned int id;
 	int cpu;			/* bound CPU or -1 */
 	struct vproc *next_orphan;	/* coro_sched.orphans, under lwp_mtx */
+	/* Priorities (prio.c): what its lwp runs, tid << 8 | (prio + 1),
+	 * 0 in the lwp's own context (atomic; not kept up to date on a
+	 * fast_yield vproc, which has no peer). */
+	uint64_t running;
+	/* Classes 1..CORO_PRIO_MAX of the queue (class 0 is head, tail);
+	 * bit p of pbits: class p is not empty (atomic, read racily). */
+	unsigned int pbits;
+	struct coro *phead[CORO_PRIO_MAX + 1], *ptail[CORO_PRIO_MAX + 1];
 } __attribute__((aligned(CACHELINE)));
 
 /* A vproc's part in the concurrency (concurrency.c). */
@@ -139,6 +152,7 @@ enum vp_retire {
 enum after_switch {
 	AFTER_NOTHING,
 	AFTER_REQUEUE,	/* put switched_from on the vproc requeue_to */
+	AFTER_PREEMPT,	/* the same, at the head of its class (preempt.c) */
 	AFTER_PARK,	/* release park_lock: switched_from is in a wait queue */
 	AFTER_EXIT,	/* switched_from has ended */
 };
@@ -195,6 +209,11 @@ struct lwp {
 	uint64_t held_bits;		/* held by the handler, to route */
 	uint32_t held_cnt[65];		/* ... how many of each (atomic) */
 	int in_wait;			/* idle or spare: the handler re-raises */
+	/* Preemption (prio.c, preempt.c): a timer that sends this thread
+	 * CORO_PREEMPT_SIGNAL again when the handler found it in libcoro's
+	 * or a library's code. */
+	timer_t ptimer;
+	bool ptimer_made, ptimer_ok;
 } __attribute__((aligned(CACHELINE)));
 
 struct coro_sched {
@@ -207,6 +226,8 @@ struct coro_sched {
 	pthread_cond_t conc_cond;	/* a vproc retired or left solo */
 	bool conc_live;			/* lwps run: changes go through them */
 	uint64_t conc_changes;
+	bool prio_on;			/* a coroutine's priority was set (atomic;
+					 * never cleared): prio.c */
 	size_t stack_size;
 	struct vproc *vps;
 	long live;			/* coroutines created, not yet ended */

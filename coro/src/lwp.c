@@ -11,6 +11,7 @@
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
+#include "prio.h"
 #include "retire.h"
 #include "runq.h"
 #include "sigmask.h"
@@ -100,6 +101,7 @@ struct lwp *lwp_new(struct coro_sched *s)
 
 void lwp_free(struct lwp *l)
 {
+	prio_lwp_timer_delete(l);
 	pthread_cond_destroy(&l->cond);
 	free(l);
 }

@@ -31,7 +31,7 @@ static void vp_retire(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
 	struct vproc *vp = l->vp;
-	struct coro *head, *c;
+	struct coro *head, *tail, *c;
 	int expect = VP_RETIRING;
 	unsigned int k = 0, nvp;
 
@@ -44,9 +44,10 @@ static void vp_retire(struct lwp *l)
 	}
 	if (__atomic_load_n(&vp->inbox, __ATOMIC_RELAXED))
 		vp_inbox_drain(vp);
-	head = vp->head;
-	vp->head = vp->tail = NULL;
-	__atomic_store_n(&vp->nqueued, 0, __ATOMIC_RELAXED);
+	/* Every class, the highest first. */
+	head = tail = NULL;
+	while ((c = vp_dequeue(vp)))
+		queue_append(&head, &tail, c);
 	spin_unlock(&vp->lock);
 	l->vp = NULL;
 	nvp = sched_nvp(s);

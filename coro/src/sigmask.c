@@ -53,6 +53,7 @@
 #define NSIG_CORO 64
 
 uint64_t sig_nobody;
+uint64_t sig_reserved;
 static void (*handlers[NSIG_CORO + 1])(int);
 
 static inline uint64_t sig_bit(int sig)
@@ -94,7 +95,9 @@ static void call_handler(struct coro *c, int sig)
 	if (!h)
 		return;
 	old = __atomic_fetch_or(&c->sigmask, bit, __ATOMIC_RELAXED);
+	c->in_sig++;
 	h(sig);
+	c->in_sig--;
 	if (!(old & bit))
 		__atomic_and_fetch(&c->sigmask, ~bit, __ATOMIC_RELAXED);
 }
@@ -149,6 +152,17 @@ out:
 	errno = saved;
 }
 
+/*
+ * A signal whose sigaction is another file's (sig_reserved: preempt.c's
+ * SIGURG), that it does not take for itself: to coro_signal()'s handler,
+ * routed as any other, if one is set.
+ */
+void sig_forward(int sig, siginfo_t *si, void *uc)
+{
+	if (__atomic_load_n(&handlers[sig], __ATOMIC_ACQUIRE))
+		sig_entry(sig, si, uc);
+}
+
 /* The kernel mask of l's thread blocks what sig_nobody says, no more. */
 static void sync_kernel(struct lwp *l)
 {
@@ -185,21 +199,27 @@ static void add_pending(struct coro *c, int sig)
  */
 static bool queue_take(struct vproc *vp, int sig, bool to_head)
 {
-	struct coro *c, *prev = NULL;
+	struct coro *c, *prev, **head, **tail;
 	uint64_t bit = sig_bit(sig);
+	int p;
 
-	for (c = vp->head; c; prev = c, c = c->next) {
-		if (__atomic_load_n(&c->sigmask, __ATOMIC_RELAXED) & bit)
-			continue;
-		add_pending(c, sig);
-		if (to_head && prev) {
-			prev->next = c->next;
-			if (vp->tail == c)
-				vp->tail = prev;
-			c->next = vp->head;
-			vp->head = c;
+	/* Each priority's list, the highest first (runq.h). */
+	for (p = CORO_PRIO_MAX; p >= 0; p--) {
+		head = vp_class_head(vp, p);
+		tail = vp_class_tail(vp, p);
+		for (prev = NULL, c = *head; c; prev = c, c = c->next) {
+			if (__atomic_load_n(&c->sigmask, __ATOMIC_RELAXED) & bit)
+				continue;
+			add_pending(c, sig);
+			if (to_head && prev) {
+				prev->next = c->next;
+				if (*tail == c)
+					*tail = prev;
+				c->next = *head;
+				*head = c;
+			}
+			return true;
 		}
-		return true;
 	}
 	return false;
 }
@@ -450,6 +470,13 @@ int coro_signal(int sig, void (*handler)(int))
 	if (sig < 1 || sig > NSIG_CORO || sig == SIGKILL || sig == SIGSTOP ||
 	    sig_synchronous(sig))
 		return EINVAL;
+	if (__atomic_load_n(&sig_reserved, __ATOMIC_ACQUIRE) & sig_bit(sig)) {
+		/* Its sigaction is the library's, which forwards it. */
+		__atomic_store_n(&handlers[sig], handler == SIG_DFL ||
+				 handler == SIG_IGN ? NULL : handler,
+				 __ATOMIC_RELEASE);
+		return 0;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	if (handler == SIG_DFL || handler == SIG_IGN) {

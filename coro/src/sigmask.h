@@ -9,9 +9,16 @@
 
 #include "internal.h"
 
+#include <signal.h>
+
 /* Signals every runnable coroutine had masked: blocked in the kernel,
  * pending there until a coroutine unmasks one (atomic). */
 HIDDEN extern uint64_t sig_nobody;
+/* Signals whose sigaction another file of the library installs, and
+ * which it passes on with sig_forward() (atomic). */
+HIDDEN extern uint64_t sig_reserved;
+
+HIDDEN void sig_forward(int sig, siginfo_t *si, void *uc);
 
 HIDDEN void sig_route(struct lwp *l);
 HIDDEN struct lwp *sig_deliver_pending(struct lwp *l, struct coro *c);

@@ -306,3 +306,20 @@ C
 	CORO_ACTIVATIONS=monitor coro_run_test "$CORO_TESTS/t_signal" 2
 	assert_line "ok case 4 on 2 worker(s), 100 rounds: pending while all mask it, delivered once at the unmask"
 }
+
+@test "priorities: highest first on one worker; the Solaris notes' T1 < T2 < T3 scenario on two workers, T3 preempting T1 while it spins; equal priorities never preempted; a thief takes the highest (activations off and monitor)" {
+	local a
+	for a in off monitor; do
+		CORO_ACTIVATIONS=$a coro_run_test "$CORO_TESTS/t_prio" all
+		assert_line "ok order: highest priority first, FIFO within one, a yield to equal or higher only"
+		assert_line "ok order: a new coroutine has its creator's priority; lowering oneself yields to a higher one queued"
+		assert_line --regexp "^ok preempt: T3 \\(3\\) ran on T1's worker [01] while T1 \\(0\\) spun; T2 \\(1\\) on worker [01]$"
+		assert_line --regexp "^ok same priority: T3 \\(1\\) did not preempt T1 \\(1\\) spinning on worker [01]$"
+		assert_line "ok steal: the thief ran the highest priority first"
+	done
+	# Waiting for a scheduling point instead (what TSan builds do).
+	coro_run_test "$CORO_TESTS/t_prio" preempt checkpoint
+	assert_line --partial "ok preempt at a checkpoint: T3 (3) ran on T1's worker"
+	run "$CORO_TESTS/t_prio" bogus
+	assert_equal "$status" 2
+}

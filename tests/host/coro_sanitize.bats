@@ -34,6 +34,11 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_signal" 2
 }
 
+@test "ASan+UBSan: priorities, and preemption from the signal handler on the coroutine's stack" {
+	coro_run_test "$ASAN/coro/tests/t_prio" all
+	assert_line --partial "ok preempt: T3 (3) ran on T1's worker"
+}
+
 @test "ASan+UBSan: activations (the monitor) on 1 and 2 workers, t_activations and coro_bench block" {
 	local w
 	for w in 1 2; do
@@ -123,4 +128,15 @@ setup_file() {
 @test "TSan: coro_bench counts exactly in every mode on 2 workers" {
 	kp_matrix 2 "$TSAN/coro_bench" 4 4100 1000 20 \
 		normal yield sleep pingpong barrier spawn
+}
+
+# TSan defers a signal to its next interceptor and hands the handler a
+# copy of the context: no switch from the handler, so T1's spin calls
+# coro_checkpoint(), where the preemption waits (src/preempt.c).
+@test "TSan: priorities, and preemption at a scheduling point" {
+	coro_run_test "$TSAN/coro/tests/t_prio" order
+	coro_run_test "$TSAN/coro/tests/t_prio" preempt checkpoint
+	assert_line --partial "ok preempt at a checkpoint: T3 (3) ran on T1's worker"
+	coro_run_test "$TSAN/coro/tests/t_prio" same
+	coro_run_test "$TSAN/coro/tests/t_prio" steal
 }
