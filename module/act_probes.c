@@ -172,15 +172,22 @@ static void kp_act_append(struct kp_act_file *f, struct kp_act_event e)
  * two is preceded by a LOST record that counts them, so LOST stands
  * where the events went missing (the last one, if no event follows, is
  * added by the reader: kp_act_peek()).
+ *
+ * PREEMPTED and RESUMED wake nobody until the queue is half full: the
+ * reader is a thread too, and woken for them it would preempt the
+ * registered threads it watches on a busy CPU, each preemption an event
+ * that wakes it again.  A reader gets them with the next event that does
+ * wake it, or reads them when it wants to know (a non-blocking read()).
  */
 static bool kp_act_post(struct kp_act_reg *r, u32 type, u64 seq)
 {
 	struct kp_act_event e = { .type = type, .tid = r->tid,
 				  .cookie = r->cookie, .seq = seq,
 				  .time_ns = ktime_get_mono_fast_ns() };
+	bool lazy = type == KP_ACT_PREEMPTED || type == KP_ACT_RESUMED;
 	struct kp_act_file *f = r->file;
 	unsigned long flags;
-	bool queued;
+	bool queued, wake;
 
 	raw_spin_lock_irqsave(&f->qlock, flags);
 	queued = f->len + (f->lost ? 2 : 1) <= KP_ACT_QUEUE;
@@ -195,8 +202,10 @@ static bool kp_act_post(struct kp_act_reg *r, u32 type, u64 seq)
 		kp_act_append(f, e);
 	else
 		f->lost++;
+	wake = !lazy || !queued || f->len >= KP_ACT_QUEUE / 2;
 	raw_spin_unlock_irqrestore(&f->qlock, flags);
-	irq_work_queue(&f->wake);
+	if (wake)
+		irq_work_queue(&f->wake);
 	return queued;
 }
 

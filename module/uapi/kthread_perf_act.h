@@ -34,6 +34,12 @@
  * PREEMPTED comes between an UNBLOCKED and the next BLOCKED, and so does
  * its RESUMED.
  *
+ * PREEMPTED and RESUMED wake no reader until the queue is half full: a
+ * reader gets them with the next event that does (or reads them when it
+ * wants to know, without blocking).  Woken for each, a reader would
+ * preempt the threads it watches on a busy CPU, and each preemption is an
+ * event.
+ *
  * read() returns whole struct kp_act_event records, as many as fit and are
  * queued, and blocks while none is (EAGAIN with O_NONBLOCK); poll() reports
  * EPOLLIN when one is queued.
