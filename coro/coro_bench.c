@@ -267,10 +267,12 @@ static void model_json(struct kp_result *r, size_t size, size_t resident,
 	coro_sched_mutex_stats(s, &m);
 	snprintf(r->model_json + len, sizeof(r->model_json) - (size_t)len,
 		 ",\n \"mutex\": {\"watch\": \"%s\", \"contended\": %llu, "
-		 "\"spins\": %llu, \"spin_ns\": %llu, \"spin_acquired\": %llu, "
+		 "\"spins\": %llu, \"spin_iters\": %llu, \"spin_ns\": %llu, "
+		 "\"spin_acquired\": %llu, "
 		 "\"parks\": %llu, \"owner_off_cpu\": %llu, \"checks\": %llu}",
 		 m.watch >= 0 && m.watch <= CORO_WATCH_PROC ? watch[m.watch] : "?",
 		 (unsigned long long)m.contended, (unsigned long long)m.spins,
+		 (unsigned long long)m.spin_iters,
 		 (unsigned long long)m.spin_ns,
 		 (unsigned long long)m.spin_acquired,
 		 (unsigned long long)m.parks,

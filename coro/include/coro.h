@@ -97,7 +97,10 @@ enum coro_owner_watch {
 struct coro_mutex_stats {
 	uint64_t contended;	/* coro_mutex_lock() calls that found it held */
 	uint64_t spins;		/* ... that spun, the owner running elsewhere */
-	uint64_t spin_ns;	/* the time they spun (CLOCK_MONOTONIC) */
+	uint64_t spin_iters;	/* their turns of the spin loop */
+	uint64_t spin_ns;	/* the time they spun (CLOCK_MONOTONIC: it
+				 * includes time the spinning OS thread was
+				 * itself preempted) */
 	uint64_t spin_acquired;	/* spins that ended with the lock */
 	uint64_t parks;		/* times a contender parked in the wait queue */
 	uint64_t owner_off_cpu;	/* contenders that parked without spinning

@@ -167,7 +167,8 @@ struct act_slot {
  * summed when the lwp ends (coro_sched_mutex_stats()).
  */
 struct mtx_counts {
-	uint64_t contended, spins, spin_ns, spin_acquired, parks, owner_off;
+	uint64_t contended, spins, spin_iters, spin_ns, spin_acquired;
+	uint64_t parks, owner_off;
 	uint64_t checks;		/* asked the kernel while spinning */
 };
 

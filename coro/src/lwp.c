@@ -94,6 +94,7 @@ void lwp_fold(struct coro_sched *s, struct lwp *l)
 	s->dead_steals += l->steals;
 	d->contended += l->mtx.contended;
 	d->spins += l->mtx.spins;
+	d->spin_iters += l->mtx.spin_iters;
 	d->spin_ns += l->mtx.spin_ns;
 	d->spin_acquired += l->mtx.spin_acquired;
 	d->parks += l->mtx.parks;

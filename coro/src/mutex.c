@@ -133,6 +133,7 @@ static bool spin(coro_mutex_t *m, struct lwp *l, bool *off)
 		}
 	}
 	l->mtx.spin_ns += clock_now_ns() - t0;
+	l->mtx.spin_iters += (uint64_t)(i < MUTEX_SPINS ? i + 1 : i);
 	l->mtx.spin_acquired += got;
 	return got;
 }

@@ -170,6 +170,7 @@ void coro_sched_mutex_stats(coro_sched_t *s, struct coro_mutex_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->contended = d->contended;
 	st->spins = d->spins;
+	st->spin_iters = d->spin_iters;
 	st->spin_ns = d->spin_ns;
 	st->spin_acquired = d->spin_acquired;
 	st->parks = d->parks;

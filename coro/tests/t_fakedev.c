@@ -347,6 +347,7 @@ static int preempt(void)
 	CHECK_EQ(m.spin_acquired, 0);	/* ... and parked after its spin */
 	CHECK_EQ(m.parks, 2);
 	CHECK(m.spin_ns > 0);
+	CHECK_EQ(m.spin_iters, 1000);	/* MUTEX_SPINS: the bound */
 	printf("ok a contender parks at once on an owner whose lwp is "
 	       "preempted, and spins on one that runs\n");
 	coro_sched_destroy(s);
