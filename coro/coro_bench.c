@@ -237,20 +237,47 @@ static void collect(struct kp_result *r, struct kp_worker *w, u32 n,
 	free(os);
 }
 
-/* SPEC section 5: what the run's stacks got and cost; the activations. */
+/*
+ * SPEC section 5: what the run's stacks got and cost; the activations;
+ * with --sync-mode mutex, the adaptive mutex's contention (how it knew
+ * that the owner's OS thread was off its CPU, and how long its contenders
+ * spun).
+ */
 static void model_json(struct kp_result *r, size_t size, size_t resident,
-		       coro_sched_t *s)
+		       coro_sched_t *s, bool mutex)
 {
+	static const char *const watch[] = {
+		[CORO_WATCH_NONE] = "none", [CORO_WATCH_EVENTS] = "events",
+		[CORO_WATCH_PROC] = "proc",
+	};
+	struct coro_mutex_stats m;
 	uint64_t guarded, unguarded;
+	int len;
 
 	coro_stack_counts(&guarded, &unguarded);
-	snprintf(r->model_json, sizeof(r->model_json),
-		 "\"stacks\": {\"size\": %zu, \"guard\": \"%s\", "
-		 "\"guarded\": %llu, \"unguarded\": %llu, "
-		 "\"resident_bytes\": %zu},\n \"activations\": \"%s\"",
-		 size, coro_stack_mode(),
-		 (unsigned long long)guarded, (unsigned long long)unguarded,
-		 resident, coro_sched_activations(s));
+	len = snprintf(r->model_json, sizeof(r->model_json),
+		       "\"stacks\": {\"size\": %zu, \"guard\": \"%s\", "
+		       "\"guarded\": %llu, \"unguarded\": %llu, "
+		       "\"resident_bytes\": %zu},\n \"activations\": \"%s\"",
+		       size, coro_stack_mode(),
+		       (unsigned long long)guarded, (unsigned long long)unguarded,
+		       resident, coro_sched_activations(s));
+	if (!mutex || len < 0 || (size_t)len >= sizeof(r->model_json))
+		return;
+	coro_sched_mutex_stats(s, &m);
+	snprintf(r->model_json + len, sizeof(r->model_json) - (size_t)len,
+		 ",\n \"mutex\": {\"watch\": \"%s\", \"contended\": %llu, "
+		 "\"spins\": %llu, \"spin_iters\": %llu, \"spin_ns\": %llu, "
+		 "\"spin_acquired\": %llu, "
+		 "\"parks\": %llu, \"owner_off_cpu\": %llu, \"checks\": %llu}",
+		 m.watch >= 0 && m.watch <= CORO_WATCH_PROC ? watch[m.watch] : "?",
+		 (unsigned long long)m.contended, (unsigned long long)m.spins,
+		 (unsigned long long)m.spin_iters,
+		 (unsigned long long)m.spin_ns,
+		 (unsigned long long)m.spin_acquired,
+		 (unsigned long long)m.parks,
+		 (unsigned long long)m.owner_off_cpu,
+		 (unsigned long long)m.checks);
 }
 
 /* The CPUs the workers are bound to, "1,0" (worker order), for a message. */
@@ -344,6 +371,12 @@ int main(int argc, char **argv)
 	attr.cpus = cpus;
 	attr.stack_size = (size_t)stack_size;
 	s = coro_sched_create(&attr);
+	if (!s && errno == EINVAL && getenv("CORO_MUTEX_WATCH") &&
+	    *getenv("CORO_MUTEX_WATCH") &&
+	    strcmp(getenv("CORO_MUTEX_WATCH"), "auto") &&
+	    strcmp(getenv("CORO_MUTEX_WATCH"), "off"))
+		kp_usage_error("CORO_MUTEX_WATCH", "'%s' is not one of auto, "
+			       "off", getenv("CORO_MUTEX_WATCH"));
 	if (!s && errno == EINVAL && getenv("CORO_ACTIVATIONS"))
 		kp_usage_error("CORO_ACTIVATIONS", "'%s' is not one of auto, "
 			       "module, monitor, off",
@@ -401,7 +434,8 @@ int main(int argc, char **argv)
 			kp_die_errno(err, "coroutine %u", i);
 
 	collect(&r, w, n, (u32)workers);
-	model_json(&r, (size_t)stack_size, resident, s);
+	model_json(&r, (size_t)stack_size, resident, s,
+		   o.cfg.sync_mode == KP_SYNC_MUTEX);
 	kp_result_report(&r, o.json);
 	if (blk_fds)
 		kp_block_close(blk_fds, n);

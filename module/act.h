@@ -23,6 +23,15 @@
 /* Events a file holds before it drops them (and says so with LOST). */
 #define KP_ACT_QUEUE	1024
 
+/*
+ * The preemption filter: how many registrations with KP_ACT_REG_PREEMPT
+ * each of its counters' tasks (by hash_ptr()) hold.  The switch probe
+ * reads one counter for a task that stays runnable (prev) and one for the
+ * task that gets the CPU (next), and looks the task up only if it is not
+ * 0: a task with no such registration costs no hash lookup there.
+ */
+#define KP_ACT_PFILTER_BITS	8
+
 struct pid;
 struct task_struct;
 
@@ -58,6 +67,7 @@ struct kp_act_reg {
 	u64 cookie;
 	u64 exec_id;			/* task->self_exec_id at register */
 	pid_t tid;
+	u32 flags;			/* KP_ACT_REG_*, fixed at register */
 	bool linked;			/* in the hash and file->regs */
 	/*
 	 * Written only by the probes for this task's own sleep and wake-up,
@@ -65,6 +75,15 @@ struct kp_act_reg {
 	 */
 	bool blocked;			/* a BLOCKED was queued, no UNBLOCKED */
 	u64 seq;			/* BLOCKED events so far */
+	/*
+	 * The same for the task's switches out while runnable and back in
+	 * (KP_ACT_REG_PREEMPT): written only by the switch probes, with the
+	 * run queue of the CPU it leaves or enters locked, which the
+	 * scheduler orders (the task is switched in only after its switch
+	 * out has completed, wherever it migrated meanwhile).
+	 */
+	bool preempted;			/* a PREEMPTED was queued, no RESUMED */
+	u64 pseq;			/* PREEMPTED events so far */
 	struct hlist_node hnode;	/* kp_act.hash, RCU */
 	struct list_head fnode;		/* file->regs */
 	struct rcu_head rcu;
@@ -79,6 +98,9 @@ struct kp_act_hash {
 struct kp_act_state {
 	raw_spinlock_t lock;	/* hash, users, files' lists, the counts */
 	unsigned int nr_regs, nr_files;
+	/* Written under lock, read by the switch probe without it: */
+	unsigned int nr_preempt_regs;	/* with KP_ACT_REG_PREEMPT */
+	unsigned int pfilter[1 << KP_ACT_PFILTER_BITS];
 	struct kp_act_hash __rcu *hash;
 	DECLARE_HASHTABLE(users, 6);
 

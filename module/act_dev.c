@@ -101,7 +101,7 @@ static long kp_act_register(struct kp_act_file *f,
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.reserved)
+	if ((req.flags & ~KP_ACT_REG_FLAGS) || req.reserved)
 		return -EINVAL;
 	if (!kp_act_owner(f))
 		return -EPERM;
@@ -111,6 +111,7 @@ static long kp_act_register(struct kp_act_file *f,
 	r->task = current;
 	r->file = f;
 	r->cookie = req.cookie;
+	r->flags = req.flags;
 	r->exec_id = READ_ONCE(current->self_exec_id);
 	r->tid = task_pid_vnr(current);
 
@@ -395,7 +396,7 @@ static struct miscdevice kp_act_misc = {
 /* debugfs activations: the probes, the registrations, the files. */
 static int activations_show(struct seq_file *m, void *unused)
 {
-	unsigned int regs, files;
+	unsigned int regs, files, pregs;
 	unsigned long attaches;
 	bool attached;
 
@@ -405,10 +406,11 @@ static int activations_show(struct seq_file *m, void *unused)
 	raw_spin_lock(&kp_act.lock);
 	regs = kp_act.nr_regs;
 	files = kp_act.nr_files;
+	pregs = kp_act.nr_preempt_regs;
 	raw_spin_unlock(&kp_act.lock);
 	mutex_unlock(&kp_act.attach_lock);
-	seq_printf(m, "attached %d\nregistrations %u\nfiles %u\nattaches %lu\n",
-		   attached, regs, files, attaches);
+	seq_printf(m, "attached %d\nregistrations %u\nfiles %u\nattaches %lu\npreempt_registrations %u\n",
+		   attached, regs, files, attaches, pregs);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(activations);

@@ -2,24 +2,32 @@
 /*
  * kthread_perf: the scheduler side of activations (SPEC.md section 9).
  *
- * Probes on sched_switch (BLOCKED), sched_wakeup (UNBLOCKED),
- * sched_process_exec and sched_process_exit (the registration ends).  The
- * tracepoints are not exported to modules: for_each_kernel_tracepoint()
- * finds them.  The switch and wake-up probes run inside the scheduler with
- * a run-queue lock held: they look the task up without a lock, append to
- * the file's queue under its raw spinlock and queue an irq_work, which
- * wakes the readers once the scheduler's locks are gone.  Nothing here
- * sleeps, allocates or wakes a task, and every lock is raw, so the probes
- * are safe on PREEMPT_RT too.
+ * Probes on sched_switch (BLOCKED; PREEMPTED and RESUMED for the
+ * registrations that ask), sched_wakeup (UNBLOCKED), sched_process_exec
+ * and sched_process_exit (the registration ends).  The tracepoints are
+ * not exported to modules: for_each_kernel_tracepoint() finds them.  The
+ * switch and wake-up probes run inside the scheduler with a run-queue
+ * lock held: they look the task up without a lock, append to the file's
+ * queue under its raw spinlock and queue an irq_work, which wakes the
+ * readers once the scheduler's locks are gone.  Nothing here sleeps,
+ * allocates or wakes a task, and every lock is raw, so the probes are
+ * safe on PREEMPT_RT too.
  *
  * The hash table is sized when the probes attach, from the limit on
  * registrations (act_max_registrations, fixed at load), at one bucket per
  * two registrations: a lookup costs the same whether one thread or the
- * limit is registered.  The probes attach on the first registration and
- * detach a second after the last one, so a machine where nobody is
- * registered runs none of this, and a loop of register and unregister
- * patches no kernel text (each attach and detach flips static keys, which
- * interrupts every CPU).
+ * limit is registered.  A switch looks prev up only if prev blocks, and
+ * never looks next up, unless some registration asked for PREEMPTED and
+ * RESUMED: then it reads one counter of the preemption filter (act.h) for
+ * a prev that stays runnable and one for next, and looks up only a task
+ * whose counter is not 0.  So a switch between tasks that did not ask
+ * still looks up at most one of them (a blocking prev), unless one shares
+ * a counter with a task that asked.
+ *
+ * The probes attach on the first registration and detach a second after
+ * the last one, so a machine where nobody is registered runs none of
+ * this, and a loop of register and unregister patches no kernel text
+ * (each attach and detach flips static keys, which interrupts every CPU).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -61,6 +69,23 @@ struct kp_act_reg *kp_act_find(struct task_struct *p)
 	return NULL;
 }
 
+/* r's task's counter of the preemption filter. */
+static unsigned int *kp_act_pfilter(struct task_struct *p)
+{
+	return &kp_act.pfilter[hash_ptr(p, KP_ACT_PFILTER_BITS)];
+}
+
+/* r asks for PREEMPTED (add 1) or no longer does (-1).  Under kp_act.lock. */
+static void kp_act_pcount(struct kp_act_reg *r, int d)
+{
+	unsigned int *c = kp_act_pfilter(r->task);
+
+	if (!(r->flags & KP_ACT_REG_PREEMPT))
+		return;
+	WRITE_ONCE(*c, *c + d);
+	WRITE_ONCE(kp_act.nr_preempt_regs, kp_act.nr_preempt_regs + d);
+}
+
 /* Under kp_act.lock, with the probes attached. */
 void kp_act_hash_add(struct kp_act_reg *r)
 {
@@ -68,6 +93,7 @@ void kp_act_hash_add(struct kp_act_reg *r)
 				lockdep_is_held(&kp_act.lock));
 
 	hlist_add_head_rcu(&r->hnode, &h->b[hash_ptr(r->task, h->bits)]);
+	kp_act_pcount(r, 1);
 }
 
 /*
@@ -81,6 +107,7 @@ void kp_act_hash_add(struct kp_act_reg *r)
 static bool kp_act_unlink(struct kp_act_reg *r)
 {
 	hlist_del_rcu(&r->hnode);
+	kp_act_pcount(r, -1);
 	list_del(&r->fnode);
 	r->linked = false;
 	r->file->user->regs--;
@@ -145,15 +172,22 @@ static void kp_act_append(struct kp_act_file *f, struct kp_act_event e)
  * two is preceded by a LOST record that counts them, so LOST stands
  * where the events went missing (the last one, if no event follows, is
  * added by the reader: kp_act_peek()).
+ *
+ * PREEMPTED and RESUMED wake nobody until the queue is half full: the
+ * reader is a thread too, and woken for them it would preempt the
+ * registered threads it watches on a busy CPU, each preemption an event
+ * that wakes it again.  A reader gets them with the next event that does
+ * wake it, or reads them when it wants to know (a non-blocking read()).
  */
-static bool kp_act_post(struct kp_act_reg *r, u32 type)
+static bool kp_act_post(struct kp_act_reg *r, u32 type, u64 seq)
 {
 	struct kp_act_event e = { .type = type, .tid = r->tid,
-				  .cookie = r->cookie, .seq = r->seq,
+				  .cookie = r->cookie, .seq = seq,
 				  .time_ns = ktime_get_mono_fast_ns() };
+	bool lazy = type == KP_ACT_PREEMPTED || type == KP_ACT_RESUMED;
 	struct kp_act_file *f = r->file;
 	unsigned long flags;
-	bool queued;
+	bool queued, wake;
 
 	raw_spin_lock_irqsave(&f->qlock, flags);
 	queued = f->len + (f->lost ? 2 : 1) <= KP_ACT_QUEUE;
@@ -168,8 +202,10 @@ static bool kp_act_post(struct kp_act_reg *r, u32 type)
 		kp_act_append(f, e);
 	else
 		f->lost++;
+	wake = !lazy || !queued || f->len >= KP_ACT_QUEUE / 2;
 	raw_spin_unlock_irqrestore(&f->qlock, flags);
-	irq_work_queue(&f->wake);
+	if (wake)
+		irq_work_queue(&f->wake);
 	return queued;
 }
 
@@ -182,11 +218,52 @@ static struct kp_act_reg *kp_act_live(struct task_struct *p)
 }
 
 /*
+ * p may hold a registration that asked for PREEMPTED: some registration
+ * did, and p's counter of the filter is not 0 (act.h).
+ */
+static bool kp_act_may_preempt(struct task_struct *p)
+{
+	return READ_ONCE(kp_act.nr_preempt_regs) &&
+	       READ_ONCE(*kp_act_pfilter(p));
+}
+
+/* prev leaves the CPU and stays runnable: PREEMPTED, if it asked. */
+static void kp_act_preempt(struct task_struct *prev)
+{
+	struct kp_act_reg *r;
+
+	if (!kp_act_may_preempt(prev))
+		return;
+	r = kp_act_live(prev);
+	if (r && (r->flags & KP_ACT_REG_PREEMPT) && !r->preempted) {
+		r->pseq++;
+		/* A dropped PREEMPTED leaves no RESUMED to follow it. */
+		r->preempted = kp_act_post(r, KP_ACT_PREEMPTED, r->pseq);
+	}
+}
+
+/* next gets the CPU: RESUMED, if its PREEMPTED was queued. */
+static void kp_act_resume(struct task_struct *next)
+{
+	struct kp_act_reg *r;
+
+	if (!kp_act_may_preempt(next))
+		return;
+	r = kp_act_live(next);
+	if (r && r->preempted) {
+		r->preempted = false;
+		kp_act_post(r, KP_ACT_RESUMED, r->pseq);
+	}
+}
+
+/*
  * prev leaves the CPU.  A block only if it also left its run queue:
  * prev_state is read before __schedule() looks for a pending signal, and
  * a task with one stays queued, runnable (psi asks on_rq for the same
- * reason).  Preemption leaves it queued as well.  Called with the run
- * queue locked and interrupts off (kp_act_find()).
+ * reason).  Preemption (or a yield) leaves it queued as well.  Either way
+ * the task left the CPU runnable: a PREEMPTED, for a registration that
+ * asked.  Called with the run queue locked and interrupts off
+ * (kp_act_find()).
  *
  * On PREEMPT_RT a spinlock_t or rwlock_t that is held elsewhere puts its
  * waiter to sleep in TASK_RTLOCK_WAIT (schedule_rtlock()).  That is no
@@ -201,14 +278,17 @@ static void kp_act_switch(void *data, bool preempt, struct task_struct *prev,
 {
 	struct kp_act_reg *r;
 
-	if (READ_ONCE(prev->on_rq) || (prev_state & TASK_RTLOCK_WAIT))
-		return;
-	r = kp_act_live(prev);
-	if (r && !r->blocked) {
-		r->seq++;
-		/* A dropped BLOCKED leaves no UNBLOCKED to follow it. */
-		r->blocked = kp_act_post(r, KP_ACT_BLOCKED);
+	if (READ_ONCE(prev->on_rq)) {
+		kp_act_preempt(prev);
+	} else if (!(prev_state & TASK_RTLOCK_WAIT)) {
+		r = kp_act_live(prev);
+		if (r && !r->blocked) {
+			r->seq++;
+			/* A dropped BLOCKED leaves no UNBLOCKED to follow it. */
+			r->blocked = kp_act_post(r, KP_ACT_BLOCKED, r->seq);
+		}
 	}
+	kp_act_resume(next);
 }
 
 /*
@@ -221,7 +301,7 @@ static void kp_act_wakeup(void *data, struct task_struct *p)
 
 	if (r && r->blocked) {
 		r->blocked = false;
-		kp_act_post(r, KP_ACT_UNBLOCKED);
+		kp_act_post(r, KP_ACT_UNBLOCKED, r->seq);
 	}
 }
 

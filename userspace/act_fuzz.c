@@ -747,6 +747,9 @@ static void op_register(struct fthread *t, enum reg_variant v)
 		break;
 	case RV_FLAGS:
 		a.flags = (uint32_t)(1u << rnd(t, 32)) | (uint32_t)rnd(t, 1u << 16) << 16;
+		/* At least one bit the module does not know. */
+		if (!(a.flags & ~KP_ACT_REG_FLAGS))
+			a.flags |= 1u << 31;
 		break;
 	case RV_RESERVED:
 		a.reserved = (uint32_t)(1u << rnd(t, 32));

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,12 +77,18 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
+/* Register the calling thread with flags; 0 or an errno. */
+static int act_register_flags(uint64_t cookie, uint32_t flags)
+{
+	struct kp_act_register req = { .cookie = cookie, .flags = flags };
+
+	return ioctl(dev_fd, KP_ACT_REGISTER, &req) ? errno : 0;
+}
+
 /* Register the calling thread; 0 or an errno. */
 static int act_register(uint64_t cookie)
 {
-	struct kp_act_register req = { .cookie = cookie };
-
-	return ioctl(dev_fd, KP_ACT_REGISTER, &req) ? errno : 0;
+	return act_register_flags(cookie, 0);
 }
 
 static void pin(int cpu)
@@ -361,6 +368,194 @@ static int signal_storm(unsigned long k)
 	       "\"false_blocks\": %lu, \"out_of_order\": %lu, \"lost\": %lu}\n",
 	       k, eintr, blocked, false_blocks, order, lost);
 	return !false_blocks && !order ? 0 : 1;
+}
+
+/* ---- --preempt K ---- */
+
+/* The calling thread's switches away while runnable (RUSAGE_THREAD). */
+static unsigned long thread_nivcsw(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_THREAD, &ru))
+		die("getrusage");
+	return (unsigned long)ru.ru_nivcsw;
+}
+
+/*
+ * Where the worker saw its nivcsw move: the preemption(s), switch out and
+ * back in, happened after lo and before hi (lo is the clock read two
+ * iterations back: a preemption right after one count's read is seen by
+ * the next).
+ */
+struct pwindow {
+	uint64_t lo, hi;
+};
+
+/*
+ * The worker (this thread) registers, with KP_ACT_REG_PREEMPT unless
+ * no_flag, and shares CPU 0 with a thread that spins: it runs (spins, or
+ * calls sched_yield() with yield) until its own count of switches away
+ * while runnable (getrusage()'s ru_nivcsw) has moved K times.  A third
+ * thread, on CPU 1, collects the events.  With the flag, every PREEMPTED
+ * must be followed by its RESUMED (same seq, later), each pair must fall
+ * where the worker saw its count move, each move must hold a pair, and
+ * there are no more PREEMPTED than switches away while runnable.  Without
+ * it, there is none.
+ */
+static int preempt_run(unsigned long k, bool yield, bool no_flag)
+{
+	struct collector c = { .cap = 4 * k + 4096 };
+	struct pwindow *win = calloc(k + 1, sizeof(*win));
+	unsigned long nwin = 0, seen = 0, n_before, n_reg, n_cur, n_after;
+	unsigned long preempted = 0, resumed = 0, blocked = 0, unblocked = 0;
+	unsigned long lost = 0, foreign = 0, order = 0, strays = 0, missed = 0;
+	uint64_t t_prev2, t_prev, t, t_start, t_end, p_time = 0;
+	uint64_t p_seq = 0, off_ns = 0;
+	struct stream bs = { 0 };
+	bool p_open = false;
+	pid_t me = gettid();
+	pthread_t hog, collector;
+	int hog_on = 1, err, stop[2];
+	unsigned long i, j;
+	long first;
+	bool *hit;
+
+	c.ev = calloc(c.cap, sizeof(*c.ev));
+	if (!c.ev || !win)
+		die("calloc");
+	if (pipe(stop))
+		die("pipe");
+	c.stop_fd = stop[0];
+	fcntl(dev_fd, F_SETFL, O_NONBLOCK);
+	if (pthread_create(&collector, NULL, collector_fn, &c))
+		die("pthread_create");
+	pin(0);
+	if (pthread_create(&hog, NULL, hog_fn, &hog_on))
+		die("pthread_create");
+
+	n_before = thread_nivcsw();
+	err = act_register_flags(1, no_flag ? 0 : KP_ACT_REG_PREEMPT);
+	if (err) {
+		errno = err;
+		die("KP_ACT_REGISTER");
+	}
+	/*
+	 * A preemption before the first count is no move; one after it is
+	 * seen by the first or second iteration, whose windows start here.
+	 */
+	t_prev2 = t_prev = now_ns();
+	n_reg = thread_nivcsw();
+	t_start = now_ns();
+	t = t_start;
+	while (seen < k) {
+		if (yield)
+			sched_yield();
+		n_cur = thread_nivcsw();
+		t = now_ns();
+		if (n_cur != n_reg + seen) {
+			win[nwin++] = (struct pwindow){ t_prev2, t };
+			seen = n_cur - n_reg;
+		}
+		t_prev2 = t_prev;
+		t_prev = t;
+	}
+	/* A preemption after the last count (read before t_prev2) is none. */
+	t_end = t_prev2;
+	__atomic_store_n(&hog_on, 0, __ATOMIC_RELAXED);
+	pthread_join(hog, NULL);
+	if (ioctl(dev_fd, KP_ACT_UNREGISTER))
+		die("KP_ACT_UNREGISTER");
+	n_after = thread_nivcsw();
+	/* Every event is queued by now (or counted lost). */
+	if (write(stop[1], "x", 1) != 1)
+		die("write");
+	pthread_join(collector, NULL);
+
+	hit = calloc(nwin + 1, sizeof(*hit));
+	if (!hit)
+		die("calloc");
+	for (i = 0; i < c.n; i++) {
+		struct kp_act_event *e = &c.ev[i];
+
+		if (e->type == KP_ACT_LOST) {
+			lost += e->cookie;
+			continue;
+		}
+		if ((pid_t)e->tid != me || e->cookie != 1) {
+			foreign++;
+			continue;
+		}
+		switch (e->type) {
+		case KP_ACT_BLOCKED:
+		case KP_ACT_UNBLOCKED:
+			if (!stream_feed(&bs, e, false))
+				order++;
+			if (e->type == KP_ACT_BLOCKED)
+				blocked++;
+			else
+				unblocked++;
+			/* Never while preempted: a preempted thread is queued. */
+			if (p_open)
+				order++;
+			break;
+		case KP_ACT_PREEMPTED:
+			preempted++;
+			if (p_open || e->seq != p_seq + 1)
+				order++;
+			p_open = true;
+			p_seq = e->seq;
+			p_time = e->time_ns;
+			break;
+		case KP_ACT_RESUMED:
+			resumed++;
+			if (!p_open || e->seq != p_seq || e->time_ns < p_time) {
+				order++;
+				break;
+			}
+			p_open = false;
+			off_ns += e->time_ns - p_time;
+			/*
+			 * A pair lies where the count moved: matched to the
+			 * first window that holds it and has no pair yet
+			 * (the windows are in order of start and end).
+			 */
+			for (j = 0, first = -1L; j < nwin; j++) {
+				if (win[j].lo >= p_time || e->time_ns >= win[j].hi)
+					continue;
+				if (first < 0)
+					first = (long)j;
+				if (!hit[j])
+					break;
+			}
+			if (j < nwin)
+				hit[j] = true;
+			else if (first < 0 && p_time > t_start && p_time < t_end)
+				strays++;
+			break;
+		default:
+			order++;	/* a type nobody asked for */
+		}
+	}
+	for (j = 0; j < nwin && preempted; j++)
+		missed += !hit[j];
+	printf("{\"flag\": %s, \"yield\": %s, \"target\": %lu, "
+	       "\"nivcsw_loop\": %lu, \"nivcsw\": %lu, \"preempted\": %lu, "
+	       "\"resumed\": %lu, \"blocked\": %lu, \"unblocked\": %lu, "
+	       "\"strays\": %lu, \"missed\": %lu, \"out_of_order\": %lu, "
+	       "\"lost\": %lu, \"foreign\": %lu, \"off_cpu_ns\": %llu}\n",
+	       no_flag ? "false" : "true", yield ? "true" : "false", k, seen,
+	       n_after - n_before, preempted, resumed, blocked, unblocked,
+	       strays, missed, order, lost, foreign,
+	       (unsigned long long)off_ns);
+	free(hit);
+	free(win);
+	free(c.ev);
+	if (no_flag)
+		return !preempted && !resumed && !order ? 0 : 1;
+	return preempted >= k && preempted == resumed &&
+	       preempted <= n_after - n_before && !strays && !missed &&
+	       !order && !lost && !foreign ? 0 : 1;
 }
 
 /* ---- --overflow K ---- */
@@ -657,6 +852,7 @@ static void usage(FILE *f)
 		"       act_watch --register-cycles R | --signal-storm K | --overflow K\n"
 		"       act_watch --fork-check | --open-files N | --hold N | --efault\n"
 		"       act_watch --register-exec -- COMMAND [ARG...]\n"
+		"       act_watch --preempt K [--yield] [--no-flag]\n"
 		"Scheduler activations from %s: N registered threads block K\n"
 		"times each in read(); the unregistered main thread wakes each one\n"
 		"when it reads its BLOCKED event.  Prints the counts and the\n"
@@ -673,7 +869,13 @@ static void usage(FILE *f)
 		"  --hold N             N threads register and sleep until stdin ends\n"
 		"  --efault             a read() that cannot copy out takes nothing\n"
 		"  --register-exec      register this thread, then exec COMMAND with\n"
-		"                       the file still open\n",
+		"                       the file still open\n"
+		"  --preempt K          register with KP_ACT_REG_PREEMPT and run on\n"
+		"                       CPU 0 beside a spinning thread until preempted\n"
+		"                       K times: a PREEMPTED and RESUMED pair for each\n"
+		"                       preemption, in order, and no other\n"
+		"    --yield            ... calling sched_yield() in the loop\n"
+		"    --no-flag          ... registered without the flag: no such event\n",
 		KP_ACT_DEVICE);
 }
 
@@ -797,7 +999,8 @@ static int watch(bool with_bystander)
 
 int main(int argc, char **argv)
 {
-	enum { WATCH, CYCLES, STORM, OVERFLOW, FORK, OPEN, HOLD, EFAULT_, EXEC };
+	enum { WATCH, CYCLES, STORM, OVERFLOW, FORK, OPEN, HOLD, EFAULT_, EXEC,
+	       PREEMPT };
 	static const struct option opts[] = {
 		{ "threads", required_argument, NULL, 't' },
 		{ "cycles", required_argument, NULL, 'c' },
@@ -810,11 +1013,14 @@ int main(int argc, char **argv)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "efault", no_argument, NULL, 'e' },
 		{ "register-exec", no_argument, NULL, 'x' },
+		{ "preempt", required_argument, NULL, 'p' },
+		{ "yield", no_argument, NULL, 'y' },
+		{ "no-flag", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long num = 0;
-	bool with_bystander = false;
+	bool with_bystander = false, yield = false, no_flag = false;
 	int opt, mode = WATCH, err;
 
 	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
@@ -857,6 +1063,16 @@ int main(int argc, char **argv)
 		case 'x':
 			mode = EXEC;
 			break;
+		case 'p':
+			mode = PREEMPT;
+			num = parse_num("--preempt", optarg, 100000);
+			break;
+		case 'y':
+			yield = true;
+			break;
+		case 'N':
+			no_flag = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -867,6 +1083,10 @@ int main(int argc, char **argv)
 	}
 	if (mode == EXEC && optind == argc) {
 		fprintf(stderr, "act_watch: --register-exec needs a command\n");
+		return 2;
+	}
+	if ((yield || no_flag) && mode != PREEMPT) {
+		fprintf(stderr, "act_watch: --yield and --no-flag go with --preempt\n");
 		return 2;
 	}
 	if (mode != EXEC && optind < argc) {
@@ -893,6 +1113,8 @@ int main(int argc, char **argv)
 		return hold(num);
 	case EFAULT_:
 		return efault();
+	case PREEMPT:
+		return preempt_run(num, yield, no_flag);
 	case EXEC:
 		err = act_register(6);
 		if (err) {

@@ -74,6 +74,43 @@ struct coro_stats {
 				 * fewer */
 };
 
+/*
+ * How a contender of an adaptive mutex tells that the owner's OS thread
+ * is off its CPU (preempted, or blocked in the kernel), so that it parks
+ * at once instead of spinning (CORO_MUTEX_WATCH=auto, the default, picks
+ * the first that the scheduler has; off: none).
+ */
+enum coro_owner_watch {
+	CORO_WATCH_NONE,	/* it cannot: it spins a bounded while */
+	CORO_WATCH_EVENTS,	/* PREEMPTED/RESUMED and BLOCKED/UNBLOCKED
+				 * from kthread_perf.ko (activations in
+				 * module mode) */
+	CORO_WATCH_PROC,	/* /proc/self/task/TID, read by a contender
+				 * that has spun a while (monitor mode, or a
+				 * module without PREEMPTED) */
+};
+
+/*
+ * The adaptive mutexes of a scheduler since its creation, as of the end
+ * of its last coro_sched_run() (coro_sched_mutex_stats()).
+ */
+struct coro_mutex_stats {
+	uint64_t contended;	/* coro_mutex_lock() calls that found it held */
+	uint64_t spins;		/* ... that spun, the owner running elsewhere */
+	uint64_t spin_iters;	/* their turns of the spin loop */
+	uint64_t spin_ns;	/* the time they spun (CLOCK_MONOTONIC: it
+				 * includes time the spinning OS thread was
+				 * itself preempted) */
+	uint64_t spin_acquired;	/* spins that ended with the lock */
+	uint64_t parks;		/* times a contender parked in the wait queue */
+	uint64_t owner_off_cpu;	/* contenders that parked without spinning
+				 * (on) because the owner's OS thread was
+				 * off its CPU */
+	uint64_t checks;	/* times a spinning contender asked the kernel
+				 * (read the events, or /proc) */
+	int watch;		/* enum coro_owner_watch */
+};
+
 /* ---- Scheduler -------------------------------------------------------- */
 
 /* A scheduler; attr may be NULL (one worker, default stacks). */
@@ -94,6 +131,7 @@ int coro_sched_run(coro_sched_t *s);
 void coro_sched_destroy(coro_sched_t *s);
 
 void coro_sched_stats(coro_sched_t *s, struct coro_stats *st);
+void coro_sched_mutex_stats(coro_sched_t *s, struct coro_mutex_stats *st);
 
 /*
  * The number of workers, changed at any time: before a run, during one

@@ -52,6 +52,8 @@ int act_slot_get(struct coro_sched *s, struct lwp *l, uint64_t *cookie)
 		sl->gen = 1;
 	sl->lwp = l;
 	sl->blocked = sl->unblocked = sl->handled = 0;
+	sl->preempted = sl->resumed = 0;
+	__atomic_store_n(&l->off_cpu, 0, __ATOMIC_RELAXED);
 	/* (pending, next_pending: it may still be on the listener's list.) */
 	l->act_slot = i;
 	*cookie = (uint64_t)sl->gen << 32 | i;
@@ -93,7 +95,7 @@ int act_register(struct coro_sched *s, struct lwp *l)
 {
 	struct kp_act_register reg = { 0 };
 	uint64_t cookie;
-	int err;
+	int err, rc;
 
 	pthread_mutex_lock(&s->lwp_mtx);
 	err = act_slot_get(s, l, &cookie);
@@ -101,7 +103,16 @@ int act_register(struct coro_sched *s, struct lwp *l)
 	pthread_mutex_unlock(&s->lwp_mtx);
 	if (err)
 		return err;
-	if (ioctl(s->act_fd, KP_ACT_REGISTER, &reg)) {
+	if (__atomic_load_n(&s->act_preempt, __ATOMIC_RELAXED))
+		reg.flags = KP_ACT_REG_PREEMPT;
+	rc = ioctl(s->act_fd, KP_ACT_REGISTER, &reg);
+	if (rc && reg.flags && errno == EINVAL) {
+		/* A module older than PREEMPTED: without (mutex.c asks /proc). */
+		__atomic_store_n(&s->act_preempt, false, __ATOMIC_RELAXED);
+		reg.flags = 0;
+		rc = ioctl(s->act_fd, KP_ACT_REGISTER, &reg);
+	}
+	if (rc) {
 		err = errno;
 		pthread_mutex_lock(&s->lwp_mtx);
 		act_slot_put(s, l->act_slot);
@@ -119,6 +130,7 @@ void act_unregister(struct coro_sched *s, struct lwp *l)
 		return;
 	ioctl(s->act_fd, KP_ACT_UNREGISTER);
 	l->act_registered = false;
+	__atomic_store_n(&l->off_cpu, 0, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&s->lwp_mtx);
 	act_slot_put(s, l->act_slot);
 	pthread_mutex_unlock(&s->lwp_mtx);

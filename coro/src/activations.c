@@ -61,9 +61,20 @@ int act_init(struct coro_sched *s, const char *choice)
 		env = choice;
 	bool automatic = !env || !*env || !strcmp(env, "auto");
 
+	const char *watch = getenv("CORO_MUTEX_WATCH");
+
 	s->act_fd = -1;
 	s->act_stop_fd = -1;
+	s->act_kick_fd = -1;
 	s->act_auto = automatic;
+	s->mutex_watch = CORO_WATCH_NONE;
+	if (watch && *watch && strcmp(watch, "auto") && strcmp(watch, "off")) {
+		errno = EINVAL;		/* the caller says which variable */
+		return -1;
+	}
+	s->mutex_watch_off = watch && !strcmp(watch, "off");
+	/* Module mode asks for PREEMPTED and RESUMED (act_register()). */
+	s->act_preempt = !s->mutex_watch_off;
 	s->act_pending_head = s->act_pending_tail = ACT_NO_SLOT;
 	if (automatic || !strcmp(env, "module")) {
 		s->act_fd = open(KP_ACT_DEVICE,
@@ -98,6 +109,9 @@ void act_destroy(struct coro_sched *s)
 	if (s->act_fd >= 0)
 		close(s->act_fd);
 	s->act_fd = -1;
+	if (s->act_kick_fd >= 0)
+		close(s->act_kick_fd);
+	s->act_kick_fd = -1;
 	act_slots_free(s);
 }
 
@@ -140,8 +154,39 @@ static uint32_t pending_pop(struct coro_sched *s)
 }
 
 /*
+ * Under lwp_mtx: whether the kernel last said that sl's lwp is off its
+ * CPU (preempted, or blocked), for the adaptive mutex (mutex.c).
+ */
+static void slot_off_cpu(struct act_slot *sl)
+{
+	__atomic_store_n(&sl->lwp->off_cpu, sl->preempted > sl->resumed ||
+			 sl->blocked > sl->unblocked, __ATOMIC_RELAXED);
+}
+
+/*
+ * Under lwp_mtx: events were dropped, maybe a RESUMED: forget the
+ * preemptions read so far (spinning on a preempted owner wastes a bounded
+ * spin; parking for a running one costs more).  A BLOCKED stays until its
+ * UNBLOCKED or the next BLOCKED, which a blocking lwp sends soon.
+ */
+static void forget_preemptions(struct coro_sched *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->act_nslots; i++) {
+		struct act_slot *sl = &s->act_slots[i];
+
+		if (!sl->lwp)
+			continue;
+		sl->resumed = sl->preempted;
+		slot_off_cpu(sl);
+	}
+}
+
+/*
  * Under lwp_mtx: what one event says.  Only the highest seq of each kind
- * matters: BLOCKED n is current until UNBLOCKED n has been read.
+ * matters: BLOCKED n is current until UNBLOCKED n has been read, and
+ * PREEMPTED n until RESUMED n.
  */
 static void apply_event(struct coro_sched *s, const struct kp_act_event *e)
 {
@@ -149,9 +194,10 @@ static void apply_event(struct coro_sched *s, const struct kp_act_event *e)
 
 	if (e->type == KP_ACT_LOST) {
 		s->act_lost = true;
+		forget_preemptions(s);
 		return;
 	}
-	if (e->type != KP_ACT_BLOCKED && e->type != KP_ACT_UNBLOCKED)
+	if (e->type < KP_ACT_BLOCKED || e->type > KP_ACT_RESUMED)
 		return;
 	sl = act_cookie_slot(s, e->cookie);
 	if (!sl) {
@@ -159,13 +205,27 @@ static void apply_event(struct coro_sched *s, const struct kp_act_event *e)
 		s->act_stale_events++;
 		return;
 	}
-	if (e->type == KP_ACT_UNBLOCKED) {
+	switch (e->type) {
+	case KP_ACT_UNBLOCKED:
 		if (e->seq > sl->unblocked)
 			sl->unblocked = e->seq;
-	} else if (e->seq > sl->blocked) {
-		sl->blocked = e->seq;
-		pending_push(s, (uint32_t)(sl - s->act_slots));
+		break;
+	case KP_ACT_BLOCKED:
+		if (e->seq > sl->blocked) {
+			sl->blocked = e->seq;
+			pending_push(s, (uint32_t)(sl - s->act_slots));
+		}
+		break;
+	case KP_ACT_PREEMPTED:
+		if (e->seq > sl->preempted)
+			sl->preempted = e->seq;
+		break;
+	default:	/* KP_ACT_RESUMED */
+		if (e->seq > sl->resumed)
+			sl->resumed = e->seq;
+		break;
 	}
+	slot_off_cpu(sl);
 }
 
 /* Read every event queued now (the file is O_NONBLOCK) and apply it. */
@@ -268,22 +328,54 @@ void act_listen_once(struct coro_sched *s)
 		monitor_scan(s, true);
 }
 
+/*
+ * A mutex contender wants to know whether the owner's lwp is preempted:
+ * read what the device has queued (PREEMPTED and RESUMED wake nobody, so
+ * they wait there).  What else it read (a BLOCKED, a LOST) is the
+ * listener's to act on: kick it.  One contender at a time; the others go
+ * on with what it applies.
+ */
+void act_refresh(struct coro_sched *s)
+{
+	uint64_t one = 1;
+	bool kick;
+
+	if (s->act_kick_fd < 0 ||
+	    __atomic_exchange_n(&s->act_refreshing, 1, __ATOMIC_ACQUIRE))
+		return;
+	listener_drain(s);
+	pthread_mutex_lock(&s->lwp_mtx);
+	kick = s->act_pending_head != ACT_NO_SLOT || s->act_lost;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	__atomic_store_n(&s->act_refreshing, 0, __ATOMIC_RELEASE);
+	if (kick && write(s->act_kick_fd, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
 static void *listener_main(void *arg)
 {
 	struct coro_sched *s = arg;
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = s->act_fd, .events = POLLIN },
 		{ .fd = s->act_stop_fd, .events = POLLIN },
+		{ .fd = s->act_kick_fd, .events = POLLIN },
 	};
+	uint64_t kicks;
 
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
+		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pfd[1].revents)
 			break;
+		if (pfd[2].revents & POLLIN) {
+			/* A contender read events for us (act_refresh()). */
+			if (read(s->act_kick_fd, &kicks, sizeof(kicks)) < 0)
+				kicks = 0;
+			act_listen_once(s);
+		}
 		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
 			/* The file is not ours to read (SPEC section 9). */
 			fprintf(stderr, "libcoro: %s stopped delivering "
@@ -337,6 +429,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 	void *(*fn)(void *) = monitor_main;
 	int err;
 
+	s->mutex_watch = CORO_WATCH_NONE;
 	if (s->act_mode == ACT_OFF)
 		return 0;
 	if (s->act_mode == ACT_MODULE) {
@@ -357,16 +450,33 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		err = errno;
 		goto fail;
 	}
+	if (fn == listener_main) {
+		s->act_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (s->act_kick_fd < 0) {
+			err = errno;
+			close(s->act_stop_fd);
+			s->act_stop_fd = -1;
+			goto fail;
+		}
+	}
 	err = act_thread_create(s, fn);
 	if (err) {
 		/* No thread to take workers with: the run goes on without. */
 		close(s->act_stop_fd);
 		s->act_stop_fd = -1;
+		if (s->act_kick_fd >= 0)
+			close(s->act_kick_fd);
+		s->act_kick_fd = -1;
 		lwp_no_thread(s, err);
 		act_unregister(s, main_lwp);
 		return 0;
 	}
 	__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
+	/* Module mode without PREEMPTED (an older module), or the monitor. */
+	if (!s->mutex_watch_off)
+		s->mutex_watch = fn == listener_main &&
+			__atomic_load_n(&s->act_preempt, __ATOMIC_RELAXED) ?
+			CORO_WATCH_EVENTS : CORO_WATCH_PROC;
 	return 0;
 fail:
 	act_unregister(s, main_lwp);
@@ -385,6 +495,9 @@ void act_stop(struct coro_sched *s, struct lwp *main_lwp)
 		__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
 		close(s->act_stop_fd);
 		s->act_stop_fd = -1;
+		if (s->act_kick_fd >= 0)
+			close(s->act_kick_fd);
+		s->act_kick_fd = -1;
 	}
 	act_unregister(s, main_lwp);
 }

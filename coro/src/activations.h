@@ -14,6 +14,7 @@ HIDDEN int act_start(struct coro_sched *s, struct lwp *main_lwp);
 HIDDEN void act_stop(struct coro_sched *s, struct lwp *main_lwp);
 HIDDEN void act_destroy(struct coro_sched *s);
 HIDDEN void act_listen_once(struct coro_sched *s);
+HIDDEN void act_refresh(struct coro_sched *s);
 /* For tests: the listener calls it when its claim on the lwp of thread
  * tid has won (after 0), and when it has decided (after 1). */
 HIDDEN extern void (*act_test_claim_hook)(struct coro_sched *s, pid_t tid,

@@ -172,6 +172,18 @@ struct act_slot {
 	uint64_t blocked;		/* highest BLOCKED seq read */
 	uint64_t unblocked;		/* highest UNBLOCKED seq read */
 	uint64_t handled;		/* highest BLOCKED seq acted on */
+	uint64_t preempted;		/* highest PREEMPTED seq read */
+	uint64_t resumed;		/* highest RESUMED seq read */
+};
+
+/*
+ * What the adaptive mutex did (mutex.c), counted by the lwp it ran on and
+ * summed when the lwp ends (coro_sched_mutex_stats()).
+ */
+struct mtx_counts {
+	uint64_t contended, spins, spin_iters, spin_ns, spin_acquired;
+	uint64_t parks, owner_off;
+	uint64_t checks;		/* asked the kernel while spinning */
 };
 
 /* An OS thread running a scheduler. */
@@ -203,6 +215,14 @@ struct lwp {
 	bool act_registered;		/* on /dev/kthread_perf */
 	uint32_t act_slot;		/* its slot while registered */
 	uint64_t mon_seen;		/* monitor.c: act_word at its last poll */
+	/*
+	 * Off its CPU, as far as the listener has read (atomic): the kernel
+	 * reported it preempted (PREEMPTED, no RESUMED yet) or blocked
+	 * (BLOCKED, no UNBLOCKED yet).  The adaptive mutex does not spin on
+	 * an owner whose lwp is off its CPU.
+	 */
+	int off_cpu;
+	struct mtx_counts mtx;		/* its coroutines' mutex contention */
 	/* Signals (sigmask.c). */
 	uint64_t cur_sigmask;		/* current's mask, ~0 with none (atomic) */
 	uint64_t kblk;			/* what it blocks in its kernel mask */
@@ -252,6 +272,11 @@ struct coro_sched {
 	 * the next lwp to become a spare holds them (handoff.c). */
 	struct vproc *orphans;
 	uint64_t dead_switches, dead_steals;	/* of lwps gone */
+	struct mtx_counts dead_mtx;		/* of lwps gone */
+	/* How a mutex contender tells that the owner's lwp is off its CPU
+	 * (enum coro_owner_watch; CORO_MUTEX_WATCH). */
+	int mutex_watch;
+	bool mutex_watch_off;		/* CORO_MUTEX_WATCH=off */
 	struct lwp *main_lwp;		/* the caller's, in coro_sched_run() */
 	/* Scheduler activations (activations.c, monitor.c). */
 	int act_mode;			/* enum act_mode */
@@ -268,6 +293,10 @@ struct coro_sched {
 	uint32_t act_nslots, act_cap;
 	uint32_t act_pending_head, act_pending_tail;	/* slots, FIFO */
 	bool act_lost;			/* a LOST was read: check every lwp */
+	bool act_preempt;		/* register with KP_ACT_REG_PREEMPT */
+	int act_kick_fd;		/* eventfd: events for the listener were
+					 * read by a mutex contender */
+	int act_refreshing;		/* a contender is reading (atomic) */
 };
 
 /* The number of active vprocs; it changes while the scheduler runs. */

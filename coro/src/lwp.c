@@ -86,6 +86,23 @@ void lwp_loop(struct lwp *l)
 	}
 }
 
+/* l has ended: its counters go to the scheduler's (coro_sched_stats()). */
+void lwp_fold(struct coro_sched *s, struct lwp *l)
+{
+	struct mtx_counts *d = &s->dead_mtx;
+
+	s->dead_switches += l->switches;
+	s->dead_steals += l->steals;
+	d->contended += l->mtx.contended;
+	d->spins += l->mtx.spins;
+	d->spin_iters += l->mtx.spin_iters;
+	d->spin_ns += l->mtx.spin_ns;
+	d->spin_acquired += l->mtx.spin_acquired;
+	d->parks += l->mtx.parks;
+	d->owner_off += l->mtx.owner_off;
+	d->checks += l->mtx.checks;
+}
+
 struct lwp *lwp_new(struct coro_sched *s)
 {
 	struct lwp *l;
@@ -116,7 +133,8 @@ void lwp_enter(struct lwp *l)
 	void *lo = NULL;
 	size_t size = 0;
 
-	l->tid = gettid();
+	/* Atomic: a mutex contender reads the owner's (mutex.c). */
+	__atomic_store_n(&l->tid, gettid(), __ATOMIC_RELAXED);
 	lwp_set_current(l);
 	if (!pthread_getattr_np(pthread_self(), &a)) {
 		pthread_attr_getstack(&a, &lo, &size);
@@ -227,8 +245,7 @@ void lwp_reap(struct coro_sched *s)
 	for (; x; x = next) {
 		next = x->next_all;
 		pthread_join(x->thread, NULL);
-		s->dead_switches += x->switches;
-		s->dead_steals += x->steals;
+		lwp_fold(s, x);
 		lwp_free(x);
 	}
 }

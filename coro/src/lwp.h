@@ -14,5 +14,6 @@ HIDDEN void lwp_loop(struct lwp *l);
 HIDDEN void lwp_bind(int cpu);
 HIDDEN void lwp_reap(struct coro_sched *s);
 HIDDEN void lwp_no_thread(struct coro_sched *s, int err);
+HIDDEN void lwp_fold(struct coro_sched *s, struct lwp *l);
 
 #endif /* CORO_LWP_H */

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <string.h>
 #include <time.h>
@@ -48,6 +49,62 @@ static bool thread_sleeping(pid_t tid)
 	buf[n] = 0;
 	p = strrchr(buf, ')');	/* the name may hold anything */
 	return p && p[1] == ' ' && (p[2] == 'S' || p[2] == 'D');
+}
+
+/* Read /proc/self/task/TID/NAME into buf (NUL-terminated); false if not. */
+static bool read_task_file(pid_t tid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/%s", (int)tid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
+/* The number after `key` in /proc status text, or -1. */
+static long long status_field(const char *text, const char *key)
+{
+	const char *p = strstr(text, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/*
+ * Is thread tid of this process off its CPU now: preempted (waiting on a
+ * run queue), or asleep?  /proc has no state for it (R is running and
+ * runnable alike), but the kernel counts the thread's switches out
+ * (voluntary_ctxt_switches + nonvoluntary_ctxt_switches in status) and
+ * its arrivals on a CPU (schedstat's third field, CONFIG_SCHED_INFO): a
+ * running thread has arrived once more than it has left.  status is read
+ * first: arrivals equal to the switches out read before them mean the
+ * thread was off its CPU when schedstat was read.  False when it cannot
+ * tell (no schedstat).  Costs two open()s and read()s.
+ */
+bool proc_off_cpu(pid_t tid)
+{
+	char st[4096], ss[128];
+	long long vol, invol;
+	unsigned long long run, wait, arrivals;
+
+	if (!read_task_file(tid, "status", st, sizeof(st)) ||
+	    !read_task_file(tid, "schedstat", ss, sizeof(ss)))
+		return false;
+	vol = status_field(st, "\nvoluntary_ctxt_switches:");
+	invol = status_field(st, "\nnonvoluntary_ctxt_switches:");
+	if (vol < 0 || invol < 0 ||
+	    sscanf(ss, "%llu %llu %llu", &run, &wait, &arrivals) != 3 ||
+	    !arrivals)
+		return false;
+	return arrivals == (unsigned long long)(vol + invol);
 }
 
 static void consider(struct lwp *l, bool now, struct lwp **cand,

@@ -7,5 +7,6 @@
 
 HIDDEN unsigned int monitor_scan(struct coro_sched *s, bool now);
 HIDDEN void *monitor_main(void *arg);
+HIDDEN bool proc_off_cpu(pid_t tid);
 
 #endif /* CORO_MONITOR_H */

@@ -138,8 +138,7 @@ int coro_sched_run(coro_sched_t *s)
 	/* No vproc changes hands from here on. */
 	act_stop(s, l);
 	lwp_reap(s);
-	s->dead_switches += l->switches;
-	s->dead_steals += l->steals;
+	lwp_fold(s, l);
 	lwp_leave(l);
 	if (bound)
 		pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
@@ -162,6 +161,22 @@ void coro_sched_stats(coro_sched_t *s, struct coro_stats *st)
 	st->stale_takes = __atomic_load_n(&s->act_stale, __ATOMIC_RELAXED);
 	st->thread_failures = __atomic_load_n(&s->thread_failures,
 					      __ATOMIC_RELAXED);
+}
+
+void coro_sched_mutex_stats(coro_sched_t *s, struct coro_mutex_stats *st)
+{
+	const struct mtx_counts *d = &s->dead_mtx;
+
+	memset(st, 0, sizeof(*st));
+	st->contended = d->contended;
+	st->spins = d->spins;
+	st->spin_iters = d->spin_iters;
+	st->spin_ns = d->spin_ns;
+	st->spin_acquired = d->spin_acquired;
+	st->parks = d->parks;
+	st->owner_off_cpu = d->owner_off;
+	st->checks = d->checks;
+	st->watch = s->mutex_watch;
 }
 
 void coro_sched_destroy(coro_sched_t *s)

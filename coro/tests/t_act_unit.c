@@ -16,6 +16,11 @@
  *   t_act_unit nothread  as nobody with RLIMIT_NPROC 1: a take that finds
  *                        no thread is given back, or the vproc waits for
  *                        the next spare; never abort()
+ *   t_act_unit offcpu    an lwp's off_cpu follows PREEMPTED/RESUMED and
+ *                        BLOCKED/UNBLOCKED by seq; PREEMPTED takes
+ *                        nothing; LOST forgets the preemptions
+ *   t_act_unit proc      the /proc fallback: the calling thread is on its
+ *                        CPU, a thread asleep in read() is not
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -30,6 +35,7 @@
 #include "activations.h"
 #include "idle.h"
 #include "lwp.h"
+#include "monitor.h"
 #include "kthread_perf_act.h"
 
 static int pfd[2];
@@ -322,6 +328,118 @@ static int nothread(void)
 	return 0;
 }
 
+static int off(struct lwp *l)
+{
+	return __atomic_load_n(&l->off_cpu, __ATOMIC_RELAXED);
+}
+
+static int offcpu(void)
+{
+	struct lwp *l = fake_lwp(7), *m = fake_lwp(8);
+	uint64_t c = reg(l), d = reg(m);
+
+	__atomic_store_n(&l->act_word, in_coro(0), __ATOMIC_RELEASE);
+	CHECK_EQ(off(l), 0);
+	post(KP_ACT_PREEMPTED, c, 1);
+	act_listen_once(s);
+	CHECK_EQ(off(l), 1);
+	CHECK_EQ(off(m), 0);		/* another lwp's state is its own */
+	CHECK_EQ(word(l), in_coro(0));	/* a preempted lwp keeps its vproc */
+	CHECK_EQ(s->act_takes, 0);
+	post(KP_ACT_RESUMED, c, 1);
+	act_listen_once(s);
+	CHECK_EQ(off(l), 0);
+	/* Read together, in order: the last one counts. */
+	post(KP_ACT_PREEMPTED, c, 2);
+	post(KP_ACT_RESUMED, c, 2);
+	post(KP_ACT_PREEMPTED, c, 3);
+	act_listen_once(s);
+	CHECK_EQ(off(l), 1);
+	post(KP_ACT_RESUMED, c, 2);	/* stale: 3 is current */
+	act_listen_once(s);
+	CHECK_EQ(off(l), 1);
+	/* LOST: RESUMED 3 may be gone; the preemption is forgotten. */
+	post(KP_ACT_LOST, 5, 0);
+	act_listen_once(s);
+	CHECK_EQ(off(l), 0);
+	/* A block is off the CPU too (m in scheduler code: no take). */
+	post(KP_ACT_BLOCKED, d, 1);
+	act_listen_once(s);
+	CHECK_EQ(off(m), 1);
+	post(KP_ACT_UNBLOCKED, d, 1);
+	act_listen_once(s);
+	CHECK_EQ(off(m), 0);
+	/* A new registration of the slot starts on its CPU. */
+	post(KP_ACT_PREEMPTED, d, 1);
+	act_listen_once(s);
+	CHECK_EQ(off(m), 1);
+	unreg(m);
+	d = reg(m);
+	CHECK_EQ(off(m), 0);
+	printf("ok offcpu: off_cpu follows PREEMPTED/RESUMED and "
+	       "BLOCKED/UNBLOCKED by seq; LOST forgets preemptions\n");
+	return 0;
+}
+
+static int sleeper_fd;
+
+static void *sleeper(void *arg)
+{
+	char c;
+
+	__atomic_store_n((pid_t *)arg, gettid(), __ATOMIC_RELEASE);
+	CHECK(read(sleeper_fd, &c, 1) == 1);
+	return NULL;
+}
+
+/* Thread tid's /proc state letter. */
+static char task_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	CHECK(n > 0);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	CHECK(p && p[1] == ' ');
+	return p[2];
+}
+
+static int proc(void)
+{
+	uint64_t end = now_ns() + 60000000000ULL;
+	pid_t tid = 0;
+	pthread_t t;
+	int p[2], i;
+
+	if (access("/proc/self/schedstat", R_OK)) {
+		printf("skip proc: no /proc/self/schedstat (CONFIG_SCHED_INFO)\n");
+		return 0;
+	}
+	/* Running: it is reading its own counts. */
+	for (i = 0; i < 100; i++)
+		CHECK(!proc_off_cpu(gettid()));
+	CHECK(pipe(p) == 0);
+	sleeper_fd = p[0];
+	CHECK(pthread_create(&t, NULL, sleeper, &tid) == 0);
+	while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE) ||
+	       task_state(tid) != 'S')
+		CHECK(now_ns() < end);
+	CHECK(proc_off_cpu(tid));
+	CHECK(write(p[1], "x", 1) == 1);
+	CHECK(pthread_join(t, NULL) == 0);
+	CHECK(!proc_off_cpu(tid));	/* gone: it cannot tell */
+	printf("ok proc: the caller is on its CPU, a sleeping thread is "
+	       "not\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -329,7 +447,8 @@ int main(int argc, char **argv)
 		int (*fn)(void);
 	} tests[] = {
 		{ "cookies", cookies }, { "stale", stale }, { "seq", seq },
-		{ "nothread", nothread },
+		{ "nothread", nothread }, { "offcpu", offcpu },
+		{ "proc", proc },
 	};
 	size_t i;
 
@@ -339,6 +458,7 @@ int main(int argc, char **argv)
 		s = fake_module_sched();
 		return tests[i].fn();
 	}
-	fprintf(stderr, "usage: t_act_unit cookies|stale|seq|nothread\n");
+	fprintf(stderr, "usage: t_act_unit "
+		"cookies|stale|seq|nothread|offcpu|proc\n");
 	return 2;
 }

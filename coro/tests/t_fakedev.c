@@ -15,6 +15,15 @@
  *	before, the cookie was a freed lwp's address, which the listener
  *	read and swapped (ASan: heap-use-after-free; without it, the
  *	address, reused by run 2's lwp, took that running lwp's worker).
+ *
+ *   t_fakedev preempt
+ *	The adaptive mutex and PREEMPTED/RESUMED (CORO_MUTEX_WATCH=auto, so
+ *	each lwp registers with KP_ACT_REG_PREEMPT).  A coroutine holds a
+ *	mutex and runs on without a scheduling point; the test posts
+ *	PREEMPTED for its lwp, and a contender on the other worker must
+ *	park at once, without spinning.  After RESUMED, with the owner
+ *	running, a second contender spins (asking the device once on the
+ *	way) and parks only after its bounded spin.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -31,6 +40,7 @@
 #include "coro.h"
 #include "check.h"
 #include "internal.h"
+#include "current.h"
 #include "kthread_perf_act.h"
 
 /* ---- the fake device ---------------------------------------------------- */
@@ -217,10 +227,139 @@ static int late(void)
 	return 0;
 }
 
+/* ---- preempt ------------------------------------------------------------ */
+
+static coro_mutex_t pm = CORO_MUTEX_INITIALIZER;
+static struct lwp *holder_lwp;	/* atomic */
+static pid_t holder_tid;	/* atomic */
+static int phase;		/* atomic */
+static uint64_t wait_end;
+
+static void set_phase(int p)
+{
+	__atomic_store_n(&phase, p, __ATOMIC_RELEASE);
+}
+
+/* Wait for phase p, yielding (a coroutine) or spinning (not). */
+static void wait_phase(int p, bool yield)
+{
+	while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != p) {
+		CHECK(now_ns() < wait_end);
+		if (yield)
+			coro_yield();
+	}
+}
+
+static void wait_parked(void)
+{
+	while (__atomic_load_n(&pm.state, __ATOMIC_ACQUIRE) != 2)
+		CHECK(now_ns() < wait_end);
+}
+
+/* Holds pm twice, each time running on without a scheduling point. */
+static void *holder(void *arg)
+{
+	coro_mutex_lock(&pm);
+	__atomic_store_n(&holder_tid, gettid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&holder_lwp, lwp_current(), __ATOMIC_RELEASE);
+	set_phase(1);
+	wait_phase(3, false);	/* the contender parked, RESUMED read */
+	coro_mutex_unlock(&pm);
+	wait_phase(4, true);
+	coro_mutex_lock(&pm);
+	set_phase(5);
+	wait_parked();		/* the second contender, after its spin */
+	coro_mutex_unlock(&pm);
+	return arg;
+}
+
+static void *contender(void *arg)
+{
+	wait_phase(2, true);	/* the owner's lwp is off its CPU */
+	coro_mutex_lock(&pm);
+	coro_mutex_unlock(&pm);
+	set_phase(4);
+	wait_phase(5, true);	/* the owner runs */
+	coro_mutex_lock(&pm);
+	coro_mutex_unlock(&pm);
+	return arg;
+}
+
+/* The kernel's part, from a plain thread. */
+static void *preempt_poster(void *arg)
+{
+	struct lwp *l;
+	uint64_t cookie = 0;
+	pid_t tid;
+	int i;
+
+	wait_phase(1, false);
+	l = __atomic_load_n(&holder_lwp, __ATOMIC_ACQUIRE);
+	tid = __atomic_load_n(&holder_tid, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&reg_mtx);
+	for (i = 0; i < nregs; i++)
+		if (regs[i].on && regs[i].tid == tid)
+			cookie = regs[i].cookie;
+	pthread_mutex_unlock(&reg_mtx);
+	CHECK(cookie);
+	post(KP_ACT_PREEMPTED, tid, cookie, 1);
+	while (!__atomic_load_n(&l->off_cpu, __ATOMIC_RELAXED))
+		CHECK(now_ns() < wait_end);	/* the listener read it */
+	set_phase(2);
+	wait_parked();
+	post(KP_ACT_RESUMED, tid, cookie, 1);
+	while (__atomic_load_n(&l->off_cpu, __ATOMIC_RELAXED))
+		CHECK(now_ns() < wait_end);
+	set_phase(3);
+	return arg;
+}
+
+static int preempt(void)
+{
+	struct coro_sched_attr a = { .workers = 2, .activations = "module" };
+	struct coro_mutex_stats m;
+	struct coro_sched *s;
+	pthread_t t;
+
+	unsetenv("CORO_ACTIVATIONS");
+	unsetenv("CORO_MUTEX_WATCH");
+	wait_end = now_ns() + 60000000000ULL;
+	s = coro_sched_create(&a);
+	CHECK(s);
+	CHECK(coro_detach(coro_create(s, holder, NULL, 0)) == 0);
+	CHECK(coro_detach(coro_create(s, contender, NULL, 0)) == 0);
+	CHECK(pthread_create(&t, NULL, preempt_poster, NULL) == 0);
+	CHECK(coro_sched_run(s) == 0);
+	CHECK(pthread_join(t, NULL) == 0);
+	coro_sched_mutex_stats(s, &m);
+	printf("preempt: watch %d, contended %llu, spins %llu, checks %llu, "
+	       "spin_acquired %llu, parks %llu, owner_off_cpu %llu\n",
+	       m.watch, (unsigned long long)m.contended,
+	       (unsigned long long)m.spins, (unsigned long long)m.checks,
+	       (unsigned long long)m.spin_acquired,
+	       (unsigned long long)m.parks,
+	       (unsigned long long)m.owner_off_cpu);
+	CHECK_EQ(m.watch, CORO_WATCH_EVENTS);
+	CHECK_EQ(m.contended, 2);
+	CHECK_EQ(m.owner_off_cpu, 1);	/* the first: parked at once */
+	CHECK_EQ(m.spins, 1);		/* the second: spun ... */
+	CHECK_EQ(m.checks, 1);		/* ... asked the device once ... */
+	CHECK_EQ(m.spin_acquired, 0);	/* ... and parked after its spin */
+	CHECK_EQ(m.parks, 2);
+	CHECK(m.spin_ns > 0);
+	CHECK_EQ(m.spin_iters, 1000);	/* MUTEX_SPINS: the bound */
+	printf("ok a contender parks at once on an owner whose lwp is "
+	       "preempted, and spins on one that runs\n");
+	coro_sched_destroy(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "late"))
 		return late();
-	fprintf(stderr, "usage: t_fakedev late\n");
+	if (argc == 2 && !strcmp(argv[1], "preempt"))
+		return preempt();
+	fprintf(stderr, "usage: t_fakedev late | preempt\n");
 	return 2;
 }

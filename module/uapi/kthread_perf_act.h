@@ -13,14 +13,32 @@
  *                     it left the CPU and its run queue;
  *   KP_ACT_UNBLOCKED  it was woken after that BLOCKED (same seq);
  *   KP_ACT_LOST       the queue overflowed and `cookie` events were dropped
- *                     here, between the events before and after it.
+ *                     here, between the events before and after it;
+ *
+ * and, only to a registration with KP_ACT_REG_PREEMPT in its flags:
+ *
+ *   KP_ACT_PREEMPTED  the registered thread left the CPU still runnable
+ *                     (preempted, or sched_yield() with another task to
+ *                     run): it waits on its run queue;
+ *   KP_ACT_RESUMED    it got a CPU back after that PREEMPTED (same seq).
  *
  * Each registration numbers its blocks: the n-th BLOCKED carries seq n
  * (from 1), and the UNBLOCKED that ends it carries the same n.  Events of
  * one registration come in order, BLOCKED n before UNBLOCKED n before
  * BLOCKED n + 1.  When the queue drops a BLOCKED (LOST counts it), the
  * UNBLOCKED that would end it is not sent either: no UNBLOCKED arrives
- * alone.
+ * alone.  PREEMPTED and RESUMED are numbered the same way, on a count of
+ * their own (the n-th PREEMPTED carries seq n, its RESUMED the same n), and
+ * alternate the same way; a dropped PREEMPTED has no RESUMED.  The two
+ * pairs interleave: a thread is never preempted while blocked, so a
+ * PREEMPTED comes between an UNBLOCKED and the next BLOCKED, and so does
+ * its RESUMED.
+ *
+ * PREEMPTED and RESUMED wake no reader until the queue is half full: a
+ * reader gets them with the next event that does (or reads them when it
+ * wants to know, without blocking).  Woken for each, a reader would
+ * preempt the threads it watches on a busy CPU, and each preemption is an
+ * event.
  *
  * read() returns whole struct kp_act_event records, as many as fit and are
  * queued, and blocks while none is (EAGAIN with O_NONBLOCK); poll() reports
@@ -35,9 +53,12 @@
  * closed.  A thread is registered on at most one file at a time (EBUSY
  * otherwise).
  *
- * struct kp_act_register.flags is 0: bits this module does not know fail
- * with EINVAL, so that later flags (more event types) can be asked for
- * without changing what a caller that does not ask receives.
+ * struct kp_act_register.flags is 0 or KP_ACT_REG_PREEMPT: bits this module
+ * does not know fail with EINVAL, so that later flags (more event types)
+ * can be asked for without changing what a caller that does not ask
+ * receives.  That is also how a caller tells which module it talks to: a
+ * module older than KP_ACT_REG_PREEMPT refuses it with EINVAL, and the
+ * caller may register again with flags 0 (and get no PREEMPTED/RESUMED).
  *
  * The ioctl type 0xB9 is unassigned in the kernel's
  * Documentation/userspace-api/ioctl/ioctl-number.rst.
@@ -54,19 +75,26 @@ enum kp_act_type {
 	KP_ACT_BLOCKED = 1,
 	KP_ACT_UNBLOCKED = 2,
 	KP_ACT_LOST = 3,
+	KP_ACT_PREEMPTED = 4,	/* with KP_ACT_REG_PREEMPT only */
+	KP_ACT_RESUMED = 5,	/* with KP_ACT_REG_PREEMPT only */
 };
+
+/* struct kp_act_register.flags */
+#define KP_ACT_REG_PREEMPT	0x1U	/* PREEMPTED and RESUMED too */
+/* Every flag this header knows. */
+#define KP_ACT_REG_FLAGS	KP_ACT_REG_PREEMPT
 
 struct kp_act_event {
 	__u32 type;		/* enum kp_act_type */
 	__u32 tid;		/* the registered thread (gettid()); LOST: 0 */
 	__u64 cookie;		/* its cookie; KP_ACT_LOST: events dropped */
 	__u64 time_ns;		/* CLOCK_MONOTONIC when it happened */
-	__u64 seq;		/* the block it belongs to (from 1); LOST: 0 */
+	__u64 seq;		/* its block or preemption (from 1); LOST: 0 */
 };
 
 struct kp_act_register {
 	__u64 cookie;		/* returned in every event of this thread */
-	__u32 flags;		/* 0 */
+	__u32 flags;		/* 0, or KP_ACT_REG_PREEMPT */
 	__u32 reserved;		/* 0 */
 };
 

@@ -189,6 +189,20 @@ overflow_case() {
 	assert_output --partial "ok nothread"
 }
 
+@test "adaptive mutex, module mode on a fake device: an lwp's off_cpu follows PREEMPTED/RESUMED and BLOCKED/UNBLOCKED; a contender parks at once on a preempted owner and spins on a running one" {
+	coro_run_test "$CORO_TESTS/t_act_unit" offcpu
+	assert_output --partial "ok offcpu"
+	coro_run_test "$CORO_TESTS/t_fakedev" preempt
+	assert_line "preempt: watch 1, contended 2, spins 1, checks 1, spin_acquired 0, parks 2, owner_off_cpu 1"
+	assert_line "ok a contender parks at once on an owner whose lwp is preempted, and spins on one that runs"
+}
+
+@test "adaptive mutex without the module: /proc tells a thread on its CPU from one asleep" {
+	coro_run_test "$CORO_TESTS/t_act_unit" proc
+	[[ $output != *"skip proc"* ]] || skip "$output"
+	assert_output --partial "ok proc"
+}
+
 # t_nproc becomes nobody when run as root: the kernel exempts uid 0 from
 # RLIMIT_NPROC.
 @test "no OS thread to be had (RLIMIT_NPROC): a blocked worker is never lost, the run ends on fewer threads with exact counts, said once (monitor)" {

@@ -228,6 +228,28 @@ on_worker_cpus() {
 	[[ $stderr == *"cannot open /dev/kthread_perf"* ]] || fail "unexpected message: $stderr"
 }
 
+@test "mutex mode reports the adaptive mutex (how it watches the owner, its spins); CORO_MUTEX_WATCH is auto or off, anything else exits 2" {
+	run --separate-stderr env CORO_MUTEX_WATCH=off "$CORO_BENCH" --json \
+		--sync-mode mutex --workers 2 --thread-count 4 --work-target 1000
+	assert_success
+	jq -e '.mutex.watch == "none" and .counter == 4000
+		and .mutex.spin_acquired <= .mutex.spins
+		and .mutex.spins <= .mutex.contended' <<<"$output"
+	run --separate-stderr env CORO_MUTEX_WATCH=auto CORO_ACTIVATIONS=monitor \
+		"$CORO_BENCH" --json --sync-mode mutex --workers 2 \
+		--thread-count 4 --work-target 1000
+	assert_success
+	jq -e '.mutex.watch == "proc" and .activations == "monitor"' <<<"$output"
+	run --separate-stderr env CORO_MUTEX_WATCH=sometimes "$CORO_BENCH" \
+		--sync-mode mutex --workers 2 --work-target 1000
+	assert_failure 2
+	[[ $stderr == *CORO_MUTEX_WATCH* ]]
+	# Only mutex mode has the member (SPEC.md section 5's keys otherwise).
+	run --separate-stderr "$CORO_BENCH" --json --workers 2 --work-target 1000
+	assert_success
+	jq -e 'has("mutex") | not' <<<"$output"
+}
+
 @test "--set-concurrency-at changes the workers during the run: counts stay exact, the stderr timeline has a row per stretch; bad lists are usage errors" {
 	kp_json "$CORO_BENCH" --workers 1 --thread-count 8 --work-mode yield \
 		--work-target 100000 --yield-interval 1 \

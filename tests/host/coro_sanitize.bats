@@ -52,9 +52,10 @@ setup_file() {
 
 @test "ASan+UBSan: the listener without the module (late events of ended registrations), and no OS thread to be had" {
 	local t m
-	for t in cookies stale seq nothread; do
+	for t in cookies stale seq nothread offcpu proc; do
 		coro_run_test "$ASAN/coro/tests/t_act_unit" $t
 	done
+	coro_run_test "$ASAN/coro/tests/t_fakedev" preempt
 	# Before the cookies were slots: heap-use-after-free in the listener.
 	coro_run_test "$ASAN/coro/tests/t_fakedev" late
 	for m in "take 1" "take 2" "start 2"; do
@@ -117,10 +118,16 @@ setup_file() {
 	CORO_ACTIVATIONS=monitor kp_json "$TSAN/coro_bench" --workers 2 \
 		--thread-count 8 --work-mode block --yield-interval 100 --work-target 2000
 	kp_check_counts 8 2000 100 block 2
+	# The adaptive mutex asking /proc about the owner's thread.
+	CORO_ACTIVATIONS=monitor kp_json "$TSAN/coro_bench" --workers 2 \
+		--thread-count 8 --sync-mode mutex --yield-interval 100 --work-target 20000
+	kp_check_counts 8 20000 100 normal 2
+	jq -e '.mutex.watch == "proc"' <<<"$json" >/dev/null
 }
 
 @test "TSan: no OS thread to be had, with the monitor on 2 workers; the listener on a fake device" {
 	coro_run_test "$TSAN/coro/tests/t_fakedev" late
+	coro_run_test "$TSAN/coro/tests/t_fakedev" preempt
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" take 2
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" start 2
 }

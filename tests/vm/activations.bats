@@ -100,21 +100,37 @@ import errno, fcntl, os, struct
 fd = os.open("/dev/kthread_perf", os.O_RDWR | os.O_NONBLOCK)
 REGISTER = 0x4010B901      # _IOW(0xB9, 1, struct kp_act_register)
 UNREGISTER = 0xB902        # _IO(0xB9, 2)
+PREEMPT = 1                # KP_ACT_REG_PREEMPT, the one flag known
+def reg(flags, reserved=0):
+    fcntl.ioctl(fd, REGISTER, struct.pack("QII", 1, flags, reserved))
+def unknown_flags():
+    # Each unknown bit alone, and with the known one: EINVAL, or say which.
+    for bit in range(1, 32):
+        for flags in (1 << bit, 1 << bit | PREEMPT):
+            try:
+                reg(flags)
+            except OSError as e:
+                if e.errno == errno.EINVAL:
+                    continue
+            raise OSError(0, "flags %#x not refused with EINVAL" % flags)
+    raise OSError(errno.EINVAL, "")
 for what, call in (("ioctl", lambda: fcntl.ioctl(fd, 0xB963)),
                    ("old register", lambda: fcntl.ioctl(fd, 0x40086b01, struct.pack("Q", 1))),
-                   ("flags", lambda: fcntl.ioctl(fd, REGISTER, struct.pack("QII", 1, 1, 0))),
-                   ("reserved", lambda: fcntl.ioctl(fd, REGISTER, struct.pack("QII", 1, 0, 1))),
+                   ("flags", unknown_flags),
+                   ("reserved", lambda: reg(0, 1)),
                    ("unregister", lambda: fcntl.ioctl(fd, UNREGISTER)),
+                   ("preempt flag", lambda: reg(PREEMPT)),
+                   ("then unregister", lambda: fcntl.ioctl(fd, UNREGISTER)),
                    ("short read", lambda: os.read(fd, 31)),
                    ("empty read", lambda: os.read(fd, 32))):
     try:
         call()
         print(what, "ok")
     except OSError as e:
-        print(what, errno.errorcode[e.errno])
+        print(what, errno.errorcode.get(e.errno, e))
 '
 	assert_success
-	assert_output $'ioctl ENOTTY\nold register ENOTTY\nflags EINVAL\nreserved EINVAL\nunregister ENOENT\nshort read EINVAL\nempty read EAGAIN'
+	assert_output $'ioctl ENOTTY\nold register ENOTTY\nflags EINVAL\nreserved EINVAL\nunregister ENOENT\npreempt flag ok\nthen unregister ok\nshort read EINVAL\nempty read EAGAIN'
 }
 
 @test "a forked child can neither register on, unregister from nor read its parent's file" {
@@ -204,6 +220,59 @@ for what, call in (("ioctl", lambda: fcntl.ioctl(fd, 0xB963)),
 	# kernel may add blocks of its own, on locks, before the unregister).
 	jq -e '.first_read == "EFAULT" and .then >= 2 and .type == 1
 		and .seq == 1' <<<"$output"
+}
+
+# Part 4 of issue 22: PREEMPTED and RESUMED, for a registration that asks
+# (KP_ACT_REG_PREEMPT).  act_watch --preempt runs a registered thread on
+# CPU 0 beside a spinning one until its own count of switches away while
+# runnable (getrusage()'s ru_nivcsw) has moved K times, and checks each
+# pair against where the thread saw its count move.
+
+@test "with KP_ACT_REG_PREEMPT every preemption is a PREEMPTED, then its RESUMED, where the thread saw it" {
+	run --separate-stderr "$ACT_WATCH" --preempt 20
+	echo "$output"
+	assert_success
+	jq -e '.flag and .nivcsw_loop >= 20 and .preempted >= 20
+		and .preempted == .resumed and .preempted <= .nivcsw
+		and .strays == 0 and .missed == 0 and .out_of_order == 0
+		and .lost == 0 and .foreign == 0 and .off_cpu_ns > 0' <<<"$output"
+	assert_equal "$(sed -n 's/^preempt_registrations //p' "$ACT_DEBUGFS")" 0
+}
+
+@test "with KP_ACT_REG_PREEMPT a sched_yield() that lets another thread run is a PREEMPTED and RESUMED pair" {
+	run --separate-stderr "$ACT_WATCH" --preempt 300 --yield
+	echo "$output"
+	assert_success
+	jq -e '.yield and .preempted >= 300 and .preempted == .resumed
+		and .preempted <= .nivcsw and .strays == 0 and .missed == 0
+		and .out_of_order == 0 and .lost == 0' <<<"$output"
+}
+
+@test "without KP_ACT_REG_PREEMPT a preempted thread gets no PREEMPTED or RESUMED" {
+	run --separate-stderr "$ACT_WATCH" --preempt 20 --no-flag
+	echo "$output"
+	assert_success
+	jq -e '(.flag | not) and .nivcsw_loop >= 20 and .nivcsw >= 20
+		and .preempted == 0 and .resumed == 0
+		and .out_of_order == 0' <<<"$output"
+}
+
+@test "debugfs counts the registrations that asked for PREEMPTED" {
+	coproc HOLDER { exec python3 -c '
+import fcntl, os, struct, sys
+fd = os.open("/dev/kthread_perf", os.O_RDWR)
+fcntl.ioctl(fd, 0x4010B901, struct.pack("QII", 1, 1, 0))
+print("registered", flush=True)
+sys.stdin.read()
+'; }
+	local line
+	read -r line <&"${HOLDER[0]}"
+	assert_equal "$line" registered
+	assert_equal "$(sed -n 's/^preempt_registrations //p' "$ACT_DEBUGFS")" 1
+	exec {HOLDER[1]}>&-
+	wait "$HOLDER_PID"
+	assert_equal "$(act_state)" "attached 0 registrations 0"
+	assert_equal "$(sed -n 's/^preempt_registrations //p' "$ACT_DEBUGFS")" 0
 }
 
 @test "an init that fails early unwinds without a warning" {

@@ -146,7 +146,7 @@ struct kp_result {
 	u64 waits;		/* total waits */
 	struct kp_hist hist;	/* every worker's histogram merged */
 	struct kp_thread_result *threads;	/* cfg.thread_count rows */
-	char model_json[256];	/* the model's own JSON members, or "" */
+	char model_json[768];	/* the model's own JSON members, or "" */
 	u64 first_start_ns, last_end_ns;	/* kp_result_add_worker() */
 	u64 user0_ns, sys0_ns;			/* kp_result_begin() */
 };
