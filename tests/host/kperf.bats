@@ -325,6 +325,47 @@ need_coro() {
 	grep -q '"1 µs"' "$TMP/r/${fig%.png}.gp"
 }
 
+@test "report with coro measures the rest of the Solaris library: masks, preemption, a concurrency timeline, spinning" {
+	run --separate-stderr "$KPERF" report --quick --models coro \
+		--work-target 2000 --out "$TMP/s"
+	assert_success
+	sed -n '/^## 11\. The rest of the Solaris thread library/,$p' \
+		"$TMP/s/report.md" >"$TMP/s11"
+	[ -s "$TMP/s11" ]
+	! grep -q 'Not measured' "$TMP/s11"
+	# Every extra ran and kept its command and output.
+	assert_equal "$(jq -r 'keys | join(" ")' "$TMP/s/extras.json")" \
+		"preempt signal spin-monitor spin-off timeline"
+	assert_equal "$(jq '[.[] | select(.error)] | length' "$TMP/s/extras.json")" 0
+	# Masks: both mask changes and the four delivery cases.
+	grep -qE '^\| mask change, `coro_sigmask` \| [0-9.]+ [mun]?s \|' "$TMP/s11"
+	assert_equal "$(grep -cE '^\| delivery, case [1-4] ' "$TMP/s11")" 4
+	# Preemption: each preempting sample ran on the worker it preempted.
+	jq -e '.preempt.values | .async.on_l == .async.samples and
+		.checkpoint.on_l == .checkpoint.samples and .async.samples == 500' \
+		"$TMP/s/extras.json"
+	# The timeline follows the plan 1, 2, 4, 1, then 0 (the CPUs it may
+	# use), as far as the run got (a watcher thread makes the changes, at
+	# operation counts), and its stretches add up to every operation.
+	local seq n
+	seq=$(jq -r '[.timeline.values[].workers] | join(" ")' "$TMP/s/extras.json")
+	[[ "1 2 4 1 $NCPU" == "$seq"* ]]
+	n=$(jq '.timeline.values | length' "$TMP/s/extras.json")
+	[ "$n" -ge 2 ]
+	assert_equal "$(grep -cE '^\| [0-9]+\.[0-9]{3} \| [0-9]+ \|' "$TMP/s11")" "$n"
+	jq -e '([.timeline.values[].ops] | add) ==
+		16 * (.timeline.argv | index("--work-target") as $i | .[$i + 1] | tonumber)' \
+		"$TMP/s/extras.json"
+	# Spinning: the arms watched what they were set to, under a hog.
+	grep -qE '^\| off \| none \|' "$TMP/s11"
+	grep -qE '^\| monitor \(/proc\) \| proc \|' "$TMP/s11"
+	jq -e '."spin-off".env.CORO_ACTIVATIONS == "off" and
+		(."spin-monitor".values.mutex.contended > 0)' "$TMP/s/extras.json"
+	# No hog is left behind.
+	run pgrep -f 'while :; do :; done'
+	assert_failure
+}
+
 @test "a counter mismatch fails loudly with exit 1" {
 	cat >"$TMP/liar" <<-'EOF'
 	#!/bin/sh

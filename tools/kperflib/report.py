@@ -15,10 +15,12 @@ rendered from what there is, saying so.
 
 import csv
 import datetime
+import json
 import os
+import subprocess
 import time
 
-from . import env, klt, plot, runner, stats, table
+from . import env, klt, plot, runner, solaris, stats, table
 from .measure import CSV_FIELDS, Progress, ResultsJson, csv_row, measure
 from .env import online_cpus
 from .models import MODELS, Config, RunError, fmt_count
@@ -48,6 +50,22 @@ class Context:
         self.results = {}           # (model, cfg) -> [result]
         self.figures = 0
         self.tables = 0
+        self.extras_wanted = []     # [Extra]
+        self.extras = {}            # key -> {"argv", "values" | "error"}
+
+    def extra(self, key, argv, parse_stdout, parse_stderr=None, env=None,
+              hog=False):
+        """A benchmark program run once after the models (solaris.py):
+        {"values": parse(its output)} or {"error": why}; None while
+        planning.  env: variables added to the program's environment; hog:
+        a CPU hog spins on the last online CPU while it runs."""
+        if self.planning:
+            if key not in [x.key for x in self.extras_wanted]:
+                self.extras_wanted.append(Extra(key, argv, parse_stdout,
+                                                parse_stderr, env, hog))
+            return None
+        return self.extras.get(key, {"error": "not run (the report "
+                                              "stopped before it)"})
 
     def get(self, model, cfg):
         if self.latency_sample is not None:
@@ -580,7 +598,7 @@ def sec_vpi(ctx):
 
 SECTIONS = (sec_scenarios, sec_yield_sweep, sec_binding, sec_work_target,
             sec_thread_count, sec_coro, sec_sync, sec_latency, sec_aligned,
-            sec_vpi)
+            sec_vpi, solaris.sec_solaris)
 
 
 def render(ctx):
@@ -610,6 +628,79 @@ class RunLog:
 
     def close(self):
         self.f.close()
+
+
+class Extra:
+    """A section's benchmark program (Context.extra)."""
+
+    def __init__(self, key, argv, parse_stdout, parse_stderr, env, hog):
+        self.key, self.argv, self.env, self.hog = key, argv, env, hog
+        self.parse_stdout, self.parse_stderr = parse_stdout, parse_stderr
+
+
+def start_hog():
+    """A CPU hog on the last online CPU (the extras that ask for one)."""
+    cpu = str(max(env.online_cpu_list() or [0]))
+    return subprocess.Popen(["taskset", "-c", cpu, "sh", "-c",
+                             "while :; do :; done"],
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL)
+
+
+def run_extra(x, run_timeout):
+    """One extra: {"argv", "values"} or {"argv", "error"}."""
+    res = {"argv": x.argv}
+    if x.env:
+        res["env"] = x.env
+    if not os.access(x.argv[0], os.X_OK):
+        res["error"] = "%s is not built (make -C %s)" % (
+            os.path.relpath(x.argv[0], runner.ROOT),
+            os.path.relpath(os.path.dirname(x.argv[0]), runner.ROOT))
+        return res
+    hog = start_hog() if x.hog else None
+    try:
+        p = subprocess.run(x.argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True,
+                           timeout=run_timeout or 600,
+                           env=dict(os.environ, **(x.env or {})))
+        res["stdout"], res["stderr"] = p.stdout, p.stderr
+        if p.returncode:
+            res["error"] = "%s exited %d: %s" % (
+                os.path.basename(x.argv[0]), p.returncode,
+                (p.stderr.strip().splitlines() or [""])[-1])
+        else:
+            res["values"] = (x.parse_stdout(p.stdout) if x.parse_stdout
+                             else x.parse_stderr(p.stderr))
+            if res["values"] is None:
+                res["error"] = "%s printed nothing usable" % (
+                    os.path.basename(x.argv[0]))
+    except subprocess.TimeoutExpired:
+        res["error"] = "%s did not finish in %s s" % (
+            os.path.basename(x.argv[0]), run_timeout or 600)
+    finally:
+        if hog:
+            hog.kill()
+            hog.wait()
+    return res
+
+
+def run_extras(ctx, out, progress, run_timeout):
+    """Run the sections' benchmark programs (Context.extra), one after
+    the other; DIR/extras.json keeps each one's command and output."""
+    kept = {}
+    for x in ctx.extras_wanted:
+        key = x.key
+        progress.step("%s: %s%s" % (key, "".join(
+            "%s=%s " % kv for kv in sorted((x.env or {}).items())), " ".join(
+            os.path.relpath(a, runner.ROOT) if a.startswith(runner.ROOT)
+            else a for a in x.argv)))
+        res = run_extra(x, run_timeout)
+        ctx.extras[key] = res
+        kept[key] = res
+        with open(os.path.join(out, "extras.json"), "w") as f:
+            json.dump(kept, f, indent=1)
+        if "error" in res:
+            progress.note("%s: %s" % (key, res["error"]))
 
 
 def header(ctx, args, where, wall, status):
@@ -675,7 +766,8 @@ def main(args):
             configs.append(cfg)
     models_of = {cfg: [m for m in MODELS if (m, cfg) in keys]
                  for cfg in configs}
-    progress = Progress(len(ctx.wanted) * ctx.repeat)
+    progress = Progress(len(ctx.wanted) * ctx.repeat +
+                        len(ctx.extras_wanted))
     progress.note("report: %d configurations, %d runs, into %s"
                   % (len(configs), len(ctx.wanted) * ctx.repeat, out))
     log = RunLog(out)
@@ -690,6 +782,7 @@ def main(args):
                 log.add(keys[(m, cfg)], m, i, res)
             measure(models_of[cfg], cfg, ctx.repeat, args.run_timeout,
                     progress, label="%s: " % cfg.describe(), sink=sink)
+        run_extras(ctx, out, progress, args.run_timeout)
 
     try:
         with_module = "klt" in {m for m, _ in ctx.wanted}
