@@ -55,6 +55,25 @@ void vp_inbox_drain(struct vproc *vp)
 	}
 }
 
+/*
+ * Lock vp, or the vproc a retired one forwards its pushes to (id mod the
+ * active count; vps[0] never retires, so the walk ends).  Returns the one
+ * locked.
+ */
+static struct vproc *lock_live(struct vproc *vp)
+{
+	struct vproc *to;
+
+	spin_lock(&vp->lock);
+	while (__atomic_load_n(&vp->retire, __ATOMIC_RELAXED) == VP_RETIRED) {
+		to = &vp->sched->vps[vp->id % sched_nvp(vp->sched)];
+		spin_unlock(&vp->lock);
+		vp = to;
+		spin_lock(&vp->lock);
+	}
+	return vp;
+}
+
 /* Queue c on vp; l is the calling thread's lwp (NULL on a plain thread). */
 void vp_push(struct lwp *l, struct vproc *vp, struct coro *c)
 {
@@ -65,15 +84,7 @@ void vp_push(struct lwp *l, struct vproc *vp, struct coro *c)
 			inbox_push(vp, c);
 		return;
 	}
-	spin_lock(&vp->lock);
-	while (__atomic_load_n(&vp->retire, __ATOMIC_RELAXED) == VP_RETIRED) {
-		/* vps[0] never retires: the walk ends. */
-		struct vproc *to = &vp->sched->vps[vp->id % sched_nvp(vp->sched)];
-
-		spin_unlock(&vp->lock);
-		vp = to;
-		spin_lock(&vp->lock);
-	}
+	vp = lock_live(vp);
 	vp_enqueue(vp, c);
 	spin_unlock(&vp->lock);
 }
@@ -208,14 +219,7 @@ void vp_push_front(struct lwp *l, struct vproc *vp, struct coro *c)
 		}
 		return;
 	}
-	spin_lock(&vp->lock);
-	while (__atomic_load_n(&vp->retire, __ATOMIC_RELAXED) == VP_RETIRED) {
-		struct vproc *to = &vp->sched->vps[vp->id % sched_nvp(vp->sched)];
-
-		spin_unlock(&vp->lock);
-		vp = to;
-		spin_lock(&vp->lock);
-	}
+	vp = lock_live(vp);
 	inbox_catch_up(vp);
 	vp_enqueue_front(vp, c);
 	spin_unlock(&vp->lock);
