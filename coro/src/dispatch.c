@@ -159,7 +159,7 @@ switch_to(struct lwp *l, struct coro_ctx *ctx, struct tool_ctx *tool,
 		prio_running(l, next);
 	}
 	l->current = next;
-	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELAXED);
+	__atomic_store_n(&next->on_lwp, l, __ATOMIC_RELEASE);
 	l->switches++;
 	tool_start_switch(tool, &next->tool, from_ends);
 	l = coro_ctx_swap(ctx, &next->ctx, l);

@@ -67,10 +67,11 @@ static enum owner_where owner_where(coro_mutex_t *m, struct lwp *l,
 
 	/* o may have ended and been recycled; its block stays mapped and
 	 * a wrong answer only costs a spin or a park.  Its lwp lives until
-	 * the run ends. */
+	 * the run ends.  The acquire pairs with switch_to()'s release: an
+	 * lwp made since (by the monitor's hand-off, say) is read whole. */
 	if (!o)
 		return OWNER_ELSEWHERE;
-	ol = __atomic_load_n(&o->on_lwp, __ATOMIC_RELAXED);
+	ol = __atomic_load_n(&o->on_lwp, __ATOMIC_ACQUIRE);
 	if (!ol || ol == l)
 		return OWNER_ELSEWHERE;
 	*olp = ol;
