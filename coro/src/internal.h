@@ -26,6 +26,7 @@
 
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -278,6 +279,7 @@ struct coro_sched {
 	int mutex_watch;
 	bool mutex_watch_off;		/* CORO_MUTEX_WATCH=off */
 	struct lwp *main_lwp;		/* the caller's, in coro_sched_run() */
+	sigset_t run_sigmask;		/* its signal mask then: every lwp's */
 	/* Scheduler activations (activations.c, monitor.c). */
 	int act_mode;			/* enum act_mode */
 	bool act_auto;			/* CORO_ACTIVATIONS=auto */

@@ -117,6 +117,7 @@ int coro_sched_run(coro_sched_t *s)
 	}
 	l->vp = &s->vps[0];
 	s->main_lwp = l;
+	pthread_sigmask(SIG_SETMASK, NULL, &s->run_sigmask);
 	err = act_start(s, l);
 	if (err) {
 		s->main_lwp = NULL;

@@ -13,7 +13,10 @@
  *   4. all masked: pending, not delivered however long everyone runs;
  *      D's unmask delivers it in D, once, before coro_sigmask() returns.
  * Each with SIGUSR1 once and with a real-time signal raised NRT times
- * (delivered NRT times).  Usage: t_signal [WORKERS [sigusr1-only]]
+ * (delivered NRT times).  t_signal 1 handoff, with
+ * CORO_ACTIVATIONS=monitor: case 1 again on the spare OS thread the
+ * monitor hands the worker to when a coroutine blocks in read().
+ * Usage: t_signal [WORKERS [sigusr1-only | handoff]]
  * sigusr1-only is for TSan, which defers a signal that arrives outside
  * its interceptors and keeps one pending per signal number, so that
  * real-time signals raised while deferred merge; and it hands a deferred
@@ -22,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -37,7 +41,7 @@
 #define CASE4_ROUNDS 100
 
 static unsigned int workers = 1;
-static bool rt_too = true;
+static bool rt_too = true, handoff;
 static coro_t *h_co, *b_co;
 static int count;			/* deliveries since the last reset */
 static coro_t *last_in;			/* the coroutine it ran in */
@@ -251,6 +255,48 @@ static void *d_main(void *arg)
 	return NULL;
 }
 
+/* ---- handoff ---- */
+
+static int pfd[2];
+
+static void *blocker(void *arg)
+{
+	char c;
+
+	(void)arg;
+	CHECK_EQ(read(pfd[0], &c, 1), 1);	/* a plain read(): it blocks */
+	return NULL;
+}
+
+/*
+ * One worker, CORO_ACTIVATIONS=monitor: a coroutine blocks in read(), the
+ * monitor hands the worker to a spare OS thread, and this coroutine goes
+ * on there.  A signal it raises must be delivered as on the first thread
+ * (the spare, spawned by the monitor's thread, had inherited a mask that
+ * blocks every signal).
+ */
+static void *handoff_main(void *arg)
+{
+	pid_t first = gettid();
+	unsigned long spins = 0;
+	coro_t *b;
+
+	(void)arg;
+	CHECK_EQ(pipe(pfd), 0);
+	CHECK((b = coro_create(NULL, blocker, NULL, 0)));
+	while (gettid() == first) {
+		coro_yield();
+		CHECK(++spins < 100000000ul);
+	}
+	case1(SIGUSR1, 1);
+	case1(SIGRTMIN + 1, NRT);
+	printf("ok after a hand-off to another OS thread: delivered in the "
+	       "running coroutine, a real-time signal %d times\n", NRT);
+	CHECK_EQ(write(pfd[1], "x", 1), 1);
+	CHECK_EQ(coro_join(b, NULL), 0);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct coro_sched_attr a = { .activations = "off" };
@@ -262,6 +308,7 @@ int main(int argc, char **argv)
 		workers = (unsigned int)atoi(argv[1]);
 	if (argc > 2)
 		rt_too = strcmp(argv[2], "sigusr1-only") != 0;
+	handoff = argc > 2 && !strcmp(argv[2], "handoff");
 	CHECK(workers == 1 || workers == 2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	a.workers = workers;
@@ -272,6 +319,17 @@ int main(int argc, char **argv)
 	CHECK_EQ(coro_signal(65, on_signal), EINVAL);
 	sigemptyset(&set);
 	CHECK_EQ(coro_sigmask(12345, &set, NULL), EINVAL);
+	if (handoff) {
+		CHECK(workers == 1 && getenv("CORO_ACTIVATIONS") &&
+		      !strcmp(getenv("CORO_ACTIVATIONS"), "monitor"));
+		a.activations = "monitor";
+		CHECK((s = coro_sched_create(&a)));
+		CHECK((d = coro_create(s, handoff_main, NULL, 0)));
+		CHECK_EQ(coro_sched_run(s), 0);
+		CHECK_EQ(coro_join(d, NULL), 0);
+		coro_sched_destroy(s);
+		return 0;
+	}
 	CHECK((s = coro_sched_create(&a)));
 	CHECK((h_co = coro_create(s, h_main, NULL, 0)));
 	CHECK((d = coro_create(s, d_main, NULL, 0)));

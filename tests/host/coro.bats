@@ -319,6 +319,9 @@ C
 	# The monitor's thread takes no signal: case 4 stays pending.
 	CORO_ACTIVATIONS=monitor coro_run_test "$CORO_TESTS/t_signal" 2
 	assert_line "ok case 4 on 2 worker(s), 100 rounds: pending while all mask it, delivered once at the unmask"
+	# A spare OS thread the monitor hands the worker to takes signals too.
+	CORO_ACTIVATIONS=monitor coro_run_test "$CORO_TESTS/t_signal" 1 handoff
+	assert_line "ok after a hand-off to another OS thread: delivered in the running coroutine, a real-time signal 50 times"
 }
 
 @test "priorities: highest first on one worker; the Solaris notes' T1 < T2 < T3 scenario on two workers, T3 preempting T1 while it spins; equal priorities never preempted; a thief takes the highest (activations off and monitor)" {
