@@ -80,7 +80,9 @@ act_state() {
 
 @test "while a registration lives the probes are attached, and rmmod is refused" {
 	coproc HOLDER { exec "$ACT_WATCH" --hold 1; }
-	local line
+	# Bash unsets HOLDER_PID once it has reaped the coprocess, which may
+	# be before the wait below.
+	local line holder=$HOLDER_PID
 	read -r line <&"${HOLDER[0]}"
 	jq -e '.registered == 1' <<<"$line"
 	assert_equal "$(act_state)" "attached 1 registrations 1"
@@ -88,7 +90,7 @@ act_state() {
 	assert_failure
 	assert [ -c /dev/kthread_perf ]
 	exec {HOLDER[1]}>&-
-	wait "$HOLDER_PID"
+	wait "$holder"
 	assert_equal "$(act_state)" "attached 0 registrations 0"
 	kp_unload
 	assert [ ! -e /dev/kthread_perf ]
@@ -265,12 +267,12 @@ fcntl.ioctl(fd, 0x4010B901, struct.pack("QII", 1, 1, 0))
 print("registered", flush=True)
 sys.stdin.read()
 '; }
-	local line
+	local line holder=$HOLDER_PID
 	read -r line <&"${HOLDER[0]}"
 	assert_equal "$line" registered
 	assert_equal "$(sed -n 's/^preempt_registrations //p' "$ACT_DEBUGFS")" 1
 	exec {HOLDER[1]}>&-
-	wait "$HOLDER_PID"
+	wait "$holder"
 	assert_equal "$(act_state)" "attached 0 registrations 0"
 	assert_equal "$(sed -n 's/^preempt_registrations //p' "$ACT_DEBUGFS")" 0
 }
