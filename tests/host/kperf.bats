@@ -342,7 +342,7 @@ need_coro() {
 	assert_equal "$(grep -cE '^\| delivery, case [1-4] ' "$TMP/s11")" 4
 	# Preemption: each preempting sample ran on the worker it preempted.
 	jq -e '.preempt.values | .async.on_l == .async.samples and
-		.checkpoint.on_l == .checkpoint.samples and .async.samples == 500' \
+		.checkpoint.on_l == .checkpoint.samples and .async.samples == 200' \
 		"$TMP/s/extras.json"
 	# The timeline follows the plan 1, 2, 4, 1, then 0 (the CPUs it may
 	# use), as far as the run got (a watcher thread makes the changes, at

@@ -87,7 +87,7 @@ def _missing(what, res):
 
 def signal_argv(ctx):
     return [os.path.join(ROOT, SIGNAL_BENCH),
-            str(100000 if ctx.quick else 1000000)]
+            str(5000 if ctx.quick else 1000000)]
 
 
 def sec_masks(ctx):
@@ -195,7 +195,7 @@ def sec_timeline(ctx):
 
 
 def preempt_argv(ctx):
-    return [os.path.join(ROOT, PREEMPT_BENCH), str(500 if ctx.quick else 2000)]
+    return [os.path.join(ROOT, PREEMPT_BENCH), str(200 if ctx.quick else 2000)]
 
 
 def sec_preempt(ctx):
