@@ -25,6 +25,8 @@ static void coro_main(void *val, void *arg)
 
 	tool_finish_switch(&c->tool);
 	lwp_after_switch(l);
+	/* Routed to it while it was queued, before it ever ran. */
+	sig_resumed(l);
 	c->ret = c->fn(c->arg);
 	coro_switch_out(lwp_current(), c, AFTER_EXIT, NULL, NULL);
 	__builtin_unreachable();

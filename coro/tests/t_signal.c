@@ -16,7 +16,11 @@
  * (delivered NRT times).  t_signal 1 handoff, with
  * CORO_ACTIVATIONS=monitor: case 1 again on the spare OS thread the
  * monitor hands the worker to when a coroutine blocks in read().
- * Usage: t_signal [WORKERS [sigusr1-only | handoff]]
+ * t_signal 1 fresh: case 2 to a coroutine that has never run (created
+ * before the run, queued behind D): delivered at its first run, before
+ * its body (it was lost: a new coroutine's first frame did not look at
+ * what was routed to it).
+ * Usage: t_signal [WORKERS [sigusr1-only | handoff | fresh]]
  * sigusr1-only is for TSan, which defers a signal that arrives outside
  * its interceptors and keeps one pending per signal number, so that
  * real-time signals raised while deferred merge; and it hands a deferred
@@ -41,7 +45,7 @@
 #define CASE4_ROUNDS 100
 
 static unsigned int workers = 1;
-static bool rt_too = true, handoff;
+static bool rt_too = true, handoff, fresh;
 static coro_t *h_co, *b_co;
 static int count;			/* deliveries since the last reset */
 static coro_t *last_in;			/* the coroutine it ran in */
@@ -297,6 +301,37 @@ static void *handoff_main(void *arg)
 	return NULL;
 }
 
+/* ---- fresh ---- */
+
+static void *fresh_b(void *arg)
+{
+	(void)arg;
+	/* Before a line of it runs, both signals have been delivered here. */
+	CHECK_EQ(got(), 2);
+	CHECK(__atomic_load_n(&last_in, __ATOMIC_RELAXED) == coro_self());
+	return NULL;
+}
+
+static coro_t *fresh_co;
+
+static void *fresh_main(void *arg)
+{
+	coro_t *b = fresh_co;
+
+	(void)arg;
+	mask_all(true);
+	reset();
+	raise_self(SIGUSR1, 1);
+	raise_self(SIGRTMIN + 1, 1);
+	CHECK_EQ(got(), 0);
+	coro_yield();		/* routed to b, which has not run yet */
+	CHECK_EQ(coro_join(b, NULL), 0);
+	CHECK_EQ(got(), 2);
+	printf("ok case 2 to a coroutine that had never run: delivered at its "
+	       "first run, before its body\n");
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct coro_sched_attr a = { .activations = "off" };
@@ -309,6 +344,7 @@ int main(int argc, char **argv)
 	if (argc > 2)
 		rt_too = strcmp(argv[2], "sigusr1-only") != 0;
 	handoff = argc > 2 && !strcmp(argv[2], "handoff");
+	fresh = argc > 2 && !strcmp(argv[2], "fresh");
 	CHECK(workers == 1 || workers == 2);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	a.workers = workers;
@@ -325,6 +361,18 @@ int main(int argc, char **argv)
 		a.activations = "monitor";
 		CHECK((s = coro_sched_create(&a)));
 		CHECK((d = coro_create(s, handoff_main, NULL, 0)));
+		CHECK_EQ(coro_sched_run(s), 0);
+		CHECK_EQ(coro_join(d, NULL), 0);
+		coro_sched_destroy(s);
+		return 0;
+	}
+	if (fresh) {
+		CHECK(workers == 1);
+		CHECK((s = coro_sched_create(&a)));
+		/* d first; b (made from no coroutine: nothing masked) queued
+		 * behind it, never run when d raises. */
+		CHECK((d = coro_create(s, fresh_main, NULL, 0)));
+		CHECK((fresh_co = coro_create(s, fresh_b, NULL, 0)));
 		CHECK_EQ(coro_sched_run(s), 0);
 		CHECK_EQ(coro_join(d, NULL), 0);
 		coro_sched_destroy(s);

@@ -304,12 +304,16 @@ C
 	done
 }
 
-@test "per-coroutine signal masks: the four Solaris delivery cases on 1 and 2 workers, pending until an unmask and then once, a real-time signal n times" {
+@test "per-coroutine signal masks: the four Solaris delivery cases on 1 and 2 workers (case 2 also to a coroutine that never ran), pending until an unmask and then once, a real-time signal n times" {
 	coro_run_test "$CORO_TESTS/t_signal" 1
 	assert_line "ok case 1 on 1 worker(s): delivered in the running coroutine"
 	assert_line "ok case 2 on 1 worker(s): delivered in the runnable coroutine of the same worker at the yield"
 	assert_line "ok case 4 on 1 worker(s), 100 rounds: pending while all mask it, delivered once at the unmask"
 	assert_line "ok real-time signal raised 50 times delivered 50 times in every case"
+	# Routed to a coroutine queued before it ever ran (bench_signal's
+	# case 3 hung on it in a guest).
+	coro_run_test "$CORO_TESTS/t_signal" 1 fresh
+	assert_line "ok case 2 to a coroutine that had never run: delivered at its first run, before its body"
 	coro_run_test "$CORO_TESTS/t_signal" 2
 	assert_line "ok case 1 on 2 worker(s): delivered in the running coroutine"
 	assert_line "ok case 2 on 2 worker(s): delivered in the runnable coroutine of the same worker at the yield"

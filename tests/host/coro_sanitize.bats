@@ -32,6 +32,7 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_concurrency" 10
 	coro_run_test "$ASAN/coro/tests/t_signal" 1
 	coro_run_test "$ASAN/coro/tests/t_signal" 2
+	coro_run_test "$ASAN/coro/tests/t_signal" 1 fresh
 }
 
 @test "ASan+UBSan: priorities, and preemption from the signal handler on the coroutine's stack" {
