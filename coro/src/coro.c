@@ -25,8 +25,6 @@ static void coro_main(void *val, void *arg)
 
 	tool_finish_switch(&c->tool);
 	lwp_after_switch(l);
-	/* Routed to it while it was queued, before it ever ran. */
-	sig_resumed(l);
 	c->ret = c->fn(c->arg);
 	coro_switch_out(lwp_current(), c, AFTER_EXIT, NULL, NULL);
 	__builtin_unreachable();
@@ -80,6 +78,7 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->joiner = NULL;
 	tool_ctx_create(&c->tool, c->stack_lo,
 			(size_t)(c->stack_hi - c->stack_lo));
+	tool_stack_fresh(c->stack_lo, c->stack_hi);
 	coro_ctx_init(&c->ctx, c->stack_lo, c->stack_hi - stack_colour(c->id),
 		      coro_main, c);
 	__atomic_add_fetch(&s->live, 1, __ATOMIC_RELAXED);

@@ -132,11 +132,15 @@ static inline void after_switch(struct lwp *l)
 		after_switch_slow(l, from);
 }
 
-/* The first thing a new coroutine does (coro_main()). */
+/*
+ * The first thing a new coroutine does (coro_main()), signals routed to
+ * it while it was queued, before it ever ran, included.
+ */
 void lwp_after_switch(struct lwp *l)
 {
 	after_switch(l);
 	act_coro_enter(l);
+	sig_resumed(l);
 }
 
 /*

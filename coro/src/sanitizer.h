@@ -25,9 +25,10 @@ void __tsan_switch_to_fiber(void *fiber, unsigned int flags);
 #endif
 
 #if defined(__has_include)
-#if __has_include(<valgrind/valgrind.h>)
+#if __has_include(<valgrind/valgrind.h>) && __has_include(<valgrind/memcheck.h>)
 #define CORO_VALGRIND 1
 #include <valgrind/valgrind.h>
+#include <valgrind/memcheck.h>
 #endif
 #endif
 
@@ -118,6 +119,24 @@ static inline unsigned int tool_stack_register(void *lo, void *hi)
 	(void)lo;
 	(void)hi;
 	return 0;
+#endif
+}
+
+/*
+ * A pooled stack starts a new coroutine: all of it is undefined, none of
+ * it unaddressable.  Memcheck marks what a stack pointer moves up past as
+ * unaddressable; with another colour (stack_colour()) the new first frame
+ * can lie where the last coroutine's stack pointer only ever popped, and
+ * its writes were reported as invalid (t_basic under Valgrind: 4 runs of
+ * 4 on one worker, 2 of 16 on two).
+ */
+static inline void tool_stack_fresh(void *lo, void *hi)
+{
+#ifdef CORO_VALGRIND
+	VALGRIND_MAKE_MEM_UNDEFINED(lo, (char *)hi - (char *)lo);
+#else
+	(void)lo;
+	(void)hi;
 #endif
 }
 

@@ -252,9 +252,13 @@ C
 
 @test "Valgrind sees no errors on the registered coroutine stacks" {
 	command -v valgrind >/dev/null || skip "valgrind not installed"
-	run --separate-stderr valgrind -q --error-exitcode=9 \
-		"$CORO_TESTS/t_basic" 2
-	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+	local w
+	# A pooled stack reused at another colour (both worker counts).
+	for w in 1 2; do
+		run --separate-stderr valgrind -q --error-exitcode=9 \
+			"$CORO_TESTS/t_basic" "$w"
+		[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+	done
 }
 
 # Valgrind's debug log (-d -d) names every stack registered and
