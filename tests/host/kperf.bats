@@ -325,6 +325,62 @@ need_coro() {
 	grep -q '"1 µs"' "$TMP/r/${fig%.png}.gp"
 }
 
+@test "report says how firm each row is: repeats, spread, and a warning where the models' order changes between repeats" {
+	# The logic, on results made up so that one configuration keeps its
+	# order and the other changes it in 1 repeat of 3.
+	run --separate-stderr env PYTHONPATH="$REPO/tools" /usr/bin/python3 - <<-'EOF'
+	from kperflib import firmness
+	from kperflib.models import Config
+	from kperflib.report import Context
+	ctx = Context("/nonexistent", True, 2000, 3, ["pthread", "coro"])
+	steady, flip = Config(), Config(work_mode="yield")
+	def put(cfg, model, thr):
+	    ctx.wanted.append((model, cfg))
+	    ctx.results[(model, cfg)] = [{"throughput": t} for t in thr]
+	put(steady, "pthread", [100, 110, 90])
+	put(steady, "coro", [200, 190, 210])
+	put(flip, "pthread", [100, 300, 100])
+	put(flip, "coro", [200, 200, 200])
+	ctx.planning = False
+	rows = firmness.assess(ctx)
+	assert [r["repeats"] for r in rows] == [3, 3], rows
+	assert rows[0]["orders"] == {("coro", "pthread"): 3}, rows[0]
+	assert rows[1]["orders"] == {("coro", "pthread"): 2,
+	                             ("pthread", "coro"): 1}, rows[1]
+	assert rows[1]["spread"] == ("pthread", 200.0), rows[1]
+	assert [r["cfg"] for r in firmness.unsteady(rows)] == [flip]
+	assert "in 1 of 2 configurations" in firmness.warning(ctx)
+	text = firmness.sec_firmness(ctx)
+	assert "coro > pthread in every repeat" in text, text
+	assert "**changes**: coro > pthread (2 of 3); pthread > coro (1 of 3)" in text, text
+	assert "1 of 2 configurations changed" not in text
+	assert "1 of 2 configurations kept one order" in text, text
+	del ctx.results[("pthread", flip)]
+	assert firmness.warning(ctx) is None
+	print("ok")
+	EOF
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+	assert_output ok
+	# A real report: a row per measured configuration, each with its
+	# repeats; the header warns exactly when a row says the order changed.
+	run --separate-stderr "$KPERF" report --quick --repeat 2 \
+		--models pthread,coro --work-target 2000 --out "$TMP/f"
+	assert_success
+	sed -n '/^## 12\. How firm these numbers are/,$p' "$TMP/f/report.md" >"$TMP/s12"
+	grep -q '^| configuration | repeats | largest spread | order by throughput |' "$TMP/s12"
+	local rows changes
+	rows=$(grep -cE '^\| [0-9]+ threads x ' "$TMP/s12")
+	[ "$rows" -gt 20 ]
+	assert_equal "$(grep -cE '^\| [0-9]+ threads x .* \| 2 \| (pthread|coro) [0-9]+ % \| ' "$TMP/s12")" "$rows"
+	changes=$(grep -c '\*\*changes\*\*' "$TMP/s12" || true)
+	grep -q "^$((rows - changes)) of $rows configurations kept one order in every repeat" "$TMP/s12"
+	if [ "$changes" -gt 0 ]; then
+		grep -q "^\*\*Warning:\*\* in $changes of $rows configurations the models' order" "$TMP/f/report.md"
+	else
+		! grep -q '^\*\*Warning:\*\*' "$TMP/f/report.md"
+	fi
+}
+
 @test "report with coro measures the rest of the Solaris library: masks, preemption, a concurrency timeline, spinning" {
 	run --separate-stderr "$KPERF" report --quick --models coro \
 		--work-target 2000 --out "$TMP/s"

@@ -20,7 +20,7 @@ import os
 import subprocess
 import time
 
-from . import env, klt, plot, runner, solaris, stats, table
+from . import env, firmness, klt, plot, runner, solaris, stats, table
 from .measure import CSV_FIELDS, Progress, ResultsJson, csv_row, measure
 from .env import online_cpus
 from .models import MODELS, Config, RunError, fmt_count
@@ -598,7 +598,7 @@ def sec_vpi(ctx):
 
 SECTIONS = (sec_scenarios, sec_yield_sweep, sec_binding, sec_work_target,
             sec_thread_count, sec_coro, sec_sync, sec_latency, sec_aligned,
-            sec_vpi, solaris.sec_solaris)
+            sec_vpi, solaris.sec_solaris, firmness.sec_firmness)
 
 
 def render(ctx):
@@ -745,6 +745,9 @@ def header(ctx, args, where, wall, status):
                  % ("guest" if where["guest"] else "machine"))
     if status:
         lines.append("**%s**\n" % status)
+    warn = firmness.warning(ctx)
+    if warn:
+        lines.append(warn + "\n")
     return "\n".join(lines) + "\n"
 
 
