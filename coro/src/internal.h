@@ -235,6 +235,8 @@ struct lwp {
 	 * or a library's code. */
 	timer_t ptimer;
 	bool ptimer_made, ptimer_ok;
+	/* preempt.c's retry, seen by the thread's own nested handlers */
+	volatile bool ptimer_arming, ptimer_missed;
 } __attribute__((aligned(CACHELINE)));
 
 struct coro_sched {

@@ -146,20 +146,46 @@ static void preempt_switch(struct lwp *l, struct coro *c, ucontext_t *uc)
 }
 
 /*
- * Not at a safe point: l's timer sends the signal again in RETRY_NS,
- * when the coroutine may be back in its own code (Go's preemption
- * requests are retried the same way).  Meanwhile a scheduling point
- * picks by priority anyway.
+ * Not at a safe point: l's timer sends the signal again in
+ * preempt_retry_ns, when the coroutine may be back in its own code (Go's
+ * preemption requests are retried the same way).  Meanwhile a scheduling
+ * point picks by priority anyway.
+ *
+ * The retry must fire after this handler has returned.  Where a system
+ * call takes longer than the delay (a TCG guest: timer_settime() alone
+ * took more than 20 us), it fired inside timer_settime(), the handler
+ * (SA_NODEFER) ran again there, not at a safe point, and armed the timer
+ * again: a recursion that overflowed the coroutine's stack (bench_preempt
+ * died in 8 of 10 runs in a guest).  Now a handler that finds the timer
+ * being armed only says so, and the one arming it arms it again, each
+ * time twice as far, until the signal comes after it is done.
  */
-#define RETRY_NS 20000
+#define RETRY_NS	20000
+#define RETRY_MAX_NS	10000000
+
+long preempt_retry_ns = RETRY_NS;
 
 static void preempt_retry(struct lwp *l)
 {
-	struct itimerspec it = { .it_value = { 0, RETRY_NS } };
+	long ns = __atomic_load_n(&preempt_retry_ns, __ATOMIC_RELAXED);
+	struct itimerspec it = { { 0, 0 }, { 0, 0 } };
 
 	tls_yield_vp = NULL;	/* (the general path of the next yield) */
-	if (l->ptimer_ok)
+	if (!l->ptimer_ok)
+		return;
+	if (l->ptimer_arming) {
+		l->ptimer_missed = true;	/* (a nested handler) */
+		return;
+	}
+	l->ptimer_arming = true;
+	do {
+		l->ptimer_missed = false;
+		it.it_value.tv_sec = ns / 1000000000;
+		it.it_value.tv_nsec = ns % 1000000000;
 		timer_settime(l->ptimer, 0, &it, NULL);
+		ns = ns < RETRY_MAX_NS / 2 ? ns * 2 : RETRY_MAX_NS;
+	} while (l->ptimer_missed);
+	l->ptimer_arming = false;
 }
 
 static void preempt_entry(int sig, siginfo_t *si, void *ucv)

@@ -38,5 +38,7 @@ static inline void prio_running(struct lwp *l, const struct coro *c)
 HIDDEN void prio_enable(struct coro_sched *s);
 HIDDEN struct vproc *prio_place(struct lwp *l, struct coro *c, pid_t *tid);
 HIDDEN void prio_preempt(pid_t tid);
+/* preempt.c: the first retry's delay, in ns (tests shorten it). */
+HIDDEN extern long preempt_retry_ns;
 
 #endif /* CORO_PRIO_H */

@@ -16,24 +16,31 @@
  *             spins SAME_SPINS loads past the unlock.
  *   steal     two workers: a thief takes the highest priority first.
  *
- * Usage: t_prio [order|preempt|same|steal|all [checkpoint]]
+ * Usage: t_prio [order|preempt|same|steal|all [checkpoint|unsafe]]
  * checkpoint: T1's spin calls coro_checkpoint() (ThreadSanitizer, which
  * defers signals to its interceptors: the preemption then waits for a
- * scheduling point).  Synchronisation is by handshakes only.
+ * scheduling point).  unsafe: T1's spin makes a system call each time
+ * round, so that the signal mostly lands in libc (no safe point) and is
+ * retried, and the retry's delay is 1 ns, shorter than the handler's own
+ * timer_settime(): each retry fires inside the handler that arms it (as
+ * in a TCG guest, where bench_preempt's stack overflowed with nested
+ * handlers).  Synchronisation is by handshakes only.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "coro.h"
 #include "check.h"
+#include "prio.h"
 
 /* Bounds that end a failing run; none is reached when the test passes. */
 #define SPIN_BOUND	20000000000ULL	/* loads, some seconds */
 #define SAME_SPINS	200000000ULL	/* loads past the unlock */
 
-static bool checkpoint;
+static bool checkpoint, unsafe;
 
 static int load(const int *p)
 {
@@ -198,6 +205,8 @@ static void *t1_fn(void *arg)
 	for (n = 0; !load(&t3_ran); n++) {
 		if (checkpoint)
 			coro_checkpoint();
+		if (unsafe)
+			(void)getppid();
 		if (n == SPIN_BOUND) {
 			store(&t1_bound, 1);
 			break;
@@ -269,8 +278,9 @@ static void test_preempt(bool same_prio)
 		CHECK_EQ(t3_worker, t1_worker);
 		printf("ok preempt%s: T3 (3) ran on T1's worker %d while T1 "
 		       "(0) spun; T2 (1) on worker %d\n",
-		       checkpoint ? " at a checkpoint" : "", t3_worker,
-		       t2_worker);
+		       checkpoint ? " at a checkpoint" : unsafe ?
+		       " from system calls, retried every 1 ns" : "",
+		       t3_worker, t2_worker);
 	}
 	coro_sched_destroy(s);
 }
@@ -347,13 +357,16 @@ int main(int argc, char **argv)
 	const char *what = argc > 1 ? argv[1] : "all";
 	bool all = !strcmp(what, "all");
 
-	if (argc > 2 && !strcmp(argv[2], "checkpoint"))
+	if (argc > 2 && !strcmp(argv[2], "checkpoint")) {
 		checkpoint = true;
-	else if (argc > 2 || (!all && strcmp(what, "order") &&
+	} else if (argc > 2 && !strcmp(argv[2], "unsafe")) {
+		unsafe = true;
+		preempt_retry_ns = 1;
+	} else if (argc > 2 || (!all && strcmp(what, "order") &&
 			      strcmp(what, "preempt") && strcmp(what, "same") &&
 			      strcmp(what, "steal"))) {
 		fprintf(stderr, "usage: t_prio [order|preempt|same|steal|all "
-			"[checkpoint]]\n");
+			"[checkpoint|unsafe]]\n");
 		return 2;
 	}
 	if (all || !strcmp(what, "order"))

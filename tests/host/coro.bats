@@ -332,7 +332,7 @@ C
 	assert_line "ok after a hand-off to another OS thread: delivered in the running coroutine, a real-time signal 50 times"
 }
 
-@test "priorities: highest first on one worker; the Solaris notes' T1 < T2 < T3 scenario on two workers, T3 preempting T1 while it spins; equal priorities never preempted; a thief takes the highest (activations off and monitor)" {
+@test "priorities: highest first on one worker; the Solaris notes' T1 < T2 < T3 scenario on two workers, T3 preempting T1 while it spins (also from system calls, with retries faster than the handler); equal priorities never preempted; a thief takes the highest (activations off and monitor)" {
 	local a
 	for a in off monitor; do
 		CORO_ACTIVATIONS=$a coro_run_test "$CORO_TESTS/t_prio" all
@@ -345,6 +345,10 @@ C
 	# Waiting for a scheduling point instead (what TSan builds do).
 	coro_run_test "$CORO_TESTS/t_prio" preempt checkpoint
 	assert_line --partial "ok preempt at a checkpoint: T3 (3) ran on T1's worker"
+	# Retries that fire inside the handler arming them (a TCG guest's
+	# slow timer_settime(), made here by a 1 ns delay): no recursion.
+	coro_run_test "$CORO_TESTS/t_prio" preempt unsafe
+	assert_line --partial "ok preempt from system calls, retried every 1 ns: T3 (3) ran on T1's worker"
 	run "$CORO_TESTS/t_prio" bogus
 	assert_equal "$status" 2
 }

@@ -37,6 +37,7 @@ setup_file() {
 
 @test "ASan+UBSan: priorities, and preemption from the signal handler on the coroutine's stack" {
 	coro_run_test "$ASAN/coro/tests/t_prio" all
+	coro_run_test "$ASAN/coro/tests/t_prio" preempt unsafe
 	assert_line --partial "ok preempt: T3 (3) ran on T1's worker"
 }
 
