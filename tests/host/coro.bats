@@ -155,6 +155,28 @@ overflow_case() {
 	assert_output --partial "ok 1000 siblings finish"
 }
 
+@test "coro_uring_read on 1, 2 and 3 workers: every byte in order, no hand-off, the worker runs others while a read is in flight, idles in the ring" {
+	local w
+	for w in 1 2 3; do
+		coro_run_test "$CORO_TESTS/t_uring" $w
+		assert_line "ok exact 8 readers x 200 reads on $w workers, the ticker moving while each read was in flight"
+		assert_line --regexp "^$w workers, ring: 1600 bytes read, [0-9]+ ticks, 0 hand-offs, $w OS threads$"
+		assert_line "ok idle in the ring on $w workers: timer, eventfd wake-up, completion"
+		assert_equal "$stderr" ""
+	done
+}
+
+@test "coro_uring_read without a ring (CORO_URING=off): the wrapper, said once, the same exact counts" {
+	local w
+	for w in 1 2; do
+		CORO_URING=off coro_run_test "$CORO_TESTS/t_uring" $w
+		assert_line "ok exact 8 readers x 200 reads on $w workers, the ticker moving while each read was in flight"
+		assert_output --regexp "$w workers, fallback: 1600 bytes read, [0-9]+ ticks, [1-9][0-9]* hand-offs"
+		assert_equal "$(grep -c '^libcoro: io_uring unavailable (CORO_URING=off); coro_uring_read() and coro_uring_write() fall back' <<<"$stderr")" 1
+		assert_equal "$(wc -l <<<"$stderr")" 1
+	done
+}
+
 @test "1000 siblings finish on 1 and 2 workers while a coroutine sits in a plain read() (activations: the monitor)" {
 	local w
 	for w in 1 2; do
@@ -245,7 +267,7 @@ C
 	assert_output 42
 	# shellcheck disable=SC2046
 	gcc -static-libgcc -o "$prog.static" "$prog.c" \
-		$(pkg-config --cflags coro) "$d/opt/coro/lib/libcoro.a" -pthread -ldl
+		$(pkg-config --cflags coro) "$d/opt/coro/lib/libcoro.a" -pthread -ldl -luring
 	run "$prog.static"
 	assert_output 42
 }
