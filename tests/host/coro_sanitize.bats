@@ -128,6 +128,11 @@ setup_file() {
 	assert_line "ok idle in the ring on 2 workers: timer, eventfd wake-up, completion"
 	CORO_URING=off coro_run_test "$TSAN/coro/tests/t_uring" 2 4 20
 	assert_line "ok exact 4 readers x 20 reads on 2 workers, the ticker moving while each read was in flight"
+	unset CORO_ACTIVATIONS CORO_URING
+	kp_json "$TSAN/coro_bench" --workers 2 --thread-count 8 --work-mode block \
+		--yield-interval 100 --work-target 2000 --block-call uring
+	kp_check_counts 8 2000 100 block 2
+	jq -e '.handoffs == 0' <<<"$json" >/dev/null
 }
 
 @test "TSan: activations (the monitor) on 2 workers, t_activations and coro_bench block" {
