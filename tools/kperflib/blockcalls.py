@@ -196,8 +196,9 @@ def sec_blocking(ctx):
         list(cols), lambda c: ctx.get(*cols[c]))
     out = ["## 12. Blocking calls on coroutines\n\n"
            "Not in the reference report: the same blocking call (block "
-           "mode: %d threads or coroutines in pairs, each writes a byte to its partner's "
-           "socket and then reads one from its own, %s times) made the "
+           "mode: %d threads or coroutines in pairs, each writes a byte "
+           "to its partner's socket and then reads one from its own, %s "
+           "times) made the "
            "ways a coroutine runtime can make it: a plain `read()` that "
            "scheduler activations survive (the module's events, or the "
            "monitor), the wrapper `coro_blocking_read()` that hands the "
