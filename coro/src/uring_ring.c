@@ -26,7 +26,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+/*
+ * Submissions go one at a time, so the submission queue is small; every
+ * parked coroutine of the worker may have a completion queued, so the
+ * completion queue is larger (beyond it the kernel keeps them aside, and
+ * the idle wait's io_uring_enter() brings them back).
+ */
 #define RING_ENTRIES 256
+#define RING_CQ_ENTRIES 4096
 #define RING_WAKE_TAG 1ULL	/* user_data of the eventfd's poll */
 
 static void ring_said(const char *why, int err)
@@ -44,6 +51,7 @@ static void ring_said(const char *why, int err)
 static struct vp_ring *ring_make(void)
 {
 	const char *env = getenv("CORO_URING");
+	struct io_uring_params p;
 	struct vp_ring *r;
 	int err;
 
@@ -56,9 +64,12 @@ static struct vp_ring *ring_make(void)
 		ring_said("out of memory", ENOMEM);
 		return NULL;
 	}
-	err = -io_uring_queue_init(RING_ENTRIES, &r->ring, 0);
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_CQSIZE;
+	p.cq_entries = RING_CQ_ENTRIES;
+	err = -io_uring_queue_init_params(RING_ENTRIES, &r->ring, &p);
 	if (err) {
-		ring_said("io_uring_queue_init", err);
+		ring_said("io_uring_queue_init_params", err);
 		free(r);
 		return NULL;
 	}

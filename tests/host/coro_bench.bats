@@ -77,7 +77,7 @@ setup_file() {
 
 @test "the JSON has exactly the keys of SPEC.md section 5" {
 	kp_json "$CORO_BENCH" --thread-count 2 --work-mode yield --work-target 10000
-	kp_check_spec_keys coro stacks activations
+	kp_check_spec_keys coro stacks activations block_call handoffs taken
 	jq -e '.stacks | keys_unsorted == ["size", "guard", "guarded",
 		"unguarded", "resident_bytes"]' <<<"$json" >/dev/null
 	kp_check_percentiles
