@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * coro_uring_read() and coro_uring_write().  Usage:
- * t_uring [WORKERS [READERS [READS]]] (defaults 1, 8, 200).
+ * t_uring [WORKERS [READERS [READS [seccomp]]]] (defaults 1, 8, 200;
+ * seccomp: io_uring_setup() fails with EPERM, as under a container's
+ * filter, so that the fallback is the one a failed ring takes).
  *
  * "exact": READERS coroutines each read READS bytes, one at a time, half
  * from pipes fed by a plain thread, half from socketpairs fed by a
@@ -20,11 +22,16 @@
  * read.
  */
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "coro.h"
@@ -279,6 +286,22 @@ static void idle(unsigned int workers)
 	       "completion\n", workers);
 }
 
+/* io_uring_setup() fails with EPERM from now on, in every thread. */
+static void deny_io_uring(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(*f), f };
+
+	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+	CHECK(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int workers = arg_workers(argc, argv, 1);
@@ -288,6 +311,10 @@ int main(int argc, char **argv)
 	nreaders = argc > 2 ? (unsigned int)strtoul(argv[2], NULL, 0) : 8;
 	nreads = argc > 3 ? (unsigned int)strtoul(argv[3], NULL, 0) : 200;
 	CHECK(workers >= 1 && nreaders >= 2 && nreads >= 1);
+	if (argc > 4 && !strcmp(argv[4], "seccomp")) {
+		deny_io_uring();
+		ring = false;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	exact(workers, ring);
 	if (ring)

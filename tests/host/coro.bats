@@ -177,6 +177,15 @@ overflow_case() {
 	done
 }
 
+@test "coro_uring_read where io_uring_setup() fails (a seccomp filter's EPERM): the wrapper, said once with the error, exact counts, no abort" {
+	local w
+	for w in 1 2; do
+		coro_run_test "$CORO_TESTS/t_uring" $w 4 50 seccomp
+		assert_line "ok exact 4 readers x 50 reads on $w workers, the ticker moving while each read was in flight"
+		assert_equal "$stderr" "libcoro: io_uring unavailable (io_uring_queue_init_params: Operation not permitted); coro_uring_read() and coro_uring_write() fall back to coro_blocking_read() and coro_blocking_write()"
+	done
+}
+
 @test "1000 siblings finish on 1 and 2 workers while a coroutine sits in a plain read() (activations: the monitor)" {
 	local w
 	for w in 1 2; do
