@@ -86,8 +86,14 @@ def call_ns(res):
 
 
 def call_cpu_ns(res):
-    """CPU time (all the run's OS threads) per blocking call."""
-    return res["cputime_ns"] / res["waits"] if res.get("waits") else None
+    """CPU time per blocking call: the process's (getrusage: every thread,
+    so the spares the wrapper and activations run on, and the monitor or
+    listener, which the per-thread cputime_ns of coro_bench, sampled by
+    the coroutines, misses); klt's, which has none, its kthreads'."""
+    if not res.get("waits"):
+        return None
+    cpu = res.get("user_ns", 0) + res.get("sys_ns", 0)
+    return (cpu or res.get("cputime_ns", 0)) / res["waits"]
 
 
 def handoffs_per_call(res):
@@ -206,8 +212,9 @@ def sec_blocking(ctx):
            "which submits the read to its worker's io_uring and parks, as "
            "Seastar, glommio and tokio-uring do.  `coro-mn` columns run "
            "on %d workers.  Time per call is the run's wall time over the "
-           "iterations of one worker; CPU per call is the CPU time of all "
-           "its OS threads over all the calls.\n\n"
+           "iterations of one worker; CPU per call is the process's CPU "
+           "time (every thread: spares, the monitor, the listener; klt: "
+           "its kthreads') over all the calls.\n\n"
            % (cfg.thread_count, fmt_n(cfg.work_target), mn),
            ctx.table("One blocking call, by mechanism", HEADER, rows)]
     if said:
