@@ -166,23 +166,18 @@ overflow_case() {
 	done
 }
 
-@test "coro_uring_read without a ring (CORO_URING=off): the wrapper, said once, the same exact counts" {
-	local w
+@test "coro_uring_read without a ring (CORO_URING=off, or io_uring_setup() denied by a seccomp filter): the wrapper, said once with why, exact counts, no abort" {
+	local w why env arg
 	for w in 1 2; do
-		CORO_URING=off coro_run_test "$CORO_TESTS/t_uring" $w
-		assert_line "ok exact 8 readers x 200 reads on $w workers, the ticker moving while each read was in flight"
-		assert_output --regexp "$w workers, fallback: 1600 bytes read, [0-9]+ ticks, [1-9][0-9]* hand-offs"
-		assert_equal "$(grep -c '^libcoro: io_uring unavailable (CORO_URING=off); coro_uring_read() and coro_uring_write() fall back' <<<"$stderr")" 1
-		assert_equal "$(wc -l <<<"$stderr")" 1
-	done
-}
-
-@test "coro_uring_read where io_uring_setup() fails (a seccomp filter's EPERM): the wrapper, said once with the error, exact counts, no abort" {
-	local w
-	for w in 1 2; do
-		coro_run_test "$CORO_TESTS/t_uring" $w 4 50 seccomp
-		assert_line "ok exact 4 readers x 50 reads on $w workers, the ticker moving while each read was in flight"
-		assert_equal "$stderr" "libcoro: io_uring unavailable (io_uring_queue_init_params: Operation not permitted); coro_uring_read() and coro_uring_write() fall back to coro_blocking_read() and coro_blocking_write()"
+		for why in "CORO_URING=off" "io_uring_queue_init_params: Operation not permitted"; do
+			env=(env) arg=seccomp
+			[ "$why" != "CORO_URING=off" ] || env=(env CORO_URING=off) arg=
+			# shellcheck disable=SC2086
+			coro_run_test "${env[@]}" "$CORO_TESTS/t_uring" $w 4 50 $arg
+			assert_line "ok exact 4 readers x 50 reads on $w workers, the ticker moving while each read was in flight"
+			assert_line --regexp "^$w workers, fallback: 200 bytes read, [0-9]+ ticks, [1-9][0-9]* hand-offs, [0-9]+ OS threads$"
+			assert_equal "$stderr" "libcoro: io_uring unavailable ($why); coro_uring_read() and coro_uring_write() fall back to coro_blocking_read() and coro_blocking_write()"
+		done
 	done
 }
 
