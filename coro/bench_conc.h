@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "bench_opt.h"
+
 #define CONC_MAX_CHANGES 64
 
 static struct conc_plan {
@@ -77,23 +79,8 @@ static void conc_parse(const char *spec)
 /* Take --set-concurrency-at out of argv, for the common parser. */
 static int conc_take_option(int argc, char **argv)
 {
-	static const char opt[] = "--set-concurrency-at";
-	int i, j = 1;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], opt)) {
-			if (i + 1 == argc)
-				kp_usage_error(opt, "needs OPS:N[,OPS:N...]");
-			conc_parse(argv[++i]);
-		} else if (!strncmp(argv[i], opt, sizeof(opt) - 1) &&
-			   argv[i][sizeof(opt) - 1] == '=') {
-			conc_parse(argv[i] + sizeof(opt));
-		} else {
-			argv[j++] = argv[i];
-		}
-	}
-	argv[j] = NULL;
-	return j;
+	return take_option(argc, argv, "--set-concurrency-at",
+			   "OPS:N[,OPS:N...]", conc_parse);
 }
 
 static u64 conc_ops_done(void)

@@ -8,7 +8,8 @@
  * adaptive coroutine mutex, coro_yield(), coro_sleep_ns(), a semaphore
  * hand-off for ping-pong, coro_barrier_wait(), coro_create() plus
  * coro_join() for spawn, and for block the same plain read() as every
- * model, which scheduler activations (CORO_ACTIVATIONS) make survivable.
+ * model, which scheduler activations (CORO_ACTIVATIONS) make survivable,
+ * or (--block-call) coro_blocking_read() or coro_uring_read().
  *
  * Rows of "threads" are the coroutines; their pid and switch and CPU
  * counts are those of the OS thread they ended on, over the run.
@@ -67,6 +68,9 @@ struct kp_worker {
 #define KP_SHARED shared
 /* A woken OS thread that lost its worker gives the coroutine back. */
 #define KP_BLK_AFTER_READ(w) coro_checkpoint()
+/* read(), the wrapper or io_uring: --block-call. */
+#define KP_BLK_READ(fd, buf, n) blk_read(fd, buf, n)
+#include "bench_block.h"
 #include "kp_loop_hooks.h"
 
 static inline void kp_mutex_lock(struct kp_shared *s)
@@ -251,17 +255,24 @@ static void model_json(struct kp_result *r, size_t size, size_t resident,
 		[CORO_WATCH_PROC] = "proc",
 	};
 	struct coro_mutex_stats m;
+	struct coro_stats st;
 	uint64_t guarded, unguarded;
 	int len;
 
 	coro_stack_counts(&guarded, &unguarded);
+	coro_sched_stats(s, &st);
 	len = snprintf(r->model_json, sizeof(r->model_json),
 		       "\"stacks\": {\"size\": %zu, \"guard\": \"%s\", "
 		       "\"guarded\": %llu, \"unguarded\": %llu, "
-		       "\"resident_bytes\": %zu},\n \"activations\": \"%s\"",
+		       "\"resident_bytes\": %zu},\n \"activations\": \"%s\", "
+		       "\"block_call\": \"%s\", \"handoffs\": %llu, "
+		       "\"taken\": %llu",
 		       size, coro_stack_mode(),
 		       (unsigned long long)guarded, (unsigned long long)unguarded,
-		       resident, coro_sched_activations(s));
+		       resident, coro_sched_activations(s),
+		       blk_call_names[blk_call],
+		       (unsigned long long)st.handoffs,
+		       (unsigned long long)st.taken);
 	if (!mutex || len < 0 || (size_t)len >= sizeof(r->model_json))
 		return;
 	coro_sched_mutex_stats(s, &m);
@@ -323,7 +334,11 @@ int main(int argc, char **argv)
 			   "--set-concurrency-at OPS:N[,OPS:N...]: change the "
 			   "number of workers to N once OPS operations are "
 			   "done (N = 0: one per allowed CPU); a timeline of "
-			   "the throughput goes to stderr.",
+			   "the throughput goes to stderr.  And --block-call "
+			   "read|wrapper|uring: how block mode's coroutines "
+			   "read (read: a plain read(), which needs scheduler "
+			   "activations; wrapper: coro_blocking_read(); uring: "
+			   "coro_uring_read(); default read).",
 		.max_threads = MAX_COROUTINES,
 		.extra = extra,
 	};
@@ -341,6 +356,7 @@ int main(int argc, char **argv)
 	int err;
 
 	argc = conc_take_option(argc, argv);
+	argc = blk_take_option(argc, argv);
 	kp_parse_args(&cli, argc, argv, &o);
 	n = o.cfg.thread_count;
 	kp_install_stop_handler();
@@ -363,10 +379,12 @@ int main(int argc, char **argv)
 	/*
 	 * Activations cost a locked exchange per scheduling point and a
 	 * listener or monitor thread, so the benchmark asks for them only
-	 * where its workload blocks in the kernel (block mode); an explicit
+	 * where its workload blocks in the kernel (block mode with a plain
+	 * read(): the wrapper and io_uring need none); an explicit
 	 * CORO_ACTIVATIONS still wins, and the JSON says which ran.
 	 */
-	attr.activations = o.cfg.work_mode == KP_WORK_BLOCK ? "auto" : "off";
+	attr.activations = o.cfg.work_mode == KP_WORK_BLOCK &&
+			   blk_call == BLK_READ ? "auto" : "off";
 	attr.ncpus = o.cfg.bind_cpu_count;
 	attr.cpus = cpus;
 	attr.stack_size = (size_t)stack_size;
@@ -387,12 +405,13 @@ int main(int argc, char **argv)
 	 * A plain blocking read() stalls every coroutine queued on its OS
 	 * thread, and here its partner: without activations the run hangs.
 	 */
-	if (o.cfg.work_mode == KP_WORK_BLOCK &&
+	if (o.cfg.work_mode == KP_WORK_BLOCK && blk_call == BLK_READ &&
 	    !strcmp(coro_sched_activations(s), "off"))
 		kp_usage_error("--work-mode", "block needs scheduler "
 			       "activations (CORO_ACTIVATIONS=auto, module or "
 			       "monitor; it is off): a plain blocking read() "
-			       "would stall every coroutine on its worker");
+			       "would stall every coroutine on its worker "
+			       "(--block-call wrapper or uring need none)");
 	shared.sched = s;
 	if (o.cfg.work_mode == KP_WORK_BLOCK)
 		blk_fds = kp_block_open(n);

@@ -286,6 +286,23 @@ ssize_t coro_blocking_read(int fd, void *buf, size_t count);
 ssize_t coro_blocking_write(int fd, const void *buf, size_t count);
 
 /*
+ * read() and write() through the io_uring of the caller's worker: the
+ * call is submitted (at the file's own position, as read() and write()
+ * use) and the coroutine parks until it completes, while its worker runs
+ * the other coroutines; no OS thread blocks and no activation is needed.
+ * The worker reaps completions when its queue runs dry and every 64
+ * yields, and when it has nothing to run it waits in the ring (a wake-up
+ * from another worker or a timer still ends the wait).  Returns what
+ * read() or write() would, errno set on -1.  Where no ring can be made
+ * (CORO_URING=off, a kernel without io_uring or with
+ * kernel.io_uring_disabled, a seccomp filter), said once on stderr, they
+ * are coro_blocking_read() and coro_blocking_write(); outside a coroutine,
+ * read() and write().
+ */
+ssize_t coro_uring_read(int fd, void *buf, size_t count);
+ssize_t coro_uring_write(int fd, const void *buf, size_t count);
+
+/*
  * Scheduler activations: without any wrapper, a coroutine's plain
  * blocking system call (or page fault) does not stall the coroutines
  * queued behind it; its worker goes to a spare OS thread.

@@ -17,6 +17,7 @@
 #include "sigmask.h"
 #include "stack.h"
 #include "timer.h"
+#include "uring_reap.h"
 
 #include <sched.h>
 
@@ -217,8 +218,9 @@ struct lwp *coro_switch_out(struct lwp *l, struct coro *c, int after,
 }
 
 /*
- * coro_yield() in general: any vproc, a canary gap, a timer to poll
- * (every 64 yields, so that busy yielders do not starve sleepers).
+ * coro_yield() in general: any vproc, a canary gap, a timer to poll and
+ * io_uring completions to reap (every 64 yields, so that busy yielders
+ * do not starve sleepers or coroutines parked in the ring).
  */
 static __attribute__((noinline)) void yield_slow(struct lwp *l)
 {
@@ -242,8 +244,11 @@ static __attribute__((noinline)) void yield_slow(struct lwp *l)
 		coro_switch_out(l, c, AFTER_REQUEUE, NULL, l->vp);
 		return;
 	}
-	if (!(l->ticks & 63) && timer_armed(l->sched))
-		timer_poll(l);
+	if (!(l->ticks & 63)) {
+		if (timer_armed(l->sched))
+			timer_poll(l);
+		uring_reap(l);	/* io_uring completions, a load when none */
+	}
 	if (__builtin_expect(__atomic_load_n(&l->vp->prio_on, __ATOMIC_RELAXED), 0))
 		next = vp_rotate_prio(l->vp, c);
 	else

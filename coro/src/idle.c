@@ -5,9 +5,12 @@
  * variable, timed to the earliest sleeper; one that holds no vproc (a
  * spare, after a blocking call) sleeps on its own until a vproc is
  * handed to it (handoff.c).  sched_finish() wakes both kinds for good.
+ * An lwp whose vproc has io_uring operations in flight idles in that
+ * ring instead (uring_ring.c), so that a completion wakes it too.
  */
 #include "idle.h"
 #include "runq.h"
+#include "uring_ring.h"
 
 #include <errno.h>
 #include <time.h>
@@ -50,7 +53,38 @@ void sched_kick(struct coro_sched *s)
 		pthread_mutex_lock(&s->idle_mtx);
 		pthread_cond_signal(&s->idle_cond);
 		pthread_mutex_unlock(&s->idle_mtx);
+		/* An idler in a ring said so before it counted itself. */
+		if (__atomic_load_n(&s->ring_idlers, __ATOMIC_SEQ_CST))
+			ring_kick_idle(s, sched_nvp(s));
 	}
+}
+
+/*
+ * lwp_idle() with operations in flight on l's vproc's ring: wait in the
+ * ring, where a completion, sched_kick()'s eventfd write or the timer
+ * ends the wait.  The same protocol with sched_kick() as below, the flag
+ * the kicker reads (r->idle) set before the count.
+ */
+static uint64_t lwp_idle_ring(struct lwp *l, struct vp_ring *r)
+{
+	struct coro_sched *s = l->sched;
+	uint64_t wake, due = 0;
+
+	lwp_set_in_wait(l, 1);
+	__atomic_store_n(&r->idle, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&s->ring_idlers, 1, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE) && !work_visible(s, l) &&
+	    !ring_ready(r)) {
+		wake = __atomic_load_n(&s->next_wake, __ATOMIC_RELAXED);
+		if (ring_wait(r, wake) == -ETIME)
+			due = wake;
+	}
+	__atomic_sub_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&s->ring_idlers, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&r->idle, 0, __ATOMIC_RELAXED);
+	lwp_set_in_wait(l, 0);
+	return due;
 }
 
 /*
@@ -64,6 +98,8 @@ uint64_t lwp_idle(struct lwp *l)
 	uint64_t wake, due = 0;
 	struct timespec ts;
 
+	if (l->vp && vp_ring_busy(l->vp))
+		return lwp_idle_ring(l, vp_ring(l->vp));
 	pthread_mutex_lock(&s->idle_mtx);
 	lwp_set_in_wait(l, 1);
 	__atomic_add_fetch(&s->nidle, 1, __ATOMIC_SEQ_CST);
@@ -151,6 +187,7 @@ void sched_wake_all_idle(struct coro_sched *s)
 	pthread_mutex_lock(&s->idle_mtx);
 	pthread_cond_broadcast(&s->idle_cond);
 	pthread_mutex_unlock(&s->idle_mtx);
+	ring_kick_idle(s, s->vp_cap);
 }
 
 /* The end of everything: every lwp, idle or spare, leaves its loop. */
@@ -162,6 +199,7 @@ void sched_finish(struct coro_sched *s)
 	pthread_mutex_lock(&s->idle_mtx);
 	pthread_cond_broadcast(&s->idle_cond);
 	pthread_mutex_unlock(&s->idle_mtx);
+	ring_kick_idle(s, s->vp_cap);
 	pthread_mutex_lock(&s->lwp_mtx);
 	for (sp = s->spares; sp; sp = sp->next_spare)
 		pthread_cond_signal(&sp->cond);

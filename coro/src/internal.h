@@ -39,6 +39,8 @@
 #define HIDDEN __attribute__((visibility("hidden")))
 #define CACHELINE 64
 
+struct vp_ring;
+
 #define CORO_CANARY 0xc0de5eedc0de5eedULL
 
 /*
@@ -141,6 +143,10 @@ struct vproc {
 	 * bit p of pbits: class p is not empty (atomic, read racily). */
 	unsigned int pbits;
 	struct coro *phead[CORO_PRIO_MAX + 1], *ptail[CORO_PRIO_MAX + 1];
+	/* Its io_uring (uring_ring.c), made on first use (atomic); ring_off:
+	 * none could be made, coro_uring_read() falls back (atomic). */
+	struct vp_ring *ring;
+	bool ring_off;
 } __attribute__((aligned(CACHELINE)));
 
 /* A vproc's part in the concurrency (concurrency.c). */
@@ -254,7 +260,9 @@ struct coro_sched {
 	size_t stack_size;
 	struct vproc *vps;
 	long live;			/* coroutines created, not yet ended */
-	int nidle;			/* lwps waiting in idle_cond */
+	int nidle;			/* lwps waiting in idle_cond or a ring */
+	int ring_idlers;		/* of them, waiting in a vproc's io_uring
+					 * (uring_ring.c; atomic) */
 	int running;			/* in coro_sched_run() */
 	int done;			/* live reached 0: lwps leave */
 	unsigned int next_vp;		/* round robin for outside creation */

@@ -18,6 +18,7 @@
 #include "steal.h"
 #include "dispatch.h"
 #include "timer.h"
+#include "uring_reap.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,7 +39,8 @@ void lwp_bind(int cpu)
 }
 
 /*
- * The next coroutine for l's vproc: its queue, due sleepers, a theft.
+ * The next coroutine for l's vproc: its queue, completed io_uring
+ * operations, due sleepers, a theft.
  * The sleepers are those due by the last time l read the clock (a
  * coroutine going to sleep has just read it): no read here.  Any due
  * since are the idle wait's, which then times out at once (the kernel
@@ -49,6 +51,8 @@ static struct coro *lwp_next(struct lwp *l)
 	struct coro_sched *s = l->sched;
 	struct coro *c = vp_pop(l->vp);
 
+	if (!c && uring_reap(l))
+		c = vp_pop(l->vp);
 	if (!c && timer_armed(s)) {
 		timer_poll_at(l, l->clock_seen);
 		c = vp_pop(l->vp);

@@ -9,6 +9,7 @@
 #include "current.h"
 #include "lwp.h"
 #include "overflow.h"
+#include "uring_ring.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -182,6 +183,8 @@ void coro_sched_mutex_stats(coro_sched_t *s, struct coro_mutex_stats *st)
 
 void coro_sched_destroy(coro_sched_t *s)
 {
+	unsigned int i;
+
 	if (!s)
 		return;
 	pthread_mutex_destroy(&s->idle_mtx);
@@ -190,6 +193,8 @@ void coro_sched_destroy(coro_sched_t *s)
 	pthread_mutex_destroy(&s->conc_mtx);
 	pthread_cond_destroy(&s->conc_cond);
 	act_destroy(s);
+	for (i = 0; i < s->vp_cap; i++)
+		ring_free(&s->vps[i]);
 	free(s->cpus);
 	free(s->heap);
 	free(s->vps);

@@ -155,6 +155,32 @@ overflow_case() {
 	assert_output --partial "ok 1000 siblings finish"
 }
 
+@test "coro_uring_read on 1, 2 and 3 workers: every byte in order, no hand-off, the worker runs others while a read is in flight, idles in the ring" {
+	local w
+	for w in 1 2 3; do
+		coro_run_test "$CORO_TESTS/t_uring" $w
+		assert_line "ok exact 8 readers x 200 reads on $w workers, the ticker moving while each read was in flight"
+		assert_line --regexp "^$w workers, ring: 1600 bytes read, [0-9]+ ticks, 0 hand-offs, $w OS threads$"
+		assert_line "ok idle in the ring on $w workers: timer, eventfd wake-up, completion"
+		assert_equal "$stderr" ""
+	done
+}
+
+@test "coro_uring_read without a ring (CORO_URING=off, or io_uring_setup() denied by a seccomp filter): the wrapper, said once with why, exact counts, no abort" {
+	local w why env arg
+	for w in 1 2; do
+		for why in "CORO_URING=off" "io_uring_queue_init_params: Operation not permitted"; do
+			env=(env) arg=seccomp
+			[ "$why" != "CORO_URING=off" ] || env=(env CORO_URING=off) arg=
+			# shellcheck disable=SC2086
+			coro_run_test "${env[@]}" "$CORO_TESTS/t_uring" $w 4 50 $arg
+			assert_line "ok exact 4 readers x 50 reads on $w workers, the ticker moving while each read was in flight"
+			assert_line --regexp "^$w workers, fallback: 200 bytes read, [0-9]+ ticks, [1-9][0-9]* hand-offs, [0-9]+ OS threads$"
+			assert_equal "$stderr" "libcoro: io_uring unavailable ($why); coro_uring_read() and coro_uring_write() fall back to coro_blocking_read() and coro_blocking_write()"
+		done
+	done
+}
+
 @test "1000 siblings finish on 1 and 2 workers while a coroutine sits in a plain read() (activations: the monitor)" {
 	local w
 	for w in 1 2; do
@@ -245,7 +271,7 @@ C
 	assert_output 42
 	# shellcheck disable=SC2046
 	gcc -static-libgcc -o "$prog.static" "$prog.c" \
-		$(pkg-config --cflags coro) "$d/opt/coro/lib/libcoro.a" -pthread -ldl
+		$(pkg-config --cflags coro) "$d/opt/coro/lib/libcoro.a" -pthread -ldl -luring
 	run "$prog.static"
 	assert_output 42
 }

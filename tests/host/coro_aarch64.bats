@@ -57,3 +57,11 @@ q() {
 	q "$A64/t_fpstate" 1
 	q "$A64/t_fpstate" 2
 }
+
+# The cross build has no liburing (coro/Makefile: A64_URING): no ring is
+# made, and coro_uring_read() is the wrapper, said once.
+@test "AArch64, built without liburing: coro_uring_read falls back to the wrapper, said once, exact counts" {
+	CORO_URING=off q "$A64/t_uring" 1 4 20
+	assert_line "ok exact 4 readers x 20 reads on 1 workers, the ticker moving while each read was in flight"
+	assert_equal "$(grep -c '^libcoro: io_uring unavailable (libcoro was built without liburing)' <<<"$stderr")" 1
+}

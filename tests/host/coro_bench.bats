@@ -77,7 +77,7 @@ setup_file() {
 
 @test "the JSON has exactly the keys of SPEC.md section 5" {
 	kp_json "$CORO_BENCH" --thread-count 2 --work-mode yield --work-target 10000
-	kp_check_spec_keys coro stacks activations
+	kp_check_spec_keys coro stacks activations block_call handoffs taken
 	jq -e '.stacks | keys_unsorted == ["size", "guard", "guarded",
 		"unguarded", "resident_bytes"]' <<<"$json" >/dev/null
 	kp_check_percentiles
@@ -189,6 +189,53 @@ on_worker_cpus() {
 		jq -e '.activations == "monitor"' <<<"$json" >/dev/null
 	done
 	CORO_ACTIVATIONS=monitor kp_matrix "1 2" "$CORO_BENCH" 4 2000 100 0 block
+}
+
+@test "--block-call uring and wrapper count exactly on 1 and 2 workers without activations; uring hands no worker over, the wrapper one per read" {
+	local w c
+	unset CORO_ACTIVATIONS CORO_URING
+	for c in uring wrapper; do
+		for w in 1 2; do
+			kp_json "$CORO_BENCH" \
+				--workers $w --thread-count 64 --work-mode block \
+				--yield-interval 100 --work-target 10000 --block-call $c
+			kp_check_counts 64 10000 100 block $w
+			jq -e --arg c $c '.block_call == $c and .activations == "off" and .taken == 0' \
+				<<<"$json" >/dev/null
+			if [ $c = uring ]; then
+				jq -e '.handoffs == 0' <<<"$json" >/dev/null
+			else
+				jq -e '.handoffs == .waits' <<<"$json" >/dev/null
+			fi
+			assert_equal "$stderr" ""
+		done
+	done
+	# The default is the plain read().
+	CORO_ACTIVATIONS=monitor kp_json "$CORO_BENCH" --workers 2 --thread-count 4 \
+		--work-mode block --yield-interval 100 --work-target 1000
+	jq -e '.block_call == "read" and .activations == "monitor"' <<<"$json" >/dev/null
+}
+
+@test "--block-call uring without a ring (CORO_URING=off) falls back to the wrapper, said once, counts exact" {
+	CORO_URING=off kp_json "$CORO_BENCH" --workers 2 --thread-count 8 \
+		--work-mode block --yield-interval 10 --work-target 1000 --block-call uring
+	kp_check_counts 8 1000 10 block 2
+	jq -e '.block_call == "uring" and .handoffs == .waits' <<<"$json" >/dev/null
+	assert_equal "$(grep -c '^libcoro: io_uring unavailable (CORO_URING=off)' <<<"$stderr")" 1
+}
+
+@test "--block-call: a bad or missing value exits 2 with one line naming it; --help lists it" {
+	local v
+	for v in "--block-call bogus" "--block-call=" "--block-call"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$CORO_BENCH" --work-mode block $v
+		assert_equal "$status" 2
+		assert_equal "${#stderr_lines[@]}" 1
+		[[ $stderr == *"--block-call"* ]] || fail "unexpected message: $stderr"
+	done
+	run "$CORO_BENCH" --help
+	assert_success
+	assert_output --partial "--block-call read|wrapper|uring"
 }
 
 @test "without the module, auto means the monitor; coro_bench asks for activations only in block mode" {

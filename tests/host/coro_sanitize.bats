@@ -35,6 +35,14 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_signal" 1 fresh
 }
 
+@test "ASan+UBSan: coro_uring_read on 1 and 2 workers, and its fallback" {
+	coro_run_test "$ASAN/coro/tests/t_uring" 1
+	coro_run_test "$ASAN/coro/tests/t_uring" 2
+	assert_line "ok idle in the ring on 2 workers: timer, eventfd wake-up, completion"
+	CORO_URING=off coro_run_test "$ASAN/coro/tests/t_uring" 1 4 50
+	assert_line "ok exact 4 readers x 50 reads on 1 workers, the ticker moving while each read was in flight"
+}
+
 @test "ASan+UBSan: priorities, and preemption from the signal handler on the coroutine's stack" {
 	coro_run_test "$ASAN/coro/tests/t_prio" all
 	coro_run_test "$ASAN/coro/tests/t_prio" preempt unsafe
@@ -113,6 +121,19 @@ setup_file() {
 @test "TSan: blocking hand-off on 1 and 2 workers" {
 	coro_run_test "$TSAN/coro/tests/t_blocking" 1 100
 	coro_run_test "$TSAN/coro/tests/t_blocking" 2 100
+}
+
+@test "TSan: coro_uring_read on 1 and 2 workers, and its fallback" {
+	coro_run_test "$TSAN/coro/tests/t_uring" 1 4 50
+	coro_run_test "$TSAN/coro/tests/t_uring" 2 4 50
+	assert_line "ok idle in the ring on 2 workers: timer, eventfd wake-up, completion"
+	CORO_URING=off coro_run_test "$TSAN/coro/tests/t_uring" 2 4 20
+	assert_line "ok exact 4 readers x 20 reads on 2 workers, the ticker moving while each read was in flight"
+	unset CORO_ACTIVATIONS CORO_URING
+	kp_json "$TSAN/coro_bench" --workers 2 --thread-count 8 --work-mode block \
+		--yield-interval 100 --work-target 2000 --block-call uring
+	kp_check_counts 8 2000 100 block 2
+	jq -e '.handoffs == 0' <<<"$json" >/dev/null
 }
 
 @test "TSan: activations (the monitor) on 2 workers, t_activations and coro_bench block" {

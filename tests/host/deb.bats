@@ -57,6 +57,12 @@ setup_file() {
 	assert_output --partial "python3"
 	run dpkg-deb -f "$OUT/libcoro-dev_${VERSION}_amd64.deb" Depends
 	assert_output --partial "libcoro1 (= $VERSION)"
+	# libcoro links liburing (coro_uring_read()): the runtime library for
+	# libcoro1, its headers for libcoro-dev (libcoro.a, coro.pc's
+	# Requires.private).
+	assert_output --partial "liburing-dev"
+	run dpkg-deb -f "$OUT/libcoro1_${VERSION}_amd64.deb" Depends
+	assert_output --partial "liburing2"
 }
 
 @test "debian/rules clean leaves the copy it built in as it was" {

@@ -78,7 +78,7 @@ int main(void)
 C
 	run cc -std=c11 -Wall -Wextra -Werror -I"$DEST/usr/include" \
 		-o "$BATS_TEST_TMPDIR/hello" "$BATS_TEST_TMPDIR/hello.c" \
-		"$DEST/usr/lib/libcoro.a" -pthread -ldl
+		"$DEST/usr/lib/libcoro.a" -pthread -ldl -luring
 	assert_success
 	run "$BATS_TEST_TMPDIR/hello"
 	assert_success

@@ -366,7 +366,7 @@ need_coro() {
 	run --separate-stderr "$KPERF" report --quick --repeat 2 \
 		--models pthread,coro --work-target 2000 --out "$TMP/f"
 	assert_success
-	sed -n '/^## 12\. How firm these numbers are/,$p' "$TMP/f/report.md" >"$TMP/s12"
+	sed -n '/^## 13\. How firm these numbers are/,$p' "$TMP/f/report.md" >"$TMP/s12"
 	grep -q '^| configuration | repeats | largest spread | order by throughput |' "$TMP/s12"
 	local rows changes
 	rows=$(grep -cE '^\| [0-9]+ threads x ' "$TMP/s12")
@@ -420,6 +420,41 @@ need_coro() {
 	# No hog is left behind.
 	run pgrep -f 'while :; do :; done'
 	assert_failure
+}
+
+@test "report with coro has section 12: one blocking call by mechanism, a row and a sentence each, from the runs" {
+	# The report of the test above is not kept between tests: a small one
+	# of its own, coroutines only (no pthread row, no ratio to it).
+	run --separate-stderr "$KPERF" report --quick --models coro \
+		--work-target 2000 --out "$TMP/b"
+	assert_success
+	sed -n '/^## 12\. Blocking calls on coroutines/,/^## 13\./p' "$TMP/b/report.md" >"$TMP/s12"
+	[ -s "$TMP/s12" ]
+	# Rows: the plain read() with what "auto" got here (the monitor: no
+	# module on this host), the wrapper, io_uring on 1 and 2+ workers.
+	local act="monitor" mn=$((NCPU > 2 ? NCPU : 2))
+	[ -e /dev/kthread_perf ] && act="module"
+	grep -qE "^\| coro \($act\) \| read\(\) \+ activations \($act\) \| 1 \|" "$TMP/s12"
+	grep -qE "^\| coro-mn \($act\) \| .* \| $mn \|" "$TMP/s12"
+	# Hand-offs per call: the wrapper one per call, io_uring none.
+	grep -qE '^\| coro-mn/wrapper \| coro_blocking_read\(\) \| [0-9]+ \|( [^|]+ \|){3} 1\.00 \|' "$TMP/s12"
+	grep -qE '^\| coro/uring \| coro_uring_read\(\) \| 1 \|( [^|]+ \|){3} 0\.00 \|' "$TMP/s12"
+	grep -qE '^\| coro-mn/uring \| coro_uring_read\(\) \| [0-9]+ \|( [^|]+ \|){3} 0\.00 \|' "$TMP/s12"
+	# One sentence per row, its numbers those of the row.
+	local rows sentences
+	rows=$(grep -cE '^\| coro' "$TMP/s12")
+	sentences=$(grep -cE '^- `coro[^`]*`: [0-9.]+ [mun]?s per blocking call, [0-9.]+ [mun]?s of CPU per call' "$TMP/s12")
+	assert_equal "$rows" 5
+	assert_equal "$sentences" "$rows"
+	local t
+	t=$(sed -nE 's/^\| coro\/uring \|[^|]+\|[^|]+\| ([^|]+) \|.*/\1/p' "$TMP/s12")
+	grep -qF -- "- \`coro/uring\`: $t per blocking call" "$TMP/s12"
+	# The runs behind it: io_uring handed no worker over, the wrapper one
+	# per call, every count exact (kperf checks that), block_call said.
+	jq -e '[.[] | select(.block_call == "uring")] | length == 2 and
+		all(.[]; .handoffs == 0 and .counter == .total_ops)' "$TMP/b/results.json"
+	jq -e '[.[] | select(.block_call == "wrapper")] | length == 1 and
+		all(.[]; .handoffs == .waits)' "$TMP/b/results.json"
 }
 
 @test "a counter mismatch fails loudly with exit 1" {

@@ -221,6 +221,35 @@ kperf() {
 	assert_output --partial "measured on QEMU guest of tools/vm, ${KPERF_VM_ACCEL_USED^^} [accel $KPERF_VM_ACCEL_USED]"
 }
 
+@test "compare --work-mode block: a column per way coroutines block (module, monitor, wrapper, io_uring on 1 and every CPU), exact counts" {
+	local n
+	n=$(nproc)
+	run --separate-stderr kperf compare --work-mode block --thread-count 8 \
+		--yield-interval 1 --work-target 300 --json
+	assert_success
+	# The module is loaded for klt: coro-mn's "auto" got it, and the
+	# monitor has a column of its own.
+	jq -e --argjson n "$n" '
+		[.[] | [.model, .config.workers, .block_call, .activations]] ==
+		[["klt", 8, null, null], ["pthread", 8, null, null],
+		 ["coro", 1, "read", "module"], ["coro", $n, "read", "module"],
+		 ["coro", $n, "read", "monitor"], ["coro", $n, "wrapper", "off"],
+		 ["coro", 1, "uring", "off"], ["coro", $n, "uring", "off"]]
+		and all(.[]; .counter == 2400 and .total_ops == 2400
+			and .waits == 2400)
+		and all(.[] | select(.block_call == "uring"); .handoffs == 0)
+		and all(.[] | select(.block_call == "wrapper"); .handoffs == .waits)' \
+		<<<"$output"
+	run --separate-stderr kperf compare --work-mode block --thread-count 8 \
+		--yield-interval 1 --work-target 300
+	assert_success
+	assert_line --regexp '^metric +klt +pthread +coro +coro-mn +coro-mn/monitor +coro-mn/wrapper +coro/uring +coro-mn/uring$'
+	assert_line --regexp '^throughput \(ops/s\)( +[0-9,]+){8}$'
+	assert_line --regexp '^coro/uring/pthread +[0-9.]+x$'
+	assert_line --regexp '^coro-mn/uring/pthread +[0-9.]+x$'
+	assert_output --partial "; coro read() + activations (module); coro-mn read() + activations (module); coro-mn/monitor read() + the monitor;"
+}
+
 @test "sweep with klt writes a row per value x model x repeat" {
 	local repeat=2
 	run --separate-stderr kperf sweep bind_cpu_count --values 0,1 \

@@ -15,8 +15,8 @@ import signal
 import subprocess
 import sys
 
-from . import (env, kernels, klt, merge, plot, report, runner, stats, sweep,
-               table)
+from . import (blockcalls, env, kernels, klt, merge, plot, report, runner,
+               stats, sweep, table)
 from .measure import Progress, measure, with_module
 from .models import (Config, MODELS, PARAMS, RunError,
                      UsageError, check_config, check_value,
@@ -432,11 +432,17 @@ COMPARE_MODELS = ("klt", "pthread", "coro", "coro-mn")
 
 
 def compare_configs(args, cfg):
-    """{column: Config}: coro-mn is the coro model on more workers."""
+    """{column: Config}: coro-mn is the coro model on more workers; block
+    mode adds the other ways coroutines make the blocking call
+    (blockcalls.py), decided once the module is loaded or not."""
     mn = cfg.workers if getattr(args, "workers", None) is not None \
         else env.online_cpus()
-    return {"klt": cfg, "pthread": cfg, "coro": cfg.with_param("workers", 1),
+    cfgs = {"klt": cfg, "pthread": cfg, "coro": cfg.with_param("workers", 1),
             "coro-mn": cfg.with_param("workers", mn)}
+    if cfg.work_mode == "block":
+        cfgs.update(blockcalls.variant_cfgs(cfg, mn,
+                                            blockcalls.module_opens()))
+    return cfgs
 
 
 def compare_rows(results, metrics=COMPARE_METRICS):
@@ -454,7 +460,8 @@ def compare_rows(results, metrics=COMPARE_METRICS):
 def ratio_rows(results):
     rows = []
     med = {m: stats.median(results[m], "throughput") for m in results}
-    for a, b in RATIOS:
+    ratios = RATIOS + tuple((m, "pthread") for m in results if "/" in m)
+    for a, b in ratios:
         if a in med and b in med:
             rows.append(["%s/%s" % (a, b),
                          table.fmt_ratio(stats.ratio(med[a], med[b]))])
@@ -463,11 +470,15 @@ def ratio_rows(results):
 
 def cmd_compare(args):
     cfg = args.cfg
-    cfgs = compare_configs(args, cfg)
-    models = COMPARE_MODELS
-    progress = Progress(len(models) * args.repeat_n, enabled=not args.json)
-    results = with_module(models, lambda: measure(
-        models, cfgs, args.repeat_n, args.run_timeout, progress))
+
+    def run():
+        cfgs = compare_configs(args, cfg)
+        progress = Progress(len(cfgs) * args.repeat_n, enabled=not args.json)
+        return cfgs, measure(tuple(cfgs), cfgs, args.repeat_n,
+                             args.run_timeout, progress)
+
+    cfgs, results = with_module(COMPARE_MODELS, run)
+    models = tuple(cfgs)
     if args.plot:
         plot_distribution(args.plot, cfg, results)
     if args.json:
@@ -477,6 +488,8 @@ def cmd_compare(args):
     mn = cfgs["coro-mn"].workers
     print("kperf compare: %s; coro on 1 worker, coro-mn on %d worker%s" % (
         cfg.describe(), mn, "s" if mn > 1 else ""))
+    if cfg.work_mode == "block":
+        print(blockcalls.compare_note(results))
     print("measured on %s" % env.sentence(where))
     if args.repeat_n > 1:
         print("median of %d runs per model (min..max)" % args.repeat_n)

@@ -104,14 +104,14 @@ def warning(ctx):
     if not bad:
         return None
     return ("**Warning:** in %d of %d configurations the models' order by "
-            "throughput changed between repeats (section 12): read those "
+            "throughput changed between repeats (section 13): read those "
             "rows as ties on this machine, not as properties of the thread "
             "models." % (len(bad), len(rows)))
 
 
 def sec_firmness(ctx):
     rows = assess(ctx)
-    out = ["## 12. How firm these numbers are\n\n"
+    out = ["## 13. How firm these numbers are\n\n"
            "Each configuration's runs: how many per model, the largest "
            "spread of one model's throughput over its runs ((max - min) / "
            "median), and the models' order by throughput in each repeat "

@@ -13,7 +13,7 @@ import sys
 import time
 
 from . import klt, runner, stats
-from .models import SAMPLING_PARAMS, WORKLOAD_PARAMS
+from .models import SAMPLING_PARAMS, WORKLOAD_PARAMS, binary_model
 
 
 class Progress:
@@ -56,8 +56,8 @@ def with_module(models, fn):
 def measure(models, cfg, repeat, run_timeout, progress, label="", sink=None):
     """{model: [result, ...]} of repeat runs of cfg on each model.
 
-    cfg is one Config for all, or {model: Config}; the model coro-mn runs
-    the coro binary.  Models alternate within a repeat (klt, pthread, coro,
+    cfg is one Config for all, or {model: Config}; the model coro-mn and
+    the block-call columns (coro/uring, ...) run the coro binary.  Models alternate within a repeat (klt, pthread, coro,
     klt, ...) so a slow drift of the machine hits all of them alike.
     sink(model, i, res) is called after every run (incremental output).
     """
@@ -67,8 +67,8 @@ def measure(models, cfg, repeat, run_timeout, progress, label="", sink=None):
         for m in models:
             progress.step("%s%s%s" % (label, m, " repeat %d/%d" % (
                 i + 1, repeat) if repeat > 1 else ""))
-            res = runner.run("coro" if m == "coro-mn" else m, cfgs[m],
-                             run_timeout, progress=progress.live)
+            res = runner.run(binary_model(m), cfgs[m], run_timeout,
+                             progress=progress.live)
             out[m].append(res)
             if sink:
                 sink(m, i, res)

@@ -64,6 +64,11 @@ class Config:
     latency_sample: Optional[int] = None   # None: the model's default, 1
     workers: int = 1
     stack_size: int = 0     # 0: coro_bench's own default
+    # How block mode's coroutines read (coro_bench --block-call: read,
+    # wrapper, uring) and CORO_ACTIVATIONS for the run (module, monitor,
+    # off); None: coro_bench's own choice (blockcalls.py).
+    block_call: Optional[str] = None
+    activations: Optional[str] = None
 
     def with_param(self, name, value):
         return replace(self, **{name: value})
@@ -103,11 +108,22 @@ class Config:
                      "bound to %d CPU%s" % (self.bind_cpu_count,
                                             "s" if self.bind_cpu_count > 1
                                             else ""))
+        if self.block_call:
+            s += ", block call %s" % self.block_call
+        if self.activations:
+            s += ", activations %s" % self.activations
         if skip != "latency_sample" and self.latency_sample not in (None, 1):
             s += ", " + ("waits not timed" if self.latency_sample == 0 else
                          "1 wait in %s timed"
                          % fmt_count(self.latency_sample))
         return s
+
+
+def binary_model(column):
+    """The model whose binary runs a column: coro-mn and the block-call
+    columns ("coro/uring", "coro-mn/wrapper", ...) are coro's."""
+    m = column.split("/")[0]
+    return "coro" if m == "coro-mn" else m
 
 
 def fmt_count(n):

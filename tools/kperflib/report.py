@@ -20,7 +20,8 @@ import os
 import subprocess
 import time
 
-from . import env, firmness, klt, plot, runner, solaris, stats, table
+from . import (blockcalls, env, firmness, klt, plot, runner, solaris, stats,
+               table)
 from .measure import CSV_FIELDS, Progress, ResultsJson, csv_row, measure
 from .env import online_cpus
 from .models import MODELS, Config, RunError, fmt_count
@@ -598,7 +599,8 @@ def sec_vpi(ctx):
 
 SECTIONS = (sec_scenarios, sec_yield_sweep, sec_binding, sec_work_target,
             sec_thread_count, sec_coro, sec_sync, sec_latency, sec_aligned,
-            sec_vpi, solaris.sec_solaris, firmness.sec_firmness)
+            sec_vpi, solaris.sec_solaris, blockcalls.sec_blocking,
+            firmness.sec_firmness)
 
 
 def render(ctx):

@@ -98,14 +98,25 @@ def binary_args(model, cfg):
         args += ["--workers", str(cfg.workers)]
         if cfg.stack_size:
             args += ["--stack-size", str(cfg.stack_size)]
+        if cfg.block_call:
+            args += ["--block-call", cfg.block_call]
     return args + ["--json"]
+
+
+def binary_env(model, cfg):
+    """The environment of a binary's run: CORO_ACTIVATIONS for coro when
+    the configuration names it, else kperf's own."""
+    if model == "coro" and cfg.activations:
+        return dict(os.environ, CORO_ACTIVATIONS=cfg.activations)
+    return None
 
 
 def run_binary(model, cfg, timeout):
     """Run pthread_bench or coro_bench; a Ctrl-C ends the child too."""
     args = binary_args(model, cfg)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            env=binary_env(model, cfg))
     try:
         out, err = proc.communicate(timeout=timeout)
     except (KeyboardInterrupt, subprocess.TimeoutExpired) as e:

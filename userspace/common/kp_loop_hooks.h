@@ -158,12 +158,20 @@ static inline void kp_blk_give(struct kp_worker *w, u64 now)
 #define KP_BLK_AFTER_READ(w) ((void)(w))
 #endif
 
+/*
+ * The blocking read itself: read() by default (coro_bench may send it
+ * through a wrapper or io_uring, --block-call).
+ */
+#ifndef KP_BLK_READ
+#define KP_BLK_READ(fd, buf, n) read(fd, buf, n)
+#endif
+
 /* A read() that returns 0 means a stop shut the socket down. */
 static inline u64 kp_blk_take(struct kp_worker *w)
 {
 	char c;
 
-	if (read(w->blk_fd, &c, 1) != 1) {
+	if (KP_BLK_READ(w->blk_fd, &c, 1) != 1) {
 		if (!kp_stop_requested())
 			kp_die_errno(errno, "worker %u: read", w->id);
 		return kp_now_ns();
