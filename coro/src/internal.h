@@ -57,32 +57,40 @@ enum coro_state {
 /*
  * A coroutine's control block.  It lives in its slab's array of control
  * blocks, above the slab's last stack and never below one (stack.c), and
- * goes back to the stack pool with its stack.
+ * goes back to the stack pool with its stack.  Each one is a cache line
+ * aligned, and what a switch or a run queue touches is in its first line:
+ * neighbours in the array often run on different workers (creation is
+ * round robin), and a line shared between two of them went back and forth
+ * between the workers at every switch.
  */
 struct coro {
+	/* ---- the first line: a switch, a yield, a run queue ---- */
 	struct coro_ctx ctx;
 	struct coro *next;		/* run queue, wait queue, pool */
-	uint64_t sigpend;		/* signals routed to it (sigmask.c; on
-					 * the line the switch loads) */
+	uint64_t sigpend;		/* signals routed to it (sigmask.c) */
+	/* The lwp running it, else NULL; but after a yield on a solo vproc
+	 * the lwp it last ran on (that lwp runs it next too).  A hint for
+	 * the adaptive mutex (atomic). */
+	struct lwp *on_lwp;
+	struct vproc *home;		/* vproc it last ran on */
+	uint64_t *canary;		/* canary gap, or NULL: guard */
+	/* Signals (sigmask.c): bit s - 1 for signal s (atomic). */
+	uint64_t sigmask;		/* masked; its own, read by routers */
+	int switching;			/* queued by yield, context not yet saved */
+	uint8_t state;			/* enum coro_state, under lock */
+	uint8_t prio;			/* coro_setprio(), 0..CORO_PRIO_MAX */
+	uint8_t qprio;			/* the class of the queue it is in */
+	uint8_t in_sig;			/* in coro_signal()'s handler: never
+					 * preempted there (preempt.c) */
+	/* ---- the rest ---- */
 	struct coro_sched *sched;
 	void *(*fn)(void *);
 	void *arg;
 	void *ret;
 	uint64_t id;
-	/* The lwp running it, else NULL; but after a yield on a solo vproc
-	 * the lwp it last ran on (that lwp runs it next too).  A hint for
-	 * the adaptive mutex (atomic). */
-	struct lwp *on_lwp;
-	int switching;			/* queued by yield, context not yet saved */
-	struct vproc *home;		/* vproc it last ran on */
-	int state;			/* enum coro_state, under lock */
 	int lock;			/* join */
 	bool detached;
 	bool joined;
-	uint8_t prio;			/* coro_setprio(), 0..CORO_PRIO_MAX */
-	uint8_t qprio;			/* the class of the queue it is in */
-	uint8_t in_sig;			/* in coro_signal()'s handler: never
-					 * preempted there (preempt.c) */
 	struct coro *joiner;
 	uint64_t wake_ns;		/* timer heap */
 	size_t heap_idx;
@@ -92,13 +100,15 @@ struct coro {
 	size_t stack_size;		/* the usable size asked for */
 	struct slab *slab;
 	char *guard;			/* guard gap, or NULL: canary */
-	uint64_t *canary;		/* canary gap, or NULL: guard */
 	unsigned int vg_id;
 	struct tool_ctx tool;
-	/* Signals (sigmask.c): bit s - 1 for signal s (atomic). */
-	uint64_t sigmask;		/* masked; its own, read by routers */
 	uint32_t *sigcnt;		/* real-time counts pending, or NULL */
-};
+} __attribute__((aligned(CACHELINE)));
+
+#ifndef CORO_USE_UCONTEXT
+_Static_assert(__builtin_offsetof(struct coro, in_sig) < CACHELINE,
+	       "struct coro: the switch's members fill one cache line");
+#endif
 
 /*
  * The state is written by whoever moves the coroutine (sometimes without
@@ -107,7 +117,7 @@ struct coro {
  */
 static inline void coro_set_state(struct coro *c, int s)
 {
-	__atomic_store_n(&c->state, s, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->state, (uint8_t)s, __ATOMIC_RELAXED);
 }
 
 static inline int coro_get_state(const struct coro *c)

@@ -61,7 +61,7 @@ struct slab {
 	unsigned int nguard;		/* slots with a guard gap */
 	struct slab *partial_prev, *partial_next; /* the class's slabs with free slots */
 	struct slab *all_prev, *all_next;	/* every slab */
-};
+} __attribute__((aligned(CACHELINE)));	/* the control blocks follow */
 
 struct stack_class {
 	size_t size;			/* usable bytes asked for */
