@@ -160,7 +160,7 @@ static void *frame_recorder(void *arg)
 /*
  * Stack colouring: page-aligned stacks put every coroutine's top frames
  * at one offset in a page, so in the same L1 sets; libcoro starts each a
- * different number of cache lines down (stack.h: 16 colours).
+ * different number of cache lines down (stack.h: 32 colours).
  */
 static void test_colouring(void)
 {
