@@ -105,6 +105,19 @@ setup_file() {
 	coro_run_test "$TSAN/coro/tests/t_barrier" 3
 }
 
+# The run queues of several workers: locked for thieves, or biased to
+# their owner, who then yields without the lock (coro/src/bias.h).  Under
+# TSan the bias is kept with seq_cst atomics in place of membarrier().
+@test "TSan: run queues under yields, steals, create/join and sleepers on 2 and 3 workers, exact counts" {
+	coro_run_test "$TSAN/coro/tests/t_runq" 2 10
+	coro_run_test "$TSAN/coro/tests/t_runq" 3 5
+	coro_run_test env CORO_ACTIVATIONS=off "$TSAN/coro/tests/t_runq" 2 10
+}
+
+@test "ASan+UBSan: run queues on 2 workers, exact counts" {
+	coro_run_test "$ASAN/coro/tests/t_runq" 2 10
+}
+
 @test "TSan: set_concurrency 1 -> 2 -> 4 -> 1 while yielding, from a thread and a coroutine" {
 	coro_run_test "$TSAN/coro/tests/t_concurrency" 5
 	coro_run_test "$TSAN/coro/tests/t_concurrency" 5 monitor
