@@ -49,6 +49,13 @@ setup_file() {
 	coro_run_test "$CORO_TESTS/t_sync" 2
 }
 
+@test "run queues on 2 and 3 workers (biased to their owners, stolen from): exact counts, some stolen" {
+	coro_run_test "$CORO_TESTS/t_runq" 2 20
+	assert_line "ok run queues: exact counts on 2 workers"
+	coro_run_test "$CORO_TESTS/t_runq" 3 20
+	coro_run_test env CORO_ACTIVATIONS=off "$CORO_TESTS/t_runq" 2 20
+}
+
 @test "the ucontext fallback passes the same tests" {
 	coro_run_test "$CORO_TESTS/ucontext_t_basic" 1
 	coro_run_test "$CORO_TESTS/ucontext_t_sync" 2
