@@ -11,8 +11,8 @@
  */
 #include "current.h"
 #include "dispatch.h"
-#include "queue.h"
 #include "runq.h"
+#include "uring_reap.h"
 #include "uring_ring.h"
 
 #include <errno.h>
@@ -24,12 +24,10 @@
  */
 static void take_ready(struct lwp *l, struct vp_ring *r)
 {
-	struct coro *head = NULL, *tail = NULL, *c;
+	struct coro *head = NULL, *tail = NULL;
 
 	ring_take(r, &head, &tail);
-	while ((c = queue_pop(&head, &tail)))
-		if (c != l->current)
-			vp_push(l, l->vp, c);
+	uring_queue(l, head, tail, l->current);
 }
 
 static ssize_t uring_io(enum ring_opcode op, int fd, void *buf, size_t n)

@@ -9,18 +9,32 @@
 #include "queue.h"
 #include "runq.h"
 
+/* Queue the list head..tail on l's vproc, but keep; true if any was. */
+bool uring_queue(struct lwp *l, struct coro *head, struct coro *tail,
+		 const struct coro *keep)
+{
+	struct coro *c;
+	bool any = false;
+
+	while ((c = queue_pop(&head, &tail))) {
+		if (c == keep)
+			continue;
+		vp_push(l, l->vp, c);
+		any = true;
+	}
+	return any;
+}
+
 /* Returns whether any coroutine was made runnable. */
 bool uring_reap_slow(struct lwp *l, struct vp_ring *r)
 {
-	struct coro *head = NULL, *tail = NULL, *c;
+	struct coro *head = NULL, *tail = NULL;
 	bool any;
 
 	spin_lock(&r->lock);
 	ring_take(r, &head, &tail);
 	spin_unlock(&r->lock);
-	any = head != NULL;
-	while ((c = queue_pop(&head, &tail)))
-		vp_push(l, l->vp, c);
+	any = uring_queue(l, head, tail, NULL);
 	if (any && sched_nvp(l->sched) > 1)
 		sched_kick(l->sched);
 	return any;

@@ -11,6 +11,8 @@
 #include "uring_ring.h"
 
 HIDDEN bool uring_reap_slow(struct lwp *l, struct vp_ring *r);
+HIDDEN bool uring_queue(struct lwp *l, struct coro *head, struct coro *tail,
+			const struct coro *keep);
 
 /* Cheap when nothing is in flight: a load or two. */
 static inline bool uring_reap(struct lwp *l)
