@@ -7,16 +7,7 @@
 #include <string.h>
 
 #include "context.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-/* A stack used before may still carry poisoned redzones of frames that
- * never returned; a new context starts on clean memory. */
-#define unpoison(lo, hi) \
-	__asan_unpoison_memory_region((lo), (size_t)((char *)(hi) - (char *)(lo)))
-#else
-#define unpoison(lo, hi) ((void)(lo), (void)(hi))
-#endif
+#include "sanitizer.h"
 
 #ifdef CORO_CTX_ASM
 
@@ -24,14 +15,14 @@ __attribute__((visibility("hidden"))) void coro_ctx_start(void);
 
 /*
  * The first frame: bytes below the 16-byte aligned top of [lo, hi),
- * zeroed, on memory ASan sees as clean.
+ * zeroed, on memory the tools see as clean (tool_stack_fresh()).
  */
 static uint64_t *first_frame(void *lo, void *hi, size_t bytes)
 {
 	uintptr_t top = ((uintptr_t)hi & ~(uintptr_t)15) - 16;
 	uint64_t *f = (uint64_t *)(top - bytes);
 
-	unpoison(lo, hi);
+	tool_stack_fresh(lo, hi);
 	memset(f, 0, bytes);
 	return f;
 }
@@ -111,7 +102,7 @@ void coro_ctx_init(struct coro_ctx *ctx, void *lo, void *hi,
 {
 	uint64_t e = (uint64_t)(uintptr_t)entry, a = (uint64_t)(uintptr_t)arg;
 
-	unpoison(lo, hi);
+	tool_stack_fresh(lo, hi);
 	getcontext(&ctx->uc);
 	ctx->uc.uc_stack.ss_sp = lo;
 	ctx->uc.uc_stack.ss_size = (size_t)((char *)hi - (char *)lo) - 64;

@@ -78,7 +78,6 @@ coro_t *coro_create(coro_sched_t *s, void *(*fn)(void *), void *arg,
 	c->joiner = NULL;
 	tool_ctx_create(&c->tool, c->stack_lo,
 			(size_t)(c->stack_hi - c->stack_lo));
-	tool_stack_fresh(c->stack_lo, c->stack_hi);
 	coro_ctx_init(&c->ctx, c->stack_lo, c->stack_hi - stack_colour(c->id),
 		      coro_main, c);
 	__atomic_add_fetch(&s->live, 1, __ATOMIC_RELAXED);
