@@ -7,8 +7,8 @@
  * Who notices:
  *   module   kthread_perf.ko's /dev/kthread_perf (SPEC section 9): every
  *            lwp registers itself with a slot and generation as the cookie
- *            (act_register.c), and a listener thread sleeps in poll() +
- *            read() for BLOCKED and UNBLOCKED events;
+ *            (act_register.c), and one spare lwp, the watcher, sleeps in
+ *            poll() + read() for BLOCKED and UNBLOCKED events (below);
  *   monitor  no module: a thread in the style of Go's sysmon (monitor.c);
  *   off      nothing: a plain blocking call stalls its worker's queue.
  * CORO_ACTIVATIONS=auto (the default: module when the device opens, else
@@ -29,6 +29,7 @@
 #include "act_register.h"
 #include "act_take.h"
 #include "current.h"
+#include "idle.h"
 #include "lwp.h"
 #include "monitor.h"
 #include "runq.h"
@@ -251,6 +252,42 @@ static void listener_drain(struct coro_sched *s)
 }
 
 /*
+ * The watcher.  The thread that reads the device is a spare lwp, not a
+ * thread of its own, and the first vproc it takes it runs itself: a
+ * block costs one wake-up (the device's, of the watcher) where a
+ * listener thread cost two (the device's, then its condition variable's,
+ * of a spare), each of which may cross CPUs.  Before it runs the vproc
+ * it names the next watcher: a waiting spare (told by its condition
+ * variable, off the taken vproc's path), else a new thread, else the
+ * next lwp to become a spare (lwp_spare_wait()); that one reads what was
+ * queued meanwhile.  A watcher is not registered while it watches (its
+ * own sleep in poll() would post a BLOCKED that wakes it) and registers
+ * again before it runs coroutine code.
+ */
+
+/* me is the watcher and has claimed, or been let, the vproc of word w. */
+static void watcher_take(struct coro_sched *s, struct lwp *me, uint64_t w)
+{
+	struct lwp *sp;
+
+	pthread_mutex_lock(&s->lwp_mtx);
+	sp = s->spares;
+	if (sp) {
+		s->spares = sp->next_spare;
+		sp->act_watch_role = true;
+		pthread_cond_signal(&sp->cond);
+	}
+	s->act_watcher = sp;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	/* A new thread becomes the watcher in lwp_spare_wait(). */
+	if (!sp && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+		lwp_spawn(s, NULL);
+	me->vp = &s->vps[ACT_VP(w)];
+	__atomic_add_fetch(&s->handoffs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->act_takes, 1, __ATOMIC_RELAXED);
+}
+
+/*
  * Act on each registration whose last BLOCKED n has no UNBLOCKED n yet.
  * The word is read now, not when the thread blocked, so the thread may
  * have woken since (its coroutine code running on in the same stint):
@@ -262,8 +299,11 @@ static void listener_drain(struct coro_sched *s)
  * the vproc go and the take stands).  Exact unless the queue overflowed
  * (LOST): an UNBLOCKED n dropped makes a take of a running lwp, which
  * costs a hand-off and nothing else.
+ *
+ * me is the watcher that reads (NULL: a test's caller): the first vproc
+ * it takes it runs itself (watcher_take()); the next watcher reads on.
  */
-static void listener_takes(struct coro_sched *s)
+static void listener_takes(struct coro_sched *s, struct lwp *me)
 {
 	struct act_slot *sl;
 	struct lwp *l;
@@ -303,29 +343,39 @@ static void listener_takes(struct coro_sched *s)
 		pthread_mutex_unlock(&s->lwp_mtx);
 		if (woke && act_unclaim(l, w))
 			__atomic_add_fetch(&s->act_stale, 1, __ATOMIC_RELAXED);
+		else if (me)
+			watcher_take(s, me, w);
 		else
 			act_give(s, l, w);
 		if (act_test_claim_hook)
 			act_test_claim_hook(s, l->tid, 1);
+		if (me && me->vp)
+			return;		/* the next watcher reads on */
 	}
 }
 
 /*
  * One round of the listener: read what is queued, take what is blocked;
- * after a LOST, check every lwp as the monitor does.
+ * after a LOST, check every lwp as the monitor does.  me: the watcher
+ * (NULL: every take goes to a spare).
  */
-void act_listen_once(struct coro_sched *s)
+static void act_listen(struct coro_sched *s, struct lwp *me)
 {
 	bool lost;
 
 	listener_drain(s);
-	listener_takes(s);
+	listener_takes(s, me);
 	pthread_mutex_lock(&s->lwp_mtx);
 	lost = s->act_lost;
 	s->act_lost = false;
 	pthread_mutex_unlock(&s->lwp_mtx);
 	if (lost)
 		monitor_scan(s, true);
+}
+
+void act_listen_once(struct coro_sched *s)
+{
+	act_listen(s, NULL);
 }
 
 /*
@@ -352,9 +402,22 @@ void act_refresh(struct coro_sched *s)
 		abort();
 }
 
-static void *listener_main(void *arg)
+/* The file is not ours to read (SPEC section 9): poll the lwps instead. */
+static void watcher_lost_device(struct coro_sched *s)
 {
-	struct coro_sched *s = arg;
+	fprintf(stderr, "libcoro: %s stopped delivering events; watching "
+		"the workers by polling\n", KP_ACT_DEVICE);
+	monitor_main(s);
+}
+
+/*
+ * The spare l (unregistered) is the watcher (lwp_spare_wait() made it
+ * so): read the device until it has taken a vproc (l->vp) or the run
+ * ends.
+ */
+void act_watch(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
 	struct pollfd pfd[3] = {
 		{ .fd = s->act_fd, .events = POLLIN },
 		{ .fd = s->act_stop_fd, .events = POLLIN },
@@ -362,35 +425,32 @@ static void *listener_main(void *arg)
 	};
 	uint64_t kicks;
 
-	for (;;) {
+	lwp_set_in_wait(l, 1);	/* a signal goes on to another lwp */
+	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+		/* First what was queued while no watcher read. */
+		act_listen(s, l);
+		if (l->vp)
+			break;
 		if (poll(pfd, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pfd[1].revents)
-			break;
-		if (pfd[2].revents & POLLIN) {
-			/* A contender read events for us (act_refresh()). */
-			if (read(s->act_kick_fd, &kicks, sizeof(kicks)) < 0)
-				kicks = 0;
-			act_listen_once(s);
-		}
+			break;		/* the run has ended */
+		if ((pfd[2].revents & POLLIN) &&
+		    read(s->act_kick_fd, &kicks, sizeof(kicks)) < 0)
+			kicks = 0;	/* a contender read events for us */
 		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			/* The file is not ours to read (SPEC section 9). */
-			fprintf(stderr, "libcoro: %s stopped delivering "
-				"events; watching the workers by polling\n",
-				KP_ACT_DEVICE);
-			return monitor_main(arg);
+			watcher_lost_device(s);
+			break;
 		}
-		if (pfd[0].revents & POLLIN)
-			act_listen_once(s);
 	}
-	return NULL;
+	lwp_set_in_wait(l, 0);
 }
 
 /*
- * Events of an earlier run's lwps, queued after its listener stopped:
+ * Events of an earlier run's lwps, queued after its watcher stopped:
  * their registrations have ended, so they would be ignored anyway.
  */
 static void drain_old_events(struct coro_sched *s)
@@ -402,12 +462,13 @@ static void drain_old_events(struct coro_sched *s)
 }
 
 /*
- * The listener or monitor thread takes no signal: they are the
- * coroutines' (sigmask.c routes them among the lwps), and a signal that
- * every coroutine masks must stay pending, not land here.  It inherits
- * the mask it is created with; faults stay open.
+ * The monitor thread takes no signal: they are the coroutines' (sigmask.c
+ * routes them among the lwps), and a signal that every coroutine masks
+ * must stay pending, not land here.  It inherits the mask it is created
+ * with; faults stay open.  (The watcher is an lwp, and takes signals as
+ * a spare does: it hands them on.)
  */
-static int act_thread_create(struct coro_sched *s, void *(*fn)(void *))
+static int monitor_create(struct coro_sched *s)
 {
 	sigset_t all, old;
 	int err;
@@ -418,15 +479,18 @@ static int act_thread_create(struct coro_sched *s, void *(*fn)(void *))
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&s->act_thread, NULL, fn, s);
+	err = pthread_create(&s->act_thread, NULL, monitor_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
 }
 
-/* In coro_sched_run(), on the calling thread, before any other lwp. */
+/*
+ * In coro_sched_run(), on the calling thread, before any other lwp (and
+ * with the scheduler's done flag cleared: the watcher is an lwp).
+ */
 int act_start(struct coro_sched *s, struct lwp *main_lwp)
 {
-	void *(*fn)(void *) = monitor_main;
+	bool module = false;
 	int err;
 
 	s->mutex_watch = CORO_WATCH_NONE;
@@ -442,7 +506,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		} else if (err) {
 			return err;
 		} else {
-			fn = listener_main;
+			module = true;
 		}
 	}
 	s->act_stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -450,7 +514,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		err = errno;
 		goto fail;
 	}
-	if (fn == listener_main) {
+	if (module) {
 		s->act_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (s->act_kick_fd < 0) {
 			err = errno;
@@ -458,23 +522,28 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 			s->act_stop_fd = -1;
 			goto fail;
 		}
+		/*
+		 * The first watcher.  Without a thread for it, the first lwp
+		 * to become a spare watches (lwp_spare_wait()).
+		 */
+		s->act_watcher = NULL;
+		__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
+		lwp_spawn(s, NULL);
+	} else {
+		err = monitor_create(s);
+		if (err) {
+			/* No thread to take workers with: the run goes on. */
+			close(s->act_stop_fd);
+			s->act_stop_fd = -1;
+			lwp_no_thread(s, err);
+			return 0;
+		}
+		s->act_monitor_on = true;
+		__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
 	}
-	err = act_thread_create(s, fn);
-	if (err) {
-		/* No thread to take workers with: the run goes on without. */
-		close(s->act_stop_fd);
-		s->act_stop_fd = -1;
-		if (s->act_kick_fd >= 0)
-			close(s->act_kick_fd);
-		s->act_kick_fd = -1;
-		lwp_no_thread(s, err);
-		act_unregister(s, main_lwp);
-		return 0;
-	}
-	__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
 	/* Module mode without PREEMPTED (an older module), or the monitor. */
 	if (!s->mutex_watch_off)
-		s->mutex_watch = fn == listener_main &&
+		s->mutex_watch = module &&
 			__atomic_load_n(&s->act_preempt, __ATOMIC_RELAXED) ?
 			CORO_WATCH_EVENTS : CORO_WATCH_PROC;
 	return 0;
@@ -483,23 +552,44 @@ fail:
 	return err;
 }
 
-/* Everything has ended: no vproc changes hands after this. */
-void act_stop(struct coro_sched *s, struct lwp *main_lwp)
+/*
+ * The run has ended (sched_finish()): the watcher, asleep on the device,
+ * leaves (and the monitor).  Any thread; again in act_stop().
+ */
+void act_finish(struct coro_sched *s)
 {
 	uint64_t one = 1;
 
-	if (s->act_thread_on) {
-		if (write(s->act_stop_fd, &one, sizeof(one)) != sizeof(one))
-			abort();
+	if (__atomic_load_n(&s->act_thread_on, __ATOMIC_RELAXED) &&
+	    write(s->act_stop_fd, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+/*
+ * Everything has ended: no vproc changes hands after this.  The watcher
+ * is an lwp, joined by lwp_reap(); the files go after that (act_close()).
+ */
+void act_stop(struct coro_sched *s, struct lwp *main_lwp)
+{
+	act_finish(s);
+	if (s->act_monitor_on) {
 		pthread_join(s->act_thread, NULL);
-		__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
-		close(s->act_stop_fd);
-		s->act_stop_fd = -1;
-		if (s->act_kick_fd >= 0)
-			close(s->act_kick_fd);
-		s->act_kick_fd = -1;
+		s->act_monitor_on = false;
 	}
 	act_unregister(s, main_lwp);
+}
+
+/* After lwp_reap(): nobody polls the eventfds any more. */
+void act_close(struct coro_sched *s)
+{
+	__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
+	s->act_watcher = NULL;
+	if (s->act_stop_fd >= 0)
+		close(s->act_stop_fd);
+	s->act_stop_fd = -1;
+	if (s->act_kick_fd >= 0)
+		close(s->act_kick_fd);
+	s->act_kick_fd = -1;
 }
 
 void coro_checkpoint(void)

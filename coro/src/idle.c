@@ -9,18 +9,13 @@
  * ring instead (uring_ring.c), so that a completion wakes it too.
  */
 #include "idle.h"
+#include "activations.h"
+#include "act_register.h"
 #include "runq.h"
 #include "uring_ring.h"
 
 #include <errno.h>
 #include <time.h>
-
-/* Read by the thread's own signal handler (sigmask.c): it re-raises. */
-static inline void lwp_set_in_wait(struct lwp *l, int v)
-{
-	__atomic_store_n(&l->in_wait, v, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-}
 
 static bool work_visible(struct coro_sched *s, struct lwp *l)
 {
@@ -150,13 +145,45 @@ void lwp_idle_warm(void)
 	pthread_mutex_destroy(&m);
 }
 
-/* A spare: wait until a vproc is handed over or everything has ended. */
-void lwp_spare_wait(struct lwp *l)
+/*
+ * Module mode: l, becoming a spare, is to be the watcher (activations.c):
+ * it was told so, or nobody watches (the last watcher found no spare and
+ * no thread to name, or this is the run's first spare).  Under lwp_mtx.
+ */
+static bool spare_watches(struct coro_sched *s, struct lwp *l)
+{
+	if (!l->act_watch_role &&
+	    (s->act_mode != ACT_MODULE || s->act_watcher ||
+	     !__atomic_load_n(&s->act_thread_on, __ATOMIC_RELAXED)))
+		return false;
+	l->act_watch_role = false;
+	s->act_watcher = l;
+	return true;
+}
+
+/*
+ * A spare: wait until a vproc is handed over or everything has ended.
+ * In module mode a spare is not registered: its sleep is no block the
+ * watcher could act on, and each would wake the watcher (on another CPU,
+ * as often as not) just before the block it is there for.
+ */
+static void spare_wait(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
 	struct lwp **p;
 
+	if (l->act_registered)
+		act_unregister(s, l);
 	pthread_mutex_lock(&s->lwp_mtx);
+	if (spare_watches(s, l)) {
+		pthread_mutex_unlock(&s->lwp_mtx);
+		act_watch(l);
+		pthread_mutex_lock(&s->lwp_mtx);
+		if (!l->vp && s->act_watcher == l)
+			s->act_watcher = NULL;	/* the run has ended */
+		pthread_mutex_unlock(&s->lwp_mtx);
+		return;
+	}
 	if (s->orphans) {
 		/* A take found no OS thread for it (vp_orphan()). */
 		l->vp = s->orphans;
@@ -167,10 +194,11 @@ void lwp_spare_wait(struct lwp *l)
 	l->next_spare = s->spares;
 	s->spares = l;
 	lwp_set_in_wait(l, 1);
-	while (!l->vp && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+	while (!l->vp && !l->act_watch_role &&
+	       !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
 		pthread_cond_wait(&l->cond, &s->lwp_mtx);
 	lwp_set_in_wait(l, 0);
-	if (!l->vp) {
+	if (!l->vp && !l->act_watch_role) {
 		for (p = &s->spares; *p; p = &(*p)->next_spare) {
 			if (*p == l) {
 				*p = l->next_spare;
@@ -179,6 +207,13 @@ void lwp_spare_wait(struct lwp *l)
 		}
 	}
 	pthread_mutex_unlock(&s->lwp_mtx);
+}
+
+void lwp_spare_wait(struct lwp *l)
+{
+	spare_wait(l);
+	if (l->vp)
+		act_lwp_begin(l);	/* module mode: registered again */
 }
 
 /* Wake every idle lwp (set_concurrency: one may hold a retiring vproc). */
@@ -204,4 +239,5 @@ void sched_finish(struct coro_sched *s)
 	for (sp = s->spares; sp; sp = sp->next_spare)
 		pthread_cond_signal(&sp->cond);
 	pthread_mutex_unlock(&s->lwp_mtx);
+	act_finish(s);		/* the watcher, asleep on the device */
 }

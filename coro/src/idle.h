@@ -9,6 +9,13 @@
 
 #include "internal.h"
 
+/* Read by the thread's own signal handler (sigmask.c): it re-raises. */
+static inline void lwp_set_in_wait(struct lwp *l, int v)
+{
+	__atomic_store_n(&l->in_wait, v, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 HIDDEN void sched_kick(struct coro_sched *s);
 HIDDEN uint64_t lwp_idle(struct lwp *l);
 HIDDEN void lwp_idle_warm(void);

@@ -24,6 +24,16 @@
  *	park at once, without spinning.  After RESUMED, with the owner
  *	running, a second contender spins (asking the device once on the
  *	way) and parks only after its bounded spin.
+ *
+ *   t_fakedev watcher K
+ *	The watcher (module mode's listener, a spare lwp) runs the worker
+ *	it takes.  One worker; K times, coroutine A queues a sibling B,
+ *	then, in a stint of coroutine code on its lwp, has the test post a
+ *	BLOCKED for that lwp and spins until B has run: the watcher claims
+ *	A's lwp, takes the worker and runs B itself, on the thread whose
+ *	claim won; at its next scheduling point A's lwp finds its worker
+ *	taken and becomes a spare, the next watcher.  The host's stand-in
+ *	for tests/vm's t_act_module watcher, for ASan and TSan.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -41,6 +51,7 @@
 #include "check.h"
 #include "internal.h"
 #include "current.h"
+#include "activations.h"
 #include "kthread_perf_act.h"
 
 /* ---- the fake device ---------------------------------------------------- */
@@ -354,12 +365,102 @@ static int preempt(void)
 	return 0;
 }
 
+/* ---- watcher -------------------------------------------------------- */
+
+static pid_t w_claimer, w_b_tid;
+static int w_b_ran;
+static long w_rounds;
+static struct coro_sched *w_sched;
+
+static void w_hook(struct coro_sched *s, pid_t tid, int after)
+{
+	(void)s;
+	(void)tid;
+	if (after)
+		__atomic_store_n(&w_claimer, gettid(), __ATOMIC_RELEASE);
+}
+
+/* The live registration of thread tid. */
+static uint64_t cookie_of(pid_t tid)
+{
+	uint64_t c = 0;
+	bool found = false;
+	int i;
+
+	pthread_mutex_lock(&reg_mtx);
+	for (i = nregs - 1; i >= 0 && !found; i--) {
+		if (regs[i].on && regs[i].tid == tid) {
+			c = regs[i].cookie;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&reg_mtx);
+	CHECK(found);
+	return c;
+}
+
+static void *w_b(void *arg)
+{
+	__atomic_store_n(&w_b_tid, gettid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w_b_ran, 1, __ATOMIC_RELEASE);
+	return arg;
+}
+
+static void *w_a(void *arg)
+{
+	uint64_t end;
+	long k;
+
+	for (k = 1; k <= w_rounds; k++) {
+		__atomic_store_n(&w_b_ran, 0, __ATOMIC_RELAXED);
+		CHECK(coro_detach(coro_create(w_sched, w_b, NULL, 0)) == 0);
+		/* This lwp "blocks": B can run only on another thread. */
+		post(KP_ACT_BLOCKED, gettid(), cookie_of(gettid()),
+		     (uint64_t)k);
+		end = now_ns() + 60000000000ULL;
+		while (!__atomic_load_n(&w_b_ran, __ATOMIC_ACQUIRE))
+			CHECK(now_ns() < end);
+		CHECK(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED) != gettid());
+		CHECK_EQ(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED),
+			 __atomic_load_n(&w_claimer, __ATOMIC_ACQUIRE));
+		coro_checkpoint();	/* the worker was taken: requeued */
+	}
+	return arg;
+}
+
+static int watcher(long k)
+{
+	struct coro_sched_attr a = { .workers = 1, .activations = "module" };
+	struct coro_stats st;
+
+	unsetenv("CORO_ACTIVATIONS");
+	w_rounds = k;
+	w_sched = coro_sched_create(&a);
+	CHECK(w_sched);
+	CHECK(!strcmp(coro_sched_activations(w_sched), "module"));
+	act_test_claim_hook = w_hook;
+	CHECK(coro_detach(coro_create(w_sched, w_a, NULL, 0)) == 0);
+	CHECK_EQ(coro_sched_run(w_sched), 0);
+	act_test_claim_hook = NULL;
+	coro_sched_stats(w_sched, &st);
+	printf("watcher: %ld blocks posted, %llu taken, %llu OS threads\n", k,
+	       (unsigned long long)st.taken,
+	       (unsigned long long)st.os_threads);
+	CHECK_EQ(st.taken, k);
+	CHECK(st.os_threads <= 2 + (uint64_t)k / 10);
+	printf("ok the watcher ran each worker it took, %ld times\n", k);
+	coro_sched_destroy(w_sched);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "late"))
 		return late();
 	if (argc == 2 && !strcmp(argv[1], "preempt"))
 		return preempt();
-	fprintf(stderr, "usage: t_fakedev late | preempt\n");
+	if (argc == 3 && !strcmp(argv[1], "watcher"))
+		return watcher(strtol(argv[2], NULL, 0));
+	fprintf(stderr, "usage: t_fakedev late | preempt | watcher K\n");
 	return 2;
 }
