@@ -7,8 +7,8 @@
  * Who notices:
  *   module   kthread_perf.ko's /dev/kthread_perf (SPEC section 9): every
  *            lwp registers itself with a slot and generation as the cookie
- *            (act_register.c), and one spare lwp, the watcher, sleeps in
- *            poll() + read() for BLOCKED and UNBLOCKED events (below);
+ *            (act_register.c), and the spare lwps wait on the device for
+ *            BLOCKED and UNBLOCKED events (the spares watch, below);
  *   monitor  no module: a thread in the style of Go's sysmon (monitor.c);
  *   off      nothing: a plain blocking call stalls its worker's queue.
  * CORO_ACTIVATIONS=auto (the default: module when the device opens, else
@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -252,37 +253,57 @@ static void listener_drain(struct coro_sched *s)
 }
 
 /*
- * The watcher.  The thread that reads the device is a spare lwp, not a
- * thread of its own, and the first vproc it takes it runs itself: a
- * block costs one wake-up (the device's, of the watcher) where a
- * listener thread cost two (the device's, then its condition variable's,
- * of a spare), each of which may cross CPUs.  Before it runs the vproc
- * it names the next watcher: a waiting spare (told by its condition
- * variable, off the taken vproc's path), else a new thread, else the
- * next lwp to become a spare (lwp_spare_wait()); that one reads what was
- * queued meanwhile.  A watcher is not registered while it watches (its
- * own sleep in poll() would post a BLOCKED that wakes it) and registers
- * again before it runs coroutine code.
+ * The spares watch.  In module mode every spare lwp waits on the device
+ * itself, in epoll with EPOLLEXCLUSIVE (act_spare_wait()): the kernel
+ * wakes one idle spare per wake-up of the device, and the first vproc
+ * that spare takes it runs itself.  A block costs one wake-up (the
+ * device's, of a spare) where a listener thread of its own cost two (the
+ * device's, then its condition variable's, of a spare), each of which
+ * may cross CPUs, and no spare has to be told to watch: the others wait
+ * on the device already.  A spare is not registered while it waits (its
+ * own sleep would post a BLOCKED that wakes a spare) and registers again
+ * before it runs coroutine code (lwp_spare_wait()).
  */
 
-/* me is the watcher and has claimed, or been let, the vproc of word w. */
-static void watcher_take(struct coro_sched *s, struct lwp *me, uint64_t w)
+/* Under lwp_mtx: l, a waiting spare, leaves the list (if it is on it). */
+static void spare_unlink(struct coro_sched *s, struct lwp *l)
 {
-	struct lwp *sp;
+	struct lwp **p;
+
+	for (p = &s->spares; *p; p = &(*p)->next_spare) {
+		if (*p == l) {
+			*p = l->next_spare;
+			return;
+		}
+	}
+}
+
+/*
+ * me, a spare on the device, has claimed l's lwp (or been let its vproc,
+ * word w): it runs the vproc itself, unless a hand-off gave it one
+ * meanwhile (then the claimed one goes to a spare, as the monitor's
+ * takes do).  When it was the last spare waiting, a new thread takes
+ * its place on the device.
+ */
+static void spare_take(struct coro_sched *s, struct lwp *me, struct lwp *l,
+		       uint64_t w)
+{
+	bool mine, alone;
 
 	pthread_mutex_lock(&s->lwp_mtx);
-	sp = s->spares;
-	if (sp) {
-		s->spares = sp->next_spare;
-		sp->act_watch_role = true;
-		pthread_cond_signal(&sp->cond);
+	mine = !me->vp;
+	if (mine) {
+		spare_unlink(s, me);
+		me->vp = &s->vps[ACT_VP(w)];
 	}
-	s->act_watcher = sp;
+	alone = mine && !s->spares;
 	pthread_mutex_unlock(&s->lwp_mtx);
-	/* A new thread becomes the watcher in lwp_spare_wait(). */
-	if (!sp && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+	if (!mine) {
+		act_give(s, l, w);
+		return;
+	}
+	if (alone && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
 		lwp_spawn(s, NULL);
-	me->vp = &s->vps[ACT_VP(w)];
 	__atomic_add_fetch(&s->handoffs, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&s->act_takes, 1, __ATOMIC_RELAXED);
 }
@@ -300,8 +321,8 @@ static void watcher_take(struct coro_sched *s, struct lwp *me, uint64_t w)
  * (LOST): an UNBLOCKED n dropped makes a take of a running lwp, which
  * costs a hand-off and nothing else.
  *
- * me is the watcher that reads (NULL: a test's caller): the first vproc
- * it takes it runs itself (watcher_take()); the next watcher reads on.
+ * me is the spare that reads (NULL: a test's caller): the first vproc it
+ * takes it runs itself (spare_take()), any other goes to another spare.
  */
 static void listener_takes(struct coro_sched *s, struct lwp *me)
 {
@@ -344,20 +365,18 @@ static void listener_takes(struct coro_sched *s, struct lwp *me)
 		if (woke && act_unclaim(l, w))
 			__atomic_add_fetch(&s->act_stale, 1, __ATOMIC_RELAXED);
 		else if (me)
-			watcher_take(s, me, w);
+			spare_take(s, me, l, w);
 		else
 			act_give(s, l, w);
 		if (act_test_claim_hook)
 			act_test_claim_hook(s, l->tid, 1);
-		if (me && me->vp)
-			return;		/* the next watcher reads on */
 	}
 }
 
 /*
  * One round of the listener: read what is queued, take what is blocked;
- * after a LOST, check every lwp as the monitor does.  me: the watcher
- * (NULL: every take goes to a spare).
+ * after a LOST, check every lwp as the monitor does.  me: the spare that
+ * reads (NULL: every take goes to a spare).
  */
 static void act_listen(struct coro_sched *s, struct lwp *me)
 {
@@ -402,55 +421,145 @@ void act_refresh(struct coro_sched *s)
 		abort();
 }
 
-/* The file is not ours to read (SPEC section 9): poll the lwps instead. */
-static void watcher_lost_device(struct coro_sched *s)
-{
-	fprintf(stderr, "libcoro: %s stopped delivering events; watching "
-		"the workers by polling\n", KP_ACT_DEVICE);
-	monitor_main(s);
-}
-
-/*
- * The spare l (unregistered) is the watcher (lwp_spare_wait() made it
- * so): read the device until it has taken a vproc (l->vp) or the run
- * ends.
- */
-void act_watch(struct lwp *l)
+/* l's epoll set and eventfd, made on its first wait on the device. */
+static bool spare_fds(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
-	struct pollfd pfd[3] = {
-		{ .fd = s->act_fd, .events = POLLIN },
-		{ .fd = s->act_stop_fd, .events = POLLIN },
-		{ .fd = s->act_kick_fd, .events = POLLIN },
-	};
-	uint64_t kicks;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
 
-	lwp_set_in_wait(l, 1);	/* a signal goes on to another lwp */
-	while (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
-		/* First what was queued while no watcher read. */
-		act_listen(s, l);
-		if (l->vp)
-			break;
-		if (poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents)
-			break;		/* the run has ended */
-		if ((pfd[2].revents & POLLIN) &&
-		    read(s->act_kick_fd, &kicks, sizeof(kicks)) < 0)
-			kicks = 0;	/* a contender read events for us */
-		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			watcher_lost_device(s);
-			break;
-		}
+	if (l->act_ep >= 0)
+		return true;
+	l->act_ep = epoll_create1(EPOLL_CLOEXEC);
+	l->act_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->act_ep < 0 || l->act_wake_fd < 0)
+		goto fail;
+	/* One spare per wake-up of the device, or per kick. */
+	ev.data.fd = s->act_fd;
+	if (epoll_ctl(l->act_ep, EPOLL_CTL_ADD, s->act_fd, &ev))
+		goto fail;
+	ev.data.fd = s->act_kick_fd;
+	if (epoll_ctl(l->act_ep, EPOLL_CTL_ADD, s->act_kick_fd, &ev))
+		goto fail;
+	/* Every one, for its own hand-off and for the end. */
+	ev.events = EPOLLIN;
+	ev.data.fd = l->act_wake_fd;
+	if (epoll_ctl(l->act_ep, EPOLL_CTL_ADD, l->act_wake_fd, &ev))
+		goto fail;
+	ev.data.fd = s->act_stop_fd;
+	if (epoll_ctl(l->act_ep, EPOLL_CTL_ADD, s->act_stop_fd, &ev))
+		goto fail;
+	return true;
+fail:
+	act_spare_fds_close(l);
+	return false;
+}
+
+void act_spare_fds_close(struct lwp *l)
+{
+	if (l->act_ep >= 0)
+		close(l->act_ep);
+	if (l->act_wake_fd >= 0)
+		close(l->act_wake_fd);
+	l->act_ep = l->act_wake_fd = -1;
+}
+
+static int monitor_create(struct coro_sched *s);
+
+/*
+ * The file is not ours to read (SPEC section 9): a monitor thread polls
+ * the lwps instead, and the spares wait on their condition variables.
+ * Not once the run has ended: act_stop() joins what it finds started.
+ */
+static void spare_lost_device(struct coro_sched *s)
+{
+	int err = 0;
+
+	if (__atomic_exchange_n(&s->act_dev_gone, true, __ATOMIC_ACQ_REL))
+		return;		/* another spare saw it first */
+	fprintf(stderr, "libcoro: %s stopped delivering events; watching "
+		"the workers by polling\n", KP_ACT_DEVICE);
+	pthread_mutex_lock(&s->lwp_mtx);
+	if (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+		err = monitor_create(s);
+		s->act_monitor_on = !err;
 	}
-	lwp_set_in_wait(l, 0);
+	pthread_mutex_unlock(&s->lwp_mtx);
+	if (err)
+		lwp_no_thread(s, err);
+}
+
+/* Whether the spare l has a vproc, or the run has ended. */
+static bool spare_done(struct coro_sched *s, struct lwp *l)
+{
+	bool done;
+
+	pthread_mutex_lock(&s->lwp_mtx);
+	done = l->vp || __atomic_load_n(&s->done, __ATOMIC_ACQUIRE);
+	pthread_mutex_unlock(&s->lwp_mtx);
+	return done;
 }
 
 /*
- * Events of an earlier run's lwps, queued after its watcher stopped:
+ * Module mode: the spare l (unregistered) waits on the device, and takes
+ * the first vproc it can (see the spares watch, above), until a hand-off
+ * gives it one (lwp_spare_wake()) or the run ends.  false when it cannot
+ * wait so (another mode; the device gone; no fd to be had): it waits on
+ * its condition variable instead.
+ */
+bool act_spare_wait(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+	struct epoll_event ev[4];
+	uint64_t v;
+	int i, n;
+
+	if (s->act_mode != ACT_MODULE ||
+	    !__atomic_load_n(&s->act_thread_on, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&s->act_dev_gone, __ATOMIC_ACQUIRE) ||
+	    !spare_fds(l))
+		return false;
+	pthread_mutex_lock(&s->lwp_mtx);
+	if (s->orphans) {
+		/* A take found no OS thread for it (vp_orphan()). */
+		l->vp = s->orphans;
+		s->orphans = l->vp->next_orphan;
+		pthread_mutex_unlock(&s->lwp_mtx);
+		return true;
+	}
+	l->next_spare = s->spares;
+	s->spares = l;
+	l->spare_events = true;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	lwp_set_in_wait(l, 1);	/* a signal goes on to another lwp */
+	while (!spare_done(s, l)) {
+		/* What was queued while no spare read, first. */
+		act_listen(s, l);
+		if (spare_done(s, l))
+			break;
+		n = epoll_wait(l->act_ep, ev, 4, -1);
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.fd == s->act_fd &&
+			    (ev[i].events & (EPOLLERR | EPOLLHUP)))
+				spare_lost_device(s);
+			else if (ev[i].data.fd != s->act_fd &&
+				 ev[i].data.fd != s->act_stop_fd &&
+				 read(ev[i].data.fd, &v, sizeof(v)) < 0)
+				v = 0;	/* its hand-off, or a kick */
+		}
+		if (__atomic_load_n(&s->act_dev_gone, __ATOMIC_ACQUIRE))
+			break;
+	}
+	lwp_set_in_wait(l, 0);
+	pthread_mutex_lock(&s->lwp_mtx);
+	if (!l->vp)
+		spare_unlink(s, l);
+	l->spare_events = false;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	return true;
+}
+
+/*
+ * Events of an earlier run's lwps, queued after its spares stopped:
  * their registrations have ended, so they would be ignored anyway.
  */
 static void drain_old_events(struct coro_sched *s)
@@ -465,8 +574,8 @@ static void drain_old_events(struct coro_sched *s)
  * The monitor thread takes no signal: they are the coroutines' (sigmask.c
  * routes them among the lwps), and a signal that every coroutine masks
  * must stay pending, not land here.  It inherits the mask it is created
- * with; faults stay open.  (The watcher is an lwp, and takes signals as
- * a spare does: it hands them on.)
+ * with; faults stay open.  (A spare waiting on the device hands them on,
+ * as every spare does.)
  */
 static int monitor_create(struct coro_sched *s)
 {
@@ -486,7 +595,7 @@ static int monitor_create(struct coro_sched *s)
 
 /*
  * In coro_sched_run(), on the calling thread, before any other lwp (and
- * with the scheduler's done flag cleared: the watcher is an lwp).
+ * with the scheduler's done flag cleared: the first spare starts here).
  */
 int act_start(struct coro_sched *s, struct lwp *main_lwp)
 {
@@ -523,10 +632,10 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 			goto fail;
 		}
 		/*
-		 * The first watcher.  Without a thread for it, the first lwp
-		 * to become a spare watches (lwp_spare_wait()).
+		 * The first spare, to wait on the device.  Without a thread
+		 * for it, the first lwp to become a spare does.
 		 */
-		s->act_watcher = NULL;
+		s->act_dev_gone = false;
 		__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
 		lwp_spawn(s, NULL);
 	} else {
@@ -553,8 +662,8 @@ fail:
 }
 
 /*
- * The run has ended (sched_finish()): the watcher, asleep on the device,
- * leaves (and the monitor).  Any thread; again in act_stop().
+ * The run has ended (sched_finish()): the spares asleep on the device
+ * leave (and the monitor).  Any thread; again in act_stop().
  */
 void act_finish(struct coro_sched *s)
 {
@@ -566,16 +675,20 @@ void act_finish(struct coro_sched *s)
 }
 
 /*
- * Everything has ended: no vproc changes hands after this.  The watcher
- * is an lwp, joined by lwp_reap(); the files go after that (act_close()).
+ * Everything has ended: no vproc changes hands after this.  The spares
+ * are lwps, joined by lwp_reap(); the files go after that (act_close()).
  */
 void act_stop(struct coro_sched *s, struct lwp *main_lwp)
 {
+	bool monitor;
+
 	act_finish(s);
-	if (s->act_monitor_on) {
+	pthread_mutex_lock(&s->lwp_mtx);	/* spare_lost_device() */
+	monitor = s->act_monitor_on;
+	s->act_monitor_on = false;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	if (monitor)
 		pthread_join(s->act_thread, NULL);
-		s->act_monitor_on = false;
-	}
 	act_unregister(s, main_lwp);
 }
 
@@ -583,7 +696,6 @@ void act_stop(struct coro_sched *s, struct lwp *main_lwp)
 void act_close(struct coro_sched *s)
 {
 	__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
-	s->act_watcher = NULL;
 	if (s->act_stop_fd >= 0)
 		close(s->act_stop_fd);
 	s->act_stop_fd = -1;

@@ -15,6 +15,8 @@
 #include "uring_ring.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <time.h>
 
 static bool work_visible(struct coro_sched *s, struct lwp *l)
@@ -146,26 +148,24 @@ void lwp_idle_warm(void)
 }
 
 /*
- * Module mode: l, becoming a spare, is to be the watcher (activations.c):
- * it was told so, or nobody watches (the last watcher found no spare and
- * no thread to name, or this is the run's first spare).  Under lwp_mtx.
+ * Under lwp_mtx: sp, a waiting spare, has been given a vproc (or the run
+ * has ended): wake it where it waits.
  */
-static bool spare_watches(struct coro_sched *s, struct lwp *l)
+void lwp_spare_wake(struct lwp *sp)
 {
-	if (!l->act_watch_role &&
-	    (s->act_mode != ACT_MODULE || s->act_watcher ||
-	     !__atomic_load_n(&s->act_thread_on, __ATOMIC_RELAXED)))
-		return false;
-	l->act_watch_role = false;
-	s->act_watcher = l;
-	return true;
+	uint64_t one = 1;
+
+	if (!sp->spare_events)
+		pthread_cond_signal(&sp->cond);
+	else if (write(sp->act_wake_fd, &one, sizeof(one)) != sizeof(one))
+		abort();	/* an eventfd takes 2^64 - 2 */
 }
 
 /*
  * A spare: wait until a vproc is handed over or everything has ended.
- * In module mode a spare is not registered: its sleep is no block the
- * watcher could act on, and each would wake the watcher (on another CPU,
- * as often as not) just before the block it is there for.
+ * In module mode a spare is not registered (its sleep is no block to act
+ * on, and would wake a spare that waits on the device for nothing), and
+ * waits on the device itself (act_spare_wait()).
  */
 static void spare_wait(struct lwp *l)
 {
@@ -174,16 +174,9 @@ static void spare_wait(struct lwp *l)
 
 	if (l->act_registered)
 		act_unregister(s, l);
-	pthread_mutex_lock(&s->lwp_mtx);
-	if (spare_watches(s, l)) {
-		pthread_mutex_unlock(&s->lwp_mtx);
-		act_watch(l);
-		pthread_mutex_lock(&s->lwp_mtx);
-		if (!l->vp && s->act_watcher == l)
-			s->act_watcher = NULL;	/* the run has ended */
-		pthread_mutex_unlock(&s->lwp_mtx);
+	if (act_spare_wait(l))
 		return;
-	}
+	pthread_mutex_lock(&s->lwp_mtx);
 	if (s->orphans) {
 		/* A take found no OS thread for it (vp_orphan()). */
 		l->vp = s->orphans;
@@ -194,11 +187,10 @@ static void spare_wait(struct lwp *l)
 	l->next_spare = s->spares;
 	s->spares = l;
 	lwp_set_in_wait(l, 1);
-	while (!l->vp && !l->act_watch_role &&
-	       !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+	while (!l->vp && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
 		pthread_cond_wait(&l->cond, &s->lwp_mtx);
 	lwp_set_in_wait(l, 0);
-	if (!l->vp && !l->act_watch_role) {
+	if (!l->vp) {
 		for (p = &s->spares; *p; p = &(*p)->next_spare) {
 			if (*p == l) {
 				*p = l->next_spare;
@@ -237,7 +229,7 @@ void sched_finish(struct coro_sched *s)
 	ring_kick_idle(s, s->vp_cap);
 	pthread_mutex_lock(&s->lwp_mtx);
 	for (sp = s->spares; sp; sp = sp->next_spare)
-		pthread_cond_signal(&sp->cond);
+		lwp_spare_wake(sp);
 	pthread_mutex_unlock(&s->lwp_mtx);
-	act_finish(s);		/* the watcher, asleep on the device */
+	act_finish(s);		/* (spares on the device wake for it too) */
 }

@@ -22,5 +22,6 @@ HIDDEN void lwp_idle_warm(void);
 HIDDEN void lwp_spare_wait(struct lwp *l);
 HIDDEN void sched_wake_all_idle(struct coro_sched *s);
 HIDDEN void sched_finish(struct coro_sched *s);
+HIDDEN void lwp_spare_wake(struct lwp *sp);
 
 #endif /* CORO_IDLE_H */

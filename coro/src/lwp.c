@@ -8,6 +8,7 @@
  */
 #include "lwp.h"
 #include "act_register.h"
+#include "activations.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
@@ -116,6 +117,7 @@ struct lwp *lwp_new(struct coro_sched *s)
 	memset(l, 0, sizeof(*l));
 	l->sched = s;
 	l->cur_sigmask = ~0ULL;		/* no coroutine */
+	l->act_ep = l->act_wake_fd = -1;
 	pthread_cond_init(&l->cond, NULL);
 	return l;
 }
@@ -123,6 +125,7 @@ struct lwp *lwp_new(struct coro_sched *s)
 void lwp_free(struct lwp *l)
 {
 	prio_lwp_timer_delete(l);
+	act_spare_fds_close(l);
 	pthread_cond_destroy(&l->cond);
 	free(l);
 }

@@ -28,11 +28,11 @@
  *   t_act_module watcher K
  *	One worker; coroutine A blocks K times in a plain read(), and its
  *	sibling B wakes it once it runs.  Each time, B must run on the very
- *	thread that read A's BLOCKED and won the claim (the watcher runs the
- *	vproc it takes: one wake-up per hand-off, not the listener's and
- *	then a spare's), every block must be taken, and the OS threads must
- *	stay few (spares are reused: at most 2 + K / 20 OS threads, where
- *	a thread per take would be K).
+ *	thread that read A's BLOCKED and won the claim (the spare woken on
+ *	the device runs the vproc it takes: one wake-up per hand-off, not a
+ *	listener's and then a spare's), every block must be taken, and the
+ *	OS threads must stay few (spares are reused: at most 2 + K / 20 OS
+ *	threads, where a thread per take would be K).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -26,14 +26,14 @@
  *	way) and parks only after its bounded spin.
  *
  *   t_fakedev watcher K
- *	The watcher (module mode's listener, a spare lwp) runs the worker
- *	it takes.  One worker; K times, coroutine A queues a sibling B,
- *	then, in a stint of coroutine code on its lwp, has the test post a
- *	BLOCKED for that lwp and spins until B has run: the watcher claims
- *	A's lwp, takes the worker and runs B itself, on the thread whose
- *	claim won; at its next scheduling point A's lwp finds its worker
- *	taken and becomes a spare, the next watcher.  The host's stand-in
- *	for tests/vm's t_act_module watcher, for ASan and TSan.
+ *	A spare woken on the device (module mode's listener) runs the
+ *	worker it takes.  One worker; K times, coroutine A queues a
+ *	sibling B, then, in a stint of coroutine code on its lwp, has the
+ *	test post a BLOCKED for that lwp and spins until B has run: a spare
+ *	claims A's lwp, takes the worker and runs B itself, on the thread
+ *	whose claim won; at its next scheduling point A's lwp finds its
+ *	worker taken and becomes a spare on the device.  The host's
+ *	stand-in for tests/vm's t_act_module watcher, for ASan and TSan.
  */
 #define _GNU_SOURCE
 #include <dirent.h>

@@ -212,7 +212,7 @@ overflow_case() {
 	assert_line "ok late events of ended registrations name no lwp"
 }
 
-@test "module mode on a fake device: the watcher runs the worker it takes, on the thread whose claim won" {
+@test "module mode on a fake device: the spare woken for a block runs the worker it takes, on the thread whose claim won" {
 	coro_run_test "$CORO_TESTS/t_fakedev" watcher 50
 	assert_line --regexp "^watcher: 50 blocks posted, 50 taken, [0-9]+ OS threads$"
 	assert_line "ok the watcher ran each worker it took, 50 times"

@@ -164,7 +164,7 @@ setup_file() {
 	jq -e '.mutex.watch == "proc"' <<<"$json" >/dev/null
 }
 
-@test "TSan: no OS thread to be had, with the monitor on 2 workers; the listener and the watcher on a fake device" {
+@test "TSan: no OS thread to be had, with the monitor on 2 workers; the listener and the spares on a fake device" {
 	coro_run_test "$TSAN/coro/tests/t_fakedev" late
 	coro_run_test "$TSAN/coro/tests/t_fakedev" preempt
 	coro_run_test "$TSAN/coro/tests/t_fakedev" watcher 50

@@ -40,7 +40,7 @@ teardown() { kp_unload; }
 	assert_line "stale: 50 blocks woken after the claim: 0 taken, 50 stale takes avoided, 0 hand-offs"
 }
 
-@test "libcoro (module): the watcher runs the queue it takes, on its own thread (one wake-up per hand-off), plain and ASan" {
+@test "libcoro (module): the spare woken for a block runs the queue it takes, on its own thread (one wake-up per hand-off), plain and ASan" {
 	local t
 	for t in "$CORO_TESTS" "$ASAN_TESTS"; do
 		CORO_ACTIVATIONS=module run --separate-stderr timeout 300 \
@@ -51,7 +51,7 @@ teardown() { kp_unload; }
 	done
 }
 
-@test "libcoro (module): no OS thread to be had (RLIMIT_NPROC): the watcher runs the blocked worker's queue itself, no next watcher starts, the run ends, said once" {
+@test "libcoro (module): no OS thread to be had (RLIMIT_NPROC): the spare runs the blocked worker's queue itself, no new spare starts, the run ends, said once" {
 	local w
 	for w in 1 2; do
 		CORO_ACTIVATIONS=module run --separate-stderr timeout 300 \
