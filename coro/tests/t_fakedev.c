@@ -34,6 +34,14 @@
  *	whose claim won; at its next scheduling point A's lwp finds its
  *	worker taken and becomes a spare on the device.  The host's
  *	stand-in for tests/vm's t_act_module watcher, for ASan and TSan.
+ *
+ *   t_fakedev gone
+ *	The device stops delivering events (it hangs up: EPOLLHUP, as the
+ *	module's EPOLLERR for a file that is not the reader's): the spares
+ *	leave it, a monitor thread watches instead, said once.  Coroutine A
+ *	blocks in a plain read() that its sibling B, queued behind it on
+ *	the one worker, answers: the monitor must take the worker for B to
+ *	run (a plain thread releases A after 60 s, and the test fails).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -453,6 +461,75 @@ static int watcher(long k)
 	return 0;
 }
 
+/* ---- gone ----------------------------------------------------------- */
+
+static int gone_pipe[2];
+static int gone_b_ran, gone_released;
+static struct coro_sched *gone_sched;
+
+/* The byte, if the run has not moved on within 60 s (then the test fails). */
+static void *gone_releaser(void *arg)
+{
+	uint64_t end = now_ns() + 60000000000ULL;
+
+	while (!__atomic_load_n(&gone_b_ran, __ATOMIC_ACQUIRE) &&
+	       now_ns() < end)
+		usleep(1000);
+	if (!__atomic_load_n(&gone_b_ran, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&gone_released, 1, __ATOMIC_RELEASE);
+		CHECK(write(gone_pipe[1], "x", 1) == 1);
+	}
+	return arg;
+}
+
+static void *gone_b(void *arg)
+{
+	__atomic_store_n(&gone_b_ran, 1, __ATOMIC_RELEASE);
+	CHECK(write(gone_pipe[1], "x", 1) == 1);
+	return arg;
+}
+
+static void *gone_a(void *arg)
+{
+	char c;
+
+	CHECK(coro_detach(coro_create(gone_sched, gone_b, NULL, 0)) == 0);
+	/* The device hangs up: the spares on it see EPOLLHUP. */
+	CHECK(close(dev_wr) == 0);
+	dev_wr = -1;
+	CHECK(read(gone_pipe[0], &c, 1) == 1);	/* B, queued behind, writes */
+	return arg;
+}
+
+static int gone(void)
+{
+	struct coro_sched_attr a = { .workers = 1, .activations = "module" };
+	struct coro_sched *s;
+	struct coro_stats st;
+	pthread_t th;
+
+	unsetenv("CORO_ACTIVATIONS");
+	CHECK(pipe(gone_pipe) == 0);
+	s = coro_sched_create(&a);
+	CHECK(s);
+	gone_sched = s;
+	CHECK(!strcmp(coro_sched_activations(s), "module"));
+	CHECK(pthread_create(&th, NULL, gone_releaser, NULL) == 0);
+	CHECK(coro_detach(coro_create(s, gone_a, NULL, 0)) == 0);
+	CHECK_EQ(coro_sched_run(s), 0);
+	pthread_join(th, NULL);
+	coro_sched_stats(s, &st);
+	printf("gone: B ran %s, %llu taken\n",
+	       gone_released ? "only after the 60 s release" :
+	       "while A was blocked", (unsigned long long)st.taken);
+	CHECK(!gone_released);
+	CHECK(st.taken >= 1);
+	printf("ok the device gone, a monitor thread takes the blocked "
+	       "worker\n");
+	coro_sched_destroy(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "late"))
@@ -461,6 +538,8 @@ int main(int argc, char **argv)
 		return preempt();
 	if (argc == 3 && !strcmp(argv[1], "watcher"))
 		return watcher(strtol(argv[2], NULL, 0));
-	fprintf(stderr, "usage: t_fakedev late | preempt | watcher K\n");
+	if (argc == 2 && !strcmp(argv[1], "gone"))
+		return gone();
+	fprintf(stderr, "usage: t_fakedev late | preempt | watcher K | gone\n");
 	return 2;
 }

@@ -71,6 +71,8 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_fakedev" late
 	coro_run_test "$ASAN/coro/tests/t_fakedev" watcher 50
 	assert_line "ok the watcher ran each worker it took, 50 times"
+	coro_run_test "$ASAN/coro/tests/t_fakedev" gone
+	assert_line "ok the device gone, a monitor thread takes the blocked worker"
 	for m in "take 1" "take 2" "start 2"; do
 		CORO_ACTIVATIONS=monitor coro_run_test "$ASAN/coro/tests/t_nproc" $m
 	done
@@ -169,6 +171,8 @@ setup_file() {
 	coro_run_test "$TSAN/coro/tests/t_fakedev" preempt
 	coro_run_test "$TSAN/coro/tests/t_fakedev" watcher 50
 	assert_line "ok the watcher ran each worker it took, 50 times"
+	coro_run_test "$TSAN/coro/tests/t_fakedev" gone
+	assert_line "ok the device gone, a monitor thread takes the blocked worker"
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" take 2
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" start 2
 }
