@@ -106,14 +106,18 @@ int act_init(struct coro_sched *s, const char *choice)
 	return 0;
 }
 
+/* Close *fd if it is open; it is -1 after. */
+static void fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 void act_destroy(struct coro_sched *s)
 {
-	if (s->act_fd >= 0)
-		close(s->act_fd);
-	s->act_fd = -1;
-	if (s->act_kick_fd >= 0)
-		close(s->act_kick_fd);
-	s->act_kick_fd = -1;
+	fd_close(&s->act_fd);
+	fd_close(&s->act_kick_fd);
 	act_slots_free(s);
 }
 
@@ -421,46 +425,39 @@ void act_refresh(struct coro_sched *s)
 		abort();
 }
 
+static int ep_add(int ep, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
 /* l's epoll set and eventfd, made on its first wait on the device. */
 static bool spare_fds(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
 
 	if (l->act_ep >= 0)
 		return true;
 	l->act_ep = epoll_create1(EPOLL_CLOEXEC);
 	l->act_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (l->act_ep < 0 || l->act_wake_fd < 0)
-		goto fail;
-	/* One spare per wake-up of the device, or per kick. */
-	ev.data.fd = s->act_fd;
-	if (epoll_ctl(l->act_ep, EPOLL_CTL_ADD, s->act_fd, &ev))
-		goto fail;
-	ev.data.fd = s->act_kick_fd;
-	if (epoll_ctl(l->act_ep, EPOLL_CTL_ADD, s->act_kick_fd, &ev))
-		goto fail;
-	/* Every one, for its own hand-off and for the end. */
-	ev.events = EPOLLIN;
-	ev.data.fd = l->act_wake_fd;
-	if (epoll_ctl(l->act_ep, EPOLL_CTL_ADD, l->act_wake_fd, &ev))
-		goto fail;
-	ev.data.fd = s->act_stop_fd;
-	if (epoll_ctl(l->act_ep, EPOLL_CTL_ADD, s->act_stop_fd, &ev))
-		goto fail;
+	if (l->act_ep < 0 || l->act_wake_fd < 0 ||
+	    /* One spare per wake-up of the device, or per kick ... */
+	    ep_add(l->act_ep, s->act_fd, EPOLLIN | EPOLLEXCLUSIVE) ||
+	    ep_add(l->act_ep, s->act_kick_fd, EPOLLIN | EPOLLEXCLUSIVE) ||
+	    /* ... every one, for its own hand-off and for the end. */
+	    ep_add(l->act_ep, l->act_wake_fd, EPOLLIN) ||
+	    ep_add(l->act_ep, s->act_stop_fd, EPOLLIN)) {
+		act_spare_fds_close(l);
+		return false;
+	}
 	return true;
-fail:
-	act_spare_fds_close(l);
-	return false;
 }
 
 void act_spare_fds_close(struct lwp *l)
 {
-	if (l->act_ep >= 0)
-		close(l->act_ep);
-	if (l->act_wake_fd >= 0)
-		close(l->act_wake_fd);
-	l->act_ep = l->act_wake_fd = -1;
+	fd_close(&l->act_ep);
+	fd_close(&l->act_wake_fd);
 }
 
 static int monitor_create(struct coro_sched *s);
@@ -627,8 +624,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		s->act_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (s->act_kick_fd < 0) {
 			err = errno;
-			close(s->act_stop_fd);
-			s->act_stop_fd = -1;
+			fd_close(&s->act_stop_fd);
 			goto fail;
 		}
 		/*
@@ -642,8 +638,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		err = monitor_create(s);
 		if (err) {
 			/* No thread to take workers with: the run goes on. */
-			close(s->act_stop_fd);
-			s->act_stop_fd = -1;
+			fd_close(&s->act_stop_fd);
 			lwp_no_thread(s, err);
 			return 0;
 		}
@@ -696,12 +691,8 @@ void act_stop(struct coro_sched *s, struct lwp *main_lwp)
 void act_close(struct coro_sched *s)
 {
 	__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
-	if (s->act_stop_fd >= 0)
-		close(s->act_stop_fd);
-	s->act_stop_fd = -1;
-	if (s->act_kick_fd >= 0)
-		close(s->act_kick_fd);
-	s->act_kick_fd = -1;
+	fd_close(&s->act_stop_fd);
+	fd_close(&s->act_kick_fd);
 }
 
 void coro_checkpoint(void)
