@@ -9,7 +9,10 @@
 #include "queue.h"
 #include "runq.h"
 
-/* Queue the list head..tail on l's vproc, but keep; true if any was. */
+/*
+ * Queue each coroutine of the list head..tail on l's vproc, except keep
+ * (the caller's own, which runs on); true if any was queued.
+ */
 bool uring_queue(struct lwp *l, struct coro *head, struct coro *tail,
 		 const struct coro *keep)
 {
