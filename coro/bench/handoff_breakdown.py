@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """Each hand-off's legs, from an ftrace of `t_activations handoff`
-(coro/bench/handoff_trace.sh): an lwp leaves its CPU asleep (the
-blocking read), the reader of /dev/kthread_perf (woken from irq_work)
-runs, it wakes a spare, the spare runs.  Prints p50, p90 and max of each
-leg, in microseconds, and where the reader and the spare ran."""
+(coro/bench/handoff_trace.sh).  Coroutine A's thread X leaves its CPU
+asleep (its blocking read); the device's irq_work wakes a spare Y waiting
+on /dev/kthread_perf; Y runs, takes X's worker and runs A's sibling B,
+whose write to the pipe wakes X.  Legs: X blocks -> Y runs, and Y runs
+-> Y wakes X (Y's claim, its registration, B up to its write).  Wakes
+from irq_work that end in no take (an idle lwp's block) are skipped.
+Prints p50, p90 and max of each leg in microseconds, and how often Y ran
+on X's CPU."""
 import re
 import sys
 
-EVENT = re.compile(r'\s*(.+?)-(\d+)\s+\[(\d+)\]\s+\S+\s+([\d.]+): (\w+): (.*)')
+EVENT = re.compile(r'\s*(.+?)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+([\d.]+): '
+                   r'(\w+): (.*)')
 
 
 def field(rest, name):
@@ -16,32 +21,33 @@ def field(rest, name):
     return m.group(1) if m else None
 
 
-def reader_pid(events):
-    """The thread irq_work wakes: the reader of the device."""
-    for prev, ev in zip(events, events[1:]):
-        if ev[4] == 'sched_waking' and prev[4] == 'irq_work_entry':
-            return field(ev[5], 'pid')
-    return None
-
-
-def legs(events, reader):
-    rows, block, run, wake = [], None, None, None
-    for comm, pid, cpu, t, name, rest in events:
+def legs(events):
+    rows, cur = [], None
+    for comm, pid, cpu, flags, t, name, rest in events:
         t = float(t) * 1e6
-        if name == 'sched_waking' and pid == reader and run:
-            wake = (t, field(rest, 'pid'))
-        if name != 'sched_switch':
-            continue
-        nxt = field(rest, 'next_pid')
-        if ('prev_state=S' in rest and field(rest, 'prev_pid') != reader
+        if (name == 'sched_switch' and 'prev_state=S' in rest
                 and 'prev_comm=t_activations' in rest):
-            block = (t, cpu)
-        if nxt == reader and block:
-            run = (t, cpu)
-        elif wake and nxt == wake[1]:
-            rows.append((run[0] - block[0], wake[0] - run[0], t - wake[0],
-                         block[1] == run[1], block[1] == cpu))
-            block, run, wake = None, None, None
+            x = field(rest, 'prev_pid')
+            if cur and cur.get('ran') and cur['y'] == x:
+                cur = None      # Y went back to sleep: no take
+            if not cur or cur['x'] != x:
+                cur = {'x': x, 't0': t, 'cpu0': cpu}
+            continue
+        if not cur:
+            continue
+        if (name == 'sched_waking' and 'h' in flags and 'y' not in cur
+                and 'comm=t_activations' in rest):
+            y = field(rest, 'pid')
+            if y != cur['x']:
+                cur['y'] = y
+        elif (name == 'sched_switch' and cur.get('y')
+              and field(rest, 'next_pid') == cur['y'] and 'ran' not in cur):
+            cur['ran'], cur['cpu2'] = t, cpu
+        elif (name == 'sched_waking' and cur.get('ran') and pid == cur['y']
+              and field(rest, 'pid') == cur['x']):
+            rows.append((cur['ran'] - cur['t0'], t - cur['ran'],
+                         cur['cpu0'] == cur['cpu2']))
+            cur = None
     return rows
 
 
@@ -55,20 +61,17 @@ def main():
         sys.exit("usage: handoff_breakdown.py TRACE")
     with open(sys.argv[1]) as f:
         events = [m.groups() for m in map(EVENT.match, f) if m]
-    reader = reader_pid(events)
-    rows = legs(events, reader)
+    rows = legs(events)
     if not rows:
         sys.exit("handoff_breakdown.py: no hand-off in %s" % sys.argv[1])
-    print("reader pid %s, %d hand-offs" % (reader, len(rows)))
-    for k, label in enumerate(("block -> reader runs",
-                               "reader runs -> wakes a spare",
-                               "spare woken -> runs")):
+    print("%d hand-offs" % len(rows))
+    for k, label in enumerate(("block -> the woken spare runs",
+                               "spare runs -> B wakes the blocked")):
         v = [r[k] for r in rows]
-        print("%-30s p50 %7.1f  p90 %7.1f  max %7.1f us"
+        print("%-34s p50 %7.1f  p90 %7.1f  max %7.1f us"
               % (label, pct(v, .5), pct(v, .9), max(v)))
-    print("reader on the blocking CPU: %d of %d; spare: %d of %d"
-          % (sum(r[3] for r in rows), len(rows),
-             sum(r[4] for r in rows), len(rows)))
+    print("spare ran on the blocking CPU: %d of %d"
+          % (sum(r[2] for r in rows), len(rows)))
 
 
 if __name__ == '__main__':

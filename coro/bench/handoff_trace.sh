@@ -10,9 +10,9 @@
 # Loads module/kthread_perf.ko, traces the scheduler (sched_switch,
 # sched_waking, sched_wakeup, the IRQ vectors) while
 # `t_activations handoff ROUNDS` runs, and prints, from
-# coro/bench/handoff_breakdown.py, each hand-off's three legs: the
-# blocking lwp leaves its CPU -> the reader of /dev/kthread_perf runs ->
-# it wakes a spare -> the spare runs.  The trace is kept in
+# coro/bench/handoff_breakdown.py, each hand-off's two legs: the
+# blocking lwp leaves its CPU -> the spare the device woke runs -> the
+# sibling it runs wakes the blocked lwp.  The trace is kept in
 # DIR/handoff-MODE[-pinCPUS].trace.
 # Environment: ROUNDS (default 300), MODE (CORO_ACTIVATIONS, default
 # module), PIN (a CPU list for taskset: every thread on those CPUs).

@@ -136,14 +136,14 @@ void act_unregister(struct coro_sched *s, struct lwp *l)
 	pthread_mutex_unlock(&s->lwp_mtx);
 }
 
-/* In each new lwp's own thread, when something listens. */
+/* In an lwp's own thread when it gets a vproc, if something listens. */
 void act_lwp_begin(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
 	static int said;
 	int err;
 
-	if (s->act_mode != ACT_MODULE ||
+	if (s->act_mode != ACT_MODULE || l->act_registered ||
 	    !__atomic_load_n(&s->act_thread_on, __ATOMIC_RELAXED))
 		return;
 	err = act_register(s, l);

@@ -7,8 +7,8 @@
  * Who notices:
  *   module   kthread_perf.ko's /dev/kthread_perf (SPEC section 9): every
  *            lwp registers itself with a slot and generation as the cookie
- *            (act_register.c), and a listener thread sleeps in poll() +
- *            read() for BLOCKED and UNBLOCKED events;
+ *            (act_register.c), and the spare lwps wait on the device for
+ *            BLOCKED and UNBLOCKED events (the spares watch, below);
  *   monitor  no module: a thread in the style of Go's sysmon (monitor.c);
  *   off      nothing: a plain blocking call stalls its worker's queue.
  * CORO_ACTIVATIONS=auto (the default: module when the device opens, else
@@ -29,6 +29,7 @@
 #include "act_register.h"
 #include "act_take.h"
 #include "current.h"
+#include "idle.h"
 #include "lwp.h"
 #include "monitor.h"
 #include "runq.h"
@@ -40,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -104,14 +106,18 @@ int act_init(struct coro_sched *s, const char *choice)
 	return 0;
 }
 
+/* Close *fd if it is open; it is -1 after. */
+static void fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 void act_destroy(struct coro_sched *s)
 {
-	if (s->act_fd >= 0)
-		close(s->act_fd);
-	s->act_fd = -1;
-	if (s->act_kick_fd >= 0)
-		close(s->act_kick_fd);
-	s->act_kick_fd = -1;
+	fd_close(&s->act_fd);
+	fd_close(&s->act_kick_fd);
 	act_slots_free(s);
 }
 
@@ -251,6 +257,62 @@ static void listener_drain(struct coro_sched *s)
 }
 
 /*
+ * The spares watch.  In module mode every spare lwp waits on the device
+ * itself, in epoll with EPOLLEXCLUSIVE (act_spare_wait()): the kernel
+ * wakes one idle spare per wake-up of the device, and the first vproc
+ * that spare takes it runs itself.  A block costs one wake-up (the
+ * device's, of a spare) where a listener thread of its own cost two (the
+ * device's, then its condition variable's, of a spare), each of which
+ * may cross CPUs, and no spare has to be told to watch: the others wait
+ * on the device already.  A spare is not registered while it waits (its
+ * own sleep would post a BLOCKED that wakes a spare) and registers again
+ * before it runs coroutine code (lwp_spare_wait()).
+ */
+
+/* Under lwp_mtx: l, a waiting spare, leaves the list (if it is on it). */
+static void spare_unlink(struct coro_sched *s, struct lwp *l)
+{
+	struct lwp **p;
+
+	for (p = &s->spares; *p; p = &(*p)->next_spare) {
+		if (*p == l) {
+			*p = l->next_spare;
+			return;
+		}
+	}
+}
+
+/*
+ * me, a spare on the device, has claimed l's lwp (or been let its vproc,
+ * word w): it runs the vproc itself, unless a hand-off gave it one
+ * meanwhile (then the claimed one goes to a spare, as the monitor's
+ * takes do).  When it was the last spare waiting, a new thread takes
+ * its place on the device.
+ */
+static void spare_take(struct coro_sched *s, struct lwp *me, struct lwp *l,
+		       uint64_t w)
+{
+	bool mine, alone;
+
+	pthread_mutex_lock(&s->lwp_mtx);
+	mine = !me->vp;
+	if (mine) {
+		spare_unlink(s, me);
+		me->vp = &s->vps[ACT_VP(w)];
+	}
+	alone = mine && !s->spares;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	if (!mine) {
+		act_give(s, l, w);
+		return;
+	}
+	if (alone && !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+		lwp_spawn(s, NULL);
+	__atomic_add_fetch(&s->handoffs, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->act_takes, 1, __ATOMIC_RELAXED);
+}
+
+/*
  * Act on each registration whose last BLOCKED n has no UNBLOCKED n yet.
  * The word is read now, not when the thread blocked, so the thread may
  * have woken since (its coroutine code running on in the same stint):
@@ -262,8 +324,11 @@ static void listener_drain(struct coro_sched *s)
  * the vproc go and the take stands).  Exact unless the queue overflowed
  * (LOST): an UNBLOCKED n dropped makes a take of a running lwp, which
  * costs a hand-off and nothing else.
+ *
+ * me is the spare that reads (NULL: a test's caller): the first vproc it
+ * takes it runs itself (spare_take()), any other goes to another spare.
  */
-static void listener_takes(struct coro_sched *s)
+static void listener_takes(struct coro_sched *s, struct lwp *me)
 {
 	struct act_slot *sl;
 	struct lwp *l;
@@ -303,6 +368,8 @@ static void listener_takes(struct coro_sched *s)
 		pthread_mutex_unlock(&s->lwp_mtx);
 		if (woke && act_unclaim(l, w))
 			__atomic_add_fetch(&s->act_stale, 1, __ATOMIC_RELAXED);
+		else if (me)
+			spare_take(s, me, l, w);
 		else
 			act_give(s, l, w);
 		if (act_test_claim_hook)
@@ -312,20 +379,26 @@ static void listener_takes(struct coro_sched *s)
 
 /*
  * One round of the listener: read what is queued, take what is blocked;
- * after a LOST, check every lwp as the monitor does.
+ * after a LOST, check every lwp as the monitor does.  me: the spare that
+ * reads (NULL: every take goes to a spare).
  */
-void act_listen_once(struct coro_sched *s)
+static void act_listen(struct coro_sched *s, struct lwp *me)
 {
 	bool lost;
 
 	listener_drain(s);
-	listener_takes(s);
+	listener_takes(s, me);
 	pthread_mutex_lock(&s->lwp_mtx);
 	lost = s->act_lost;
 	s->act_lost = false;
 	pthread_mutex_unlock(&s->lwp_mtx);
 	if (lost)
 		monitor_scan(s, true);
+}
+
+void act_listen_once(struct coro_sched *s)
+{
+	act_listen(s, NULL);
 }
 
 /*
@@ -352,45 +425,138 @@ void act_refresh(struct coro_sched *s)
 		abort();
 }
 
-static void *listener_main(void *arg)
+static int ep_add(int ep, int fd, uint32_t events)
 {
-	struct coro_sched *s = arg;
-	struct pollfd pfd[3] = {
-		{ .fd = s->act_fd, .events = POLLIN },
-		{ .fd = s->act_stop_fd, .events = POLLIN },
-		{ .fd = s->act_kick_fd, .events = POLLIN },
-	};
-	uint64_t kicks;
+	struct epoll_event ev = { .events = events, .data.fd = fd };
 
-	for (;;) {
-		if (poll(pfd, 3, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (pfd[1].revents)
-			break;
-		if (pfd[2].revents & POLLIN) {
-			/* A contender read events for us (act_refresh()). */
-			if (read(s->act_kick_fd, &kicks, sizeof(kicks)) < 0)
-				kicks = 0;
-			act_listen_once(s);
-		}
-		if (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			/* The file is not ours to read (SPEC section 9). */
-			fprintf(stderr, "libcoro: %s stopped delivering "
-				"events; watching the workers by polling\n",
-				KP_ACT_DEVICE);
-			return monitor_main(arg);
-		}
-		if (pfd[0].revents & POLLIN)
-			act_listen_once(s);
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* l's epoll set and eventfd, made on its first wait on the device. */
+static bool spare_fds(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+
+	if (l->act_ep >= 0)
+		return true;
+	l->act_ep = epoll_create1(EPOLL_CLOEXEC);
+	l->act_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (l->act_ep < 0 || l->act_wake_fd < 0 ||
+	    /* One spare per wake-up of the device, or per kick ... */
+	    ep_add(l->act_ep, s->act_fd, EPOLLIN | EPOLLEXCLUSIVE) ||
+	    ep_add(l->act_ep, s->act_kick_fd, EPOLLIN | EPOLLEXCLUSIVE) ||
+	    /* ... every one, for its own hand-off and for the end. */
+	    ep_add(l->act_ep, l->act_wake_fd, EPOLLIN) ||
+	    ep_add(l->act_ep, s->act_stop_fd, EPOLLIN)) {
+		act_spare_fds_close(l);
+		return false;
 	}
-	return NULL;
+	return true;
+}
+
+void act_spare_fds_close(struct lwp *l)
+{
+	fd_close(&l->act_ep);
+	fd_close(&l->act_wake_fd);
+}
+
+static int monitor_create(struct coro_sched *s);
+
+/*
+ * The file is not ours to read (SPEC section 9): a monitor thread polls
+ * the lwps instead, and the spares wait on their condition variables.
+ * Not once the run has ended: act_stop() joins what it finds started.
+ */
+static void spare_lost_device(struct coro_sched *s)
+{
+	int err = 0;
+
+	if (__atomic_exchange_n(&s->act_dev_gone, true, __ATOMIC_ACQ_REL))
+		return;		/* another spare saw it first */
+	fprintf(stderr, "libcoro: %s stopped delivering events; watching "
+		"the workers by polling\n", KP_ACT_DEVICE);
+	pthread_mutex_lock(&s->lwp_mtx);
+	if (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE)) {
+		err = monitor_create(s);
+		s->act_monitor_on = !err;
+	}
+	pthread_mutex_unlock(&s->lwp_mtx);
+	if (err)
+		lwp_no_thread(s, err);
+}
+
+/* Whether the spare l has a vproc, or the run has ended. */
+static bool spare_done(struct coro_sched *s, struct lwp *l)
+{
+	bool done;
+
+	pthread_mutex_lock(&s->lwp_mtx);
+	done = l->vp || __atomic_load_n(&s->done, __ATOMIC_ACQUIRE);
+	pthread_mutex_unlock(&s->lwp_mtx);
+	return done;
 }
 
 /*
- * Events of an earlier run's lwps, queued after its listener stopped:
+ * Module mode: the spare l (unregistered) waits on the device, and takes
+ * the first vproc it can (see the spares watch, above), until a hand-off
+ * gives it one (lwp_spare_wake()) or the run ends.  false when it cannot
+ * wait so (another mode; the device gone; no fd to be had): it waits on
+ * its condition variable instead.
+ */
+bool act_spare_wait(struct lwp *l)
+{
+	struct coro_sched *s = l->sched;
+	struct epoll_event ev[4];
+	uint64_t v;
+	int i, n;
+
+	if (s->act_mode != ACT_MODULE ||
+	    !__atomic_load_n(&s->act_thread_on, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&s->act_dev_gone, __ATOMIC_ACQUIRE) ||
+	    !spare_fds(l))
+		return false;
+	pthread_mutex_lock(&s->lwp_mtx);
+	if (s->orphans) {
+		/* A take found no OS thread for it (vp_orphan()). */
+		l->vp = s->orphans;
+		s->orphans = l->vp->next_orphan;
+		pthread_mutex_unlock(&s->lwp_mtx);
+		return true;
+	}
+	l->next_spare = s->spares;
+	s->spares = l;
+	l->spare_events = true;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	lwp_set_in_wait(l, 1);	/* a signal goes on to another lwp */
+	while (!spare_done(s, l)) {
+		/* What was queued while no spare read, first. */
+		act_listen(s, l);
+		if (spare_done(s, l))
+			break;
+		n = epoll_wait(l->act_ep, ev, 4, -1);
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.fd == s->act_fd &&
+			    (ev[i].events & (EPOLLERR | EPOLLHUP)))
+				spare_lost_device(s);
+			else if (ev[i].data.fd != s->act_fd &&
+				 ev[i].data.fd != s->act_stop_fd &&
+				 read(ev[i].data.fd, &v, sizeof(v)) < 0)
+				v = 0;	/* its hand-off, or a kick */
+		}
+		if (__atomic_load_n(&s->act_dev_gone, __ATOMIC_ACQUIRE))
+			break;
+	}
+	lwp_set_in_wait(l, 0);
+	pthread_mutex_lock(&s->lwp_mtx);
+	if (!l->vp)
+		spare_unlink(s, l);
+	l->spare_events = false;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	return true;
+}
+
+/*
+ * Events of an earlier run's lwps, queued after its spares stopped:
  * their registrations have ended, so they would be ignored anyway.
  */
 static void drain_old_events(struct coro_sched *s)
@@ -402,12 +568,13 @@ static void drain_old_events(struct coro_sched *s)
 }
 
 /*
- * The listener or monitor thread takes no signal: they are the
- * coroutines' (sigmask.c routes them among the lwps), and a signal that
- * every coroutine masks must stay pending, not land here.  It inherits
- * the mask it is created with; faults stay open.
+ * The monitor thread takes no signal: they are the coroutines' (sigmask.c
+ * routes them among the lwps), and a signal that every coroutine masks
+ * must stay pending, not land here.  It inherits the mask it is created
+ * with; faults stay open.  (A spare waiting on the device hands them on,
+ * as every spare does.)
  */
-static int act_thread_create(struct coro_sched *s, void *(*fn)(void *))
+static int monitor_create(struct coro_sched *s)
 {
 	sigset_t all, old;
 	int err;
@@ -418,15 +585,18 @@ static int act_thread_create(struct coro_sched *s, void *(*fn)(void *))
 	sigdelset(&all, SIGFPE);
 	sigdelset(&all, SIGILL);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&s->act_thread, NULL, fn, s);
+	err = pthread_create(&s->act_thread, NULL, monitor_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
 }
 
-/* In coro_sched_run(), on the calling thread, before any other lwp. */
+/*
+ * In coro_sched_run(), on the calling thread, before any other lwp (and
+ * with the scheduler's done flag cleared: the first spare starts here).
+ */
 int act_start(struct coro_sched *s, struct lwp *main_lwp)
 {
-	void *(*fn)(void *) = monitor_main;
+	bool module = false;
 	int err;
 
 	s->mutex_watch = CORO_WATCH_NONE;
@@ -442,7 +612,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		} else if (err) {
 			return err;
 		} else {
-			fn = listener_main;
+			module = true;
 		}
 	}
 	s->act_stop_fd = eventfd(0, EFD_CLOEXEC);
@@ -450,31 +620,34 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		err = errno;
 		goto fail;
 	}
-	if (fn == listener_main) {
+	if (module) {
 		s->act_kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (s->act_kick_fd < 0) {
 			err = errno;
-			close(s->act_stop_fd);
-			s->act_stop_fd = -1;
+			fd_close(&s->act_stop_fd);
 			goto fail;
 		}
+		/*
+		 * The first spare, to wait on the device.  Without a thread
+		 * for it, the first lwp to become a spare does.
+		 */
+		s->act_dev_gone = false;
+		__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
+		lwp_spawn(s, NULL);
+	} else {
+		err = monitor_create(s);
+		if (err) {
+			/* No thread to take workers with: the run goes on. */
+			fd_close(&s->act_stop_fd);
+			lwp_no_thread(s, err);
+			return 0;
+		}
+		s->act_monitor_on = true;
+		__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
 	}
-	err = act_thread_create(s, fn);
-	if (err) {
-		/* No thread to take workers with: the run goes on without. */
-		close(s->act_stop_fd);
-		s->act_stop_fd = -1;
-		if (s->act_kick_fd >= 0)
-			close(s->act_kick_fd);
-		s->act_kick_fd = -1;
-		lwp_no_thread(s, err);
-		act_unregister(s, main_lwp);
-		return 0;
-	}
-	__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
 	/* Module mode without PREEMPTED (an older module), or the monitor. */
 	if (!s->mutex_watch_off)
-		s->mutex_watch = fn == listener_main &&
+		s->mutex_watch = module &&
 			__atomic_load_n(&s->act_preempt, __ATOMIC_RELAXED) ?
 			CORO_WATCH_EVENTS : CORO_WATCH_PROC;
 	return 0;
@@ -483,23 +656,43 @@ fail:
 	return err;
 }
 
-/* Everything has ended: no vproc changes hands after this. */
-void act_stop(struct coro_sched *s, struct lwp *main_lwp)
+/*
+ * The run has ended (sched_finish()): the spares asleep on the device
+ * leave (and the monitor).  Any thread; again in act_stop().
+ */
+void act_finish(struct coro_sched *s)
 {
 	uint64_t one = 1;
 
-	if (s->act_thread_on) {
-		if (write(s->act_stop_fd, &one, sizeof(one)) != sizeof(one))
-			abort();
+	if (__atomic_load_n(&s->act_thread_on, __ATOMIC_RELAXED) &&
+	    write(s->act_stop_fd, &one, sizeof(one)) != sizeof(one))
+		abort();
+}
+
+/*
+ * Everything has ended: no vproc changes hands after this.  The spares
+ * are lwps, joined by lwp_reap(); the files go after that (act_close()).
+ */
+void act_stop(struct coro_sched *s, struct lwp *main_lwp)
+{
+	bool monitor;
+
+	act_finish(s);
+	pthread_mutex_lock(&s->lwp_mtx);	/* spare_lost_device() */
+	monitor = s->act_monitor_on;
+	s->act_monitor_on = false;
+	pthread_mutex_unlock(&s->lwp_mtx);
+	if (monitor)
 		pthread_join(s->act_thread, NULL);
-		__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
-		close(s->act_stop_fd);
-		s->act_stop_fd = -1;
-		if (s->act_kick_fd >= 0)
-			close(s->act_kick_fd);
-		s->act_kick_fd = -1;
-	}
 	act_unregister(s, main_lwp);
+}
+
+/* After lwp_reap(): nobody polls the eventfds any more. */
+void act_close(struct coro_sched *s)
+{
+	__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
+	fd_close(&s->act_stop_fd);
+	fd_close(&s->act_kick_fd);
 }
 
 void coro_checkpoint(void)

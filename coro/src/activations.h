@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Scheduler activations (activations.c): CORO_ACTIVATIONS, and the
- * listener on /dev/kthread_perf or the monitor (monitor.c), started and
+ * watcher on /dev/kthread_perf or the monitor (monitor.c), started and
  * stopped with each coro_sched_run().
  */
 #ifndef CORO_ACTIVATIONS_H
@@ -12,6 +12,10 @@
 HIDDEN int act_init(struct coro_sched *s, const char *choice);
 HIDDEN int act_start(struct coro_sched *s, struct lwp *main_lwp);
 HIDDEN void act_stop(struct coro_sched *s, struct lwp *main_lwp);
+HIDDEN void act_close(struct coro_sched *s);
+HIDDEN void act_finish(struct coro_sched *s);
+HIDDEN bool act_spare_wait(struct lwp *l);
+HIDDEN void act_spare_fds_close(struct lwp *l);
 HIDDEN void act_destroy(struct coro_sched *s);
 HIDDEN void act_listen_once(struct coro_sched *s);
 HIDDEN void act_refresh(struct coro_sched *s);

@@ -8,6 +8,7 @@
 #include "handoff.h"
 #include "act_word.h"
 #include "lwp.h"
+#include "idle.h"
 
 /* Under lwp_mtx: a waiting spare now holds vp; false if none waits. */
 static bool give_to_waiting_spare(struct coro_sched *s, struct vproc *vp)
@@ -18,7 +19,7 @@ static bool give_to_waiting_spare(struct coro_sched *s, struct vproc *vp)
 		return false;
 	s->spares = sp->next_spare;
 	sp->vp = vp;
-	pthread_cond_signal(&sp->cond);
+	lwp_spare_wake(sp);
 	return true;
 }
 

@@ -9,18 +9,15 @@
  * ring instead (uring_ring.c), so that a completion wakes it too.
  */
 #include "idle.h"
+#include "activations.h"
+#include "act_register.h"
 #include "runq.h"
 #include "uring_ring.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <time.h>
-
-/* Read by the thread's own signal handler (sigmask.c): it re-raises. */
-static inline void lwp_set_in_wait(struct lwp *l, int v)
-{
-	__atomic_store_n(&l->in_wait, v, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-}
 
 static bool work_visible(struct coro_sched *s, struct lwp *l)
 {
@@ -150,12 +147,35 @@ void lwp_idle_warm(void)
 	pthread_mutex_destroy(&m);
 }
 
-/* A spare: wait until a vproc is handed over or everything has ended. */
-void lwp_spare_wait(struct lwp *l)
+/*
+ * Under lwp_mtx: sp, a waiting spare, has been given a vproc (or the run
+ * has ended): wake it where it waits.
+ */
+void lwp_spare_wake(struct lwp *sp)
+{
+	uint64_t one = 1;
+
+	if (!sp->spare_events)
+		pthread_cond_signal(&sp->cond);
+	else if (write(sp->act_wake_fd, &one, sizeof(one)) != sizeof(one))
+		abort();	/* an eventfd takes 2^64 - 2 */
+}
+
+/*
+ * A spare: wait until a vproc is handed over or everything has ended.
+ * In module mode a spare is not registered (its sleep is no block to act
+ * on, and would wake a spare that waits on the device for nothing), and
+ * waits on the device itself (act_spare_wait()).
+ */
+static void spare_wait(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
 	struct lwp **p;
 
+	if (l->act_registered)
+		act_unregister(s, l);
+	if (act_spare_wait(l))
+		return;
 	pthread_mutex_lock(&s->lwp_mtx);
 	if (s->orphans) {
 		/* A take found no OS thread for it (vp_orphan()). */
@@ -181,6 +201,13 @@ void lwp_spare_wait(struct lwp *l)
 	pthread_mutex_unlock(&s->lwp_mtx);
 }
 
+void lwp_spare_wait(struct lwp *l)
+{
+	spare_wait(l);
+	if (l->vp)
+		act_lwp_begin(l);	/* module mode: registered again */
+}
+
 /* Wake every idle lwp (set_concurrency: one may hold a retiring vproc). */
 void sched_wake_all_idle(struct coro_sched *s)
 {
@@ -202,6 +229,7 @@ void sched_finish(struct coro_sched *s)
 	ring_kick_idle(s, s->vp_cap);
 	pthread_mutex_lock(&s->lwp_mtx);
 	for (sp = s->spares; sp; sp = sp->next_spare)
-		pthread_cond_signal(&sp->cond);
+		lwp_spare_wake(sp);
 	pthread_mutex_unlock(&s->lwp_mtx);
+	act_finish(s);		/* (spares on the device wake for it too) */
 }

@@ -230,6 +230,10 @@ struct lwp {
 	uint64_t act_word;		/* atomic: where the lwp is */
 	uint32_t act_gen;		/* its stints in coroutine code */
 	bool act_registered;		/* on /dev/kthread_perf */
+	/* Module mode: a spare waits in epoll on the device (activations.c)
+	 * and its own eventfd, which a hand-off writes; -1 until made. */
+	int act_ep, act_wake_fd;
+	bool spare_events;		/* waiting so (under lwp_mtx) */
 	uint32_t act_slot;		/* its slot while registered */
 	uint64_t mon_seen;		/* monitor.c: act_word at its last poll */
 	/*
@@ -305,8 +309,10 @@ struct coro_sched {
 	bool act_auto;			/* CORO_ACTIVATIONS=auto */
 	int act_fd;			/* /dev/kthread_perf, module mode */
 	int act_stop_fd;		/* eventfd: the listener/monitor ends */
-	pthread_t act_thread;
-	bool act_thread_on;
+	pthread_t act_thread;		/* the monitor (monitor mode) */
+	bool act_monitor_on;		/* act_thread runs */
+	bool act_thread_on;		/* the monitor, or the spares, listen */
+	bool act_dev_gone;		/* the device stopped delivering (atomic) */
 	uint64_t act_takes;		/* vprocs taken from blocked lwps */
 	uint64_t act_stale;		/* takes undone: the lwp had woken */
 	uint64_t act_stale_events;	/* events of ended registrations */

@@ -8,6 +8,7 @@
  */
 #include "lwp.h"
 #include "act_register.h"
+#include "activations.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
@@ -116,6 +117,7 @@ struct lwp *lwp_new(struct coro_sched *s)
 	memset(l, 0, sizeof(*l));
 	l->sched = s;
 	l->cur_sigmask = ~0ULL;		/* no coroutine */
+	l->act_ep = l->act_wake_fd = -1;
 	pthread_cond_init(&l->cond, NULL);
 	return l;
 }
@@ -123,6 +125,7 @@ struct lwp *lwp_new(struct coro_sched *s)
 void lwp_free(struct lwp *l)
 {
 	prio_lwp_timer_delete(l);
+	act_spare_fds_close(l);
 	pthread_cond_destroy(&l->cond);
 	free(l);
 }
@@ -160,15 +163,16 @@ static void *lwp_thread_main(void *arg)
 
 	/*
 	 * The signal mask coro_sched_run()'s caller had, not the one this
-	 * thread inherited: the listener or monitor thread that spawns a
-	 * spare blocks every signal, and an lwp blocks those of sig_nobody
+	 * thread inherited: the monitor thread that spawns a spare
+	 * blocks every signal, and an lwp blocks those of sig_nobody
 	 * (sigmask.c), which l's kblk, 0, does not say.  A spare made by
 	 * the monitor took no signal at all: a coroutine resumed on it
 	 * raised one to itself in vain.
 	 */
 	pthread_sigmask(SIG_SETMASK, &l->sched->run_sigmask, NULL);
 	lwp_enter(l);
-	act_lwp_begin(l);
+	if (l->vp)
+		act_lwp_begin(l);	/* a spare registers with a vproc */
 	lwp_loop(l);
 	/* Before the thread ends: the kernel's own end of the registration
 	 * comes after pthread_join() has returned and l is freed. */

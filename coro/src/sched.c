@@ -119,6 +119,7 @@ int coro_sched_run(coro_sched_t *s)
 	l->vp = &s->vps[0];
 	s->main_lwp = l;
 	pthread_sigmask(SIG_SETMASK, NULL, &s->run_sigmask);
+	s->done = 0;	/* before act_start(): the watcher is an lwp */
 	err = act_start(s, l);
 	if (err) {
 		s->main_lwp = NULL;
@@ -126,7 +127,6 @@ int coro_sched_run(coro_sched_t *s)
 		__atomic_store_n(&s->running, 0, __ATOMIC_RELEASE);
 		return err;
 	}
-	s->done = 0;
 	lwp_enter(l);
 	if (s->vps[0].cpu >= 0 &&
 	    !pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved)) {
@@ -140,6 +140,7 @@ int coro_sched_run(coro_sched_t *s)
 	/* No vproc changes hands from here on. */
 	act_stop(s, l);
 	lwp_reap(s);
+	act_close(s);
 	lwp_fold(s, l);
 	lwp_leave(l);
 	if (bound)

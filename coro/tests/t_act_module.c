@@ -24,6 +24,15 @@
  *	again, in the same stint of coroutine code: the claim is then stale.
  *	A take of a running worker must not follow: taken 0, K stale takes
  *	avoided, no hand-off.
+ *
+ *   t_act_module watcher K
+ *	One worker; coroutine A blocks K times in a plain read(), and its
+ *	sibling B wakes it once it runs.  Each time, B must run on the very
+ *	thread that read A's BLOCKED and won the claim (the spare woken on
+ *	the device runs the vproc it takes: one wake-up per hand-off, not a
+ *	listener's and then a spare's), every block must be taken, and the
+ *	OS threads must stay few (spares are reused: at most 2 + K / 20 OS
+ *	threads, where a thread per take would be K).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -240,6 +249,93 @@ static int stale_test(long k)
 	return 0;
 }
 
+/* ---- watcher -------------------------------------------------------- */
+
+static pid_t *claimer;		/* per round: the thread whose claim won */
+static long w_round;		/* rounds A has started */
+
+static void watcher_hook(struct coro_sched *s, pid_t tid, int after)
+{
+	(void)s;
+	if (after && tid == __atomic_load_n(&a_tid, __ATOMIC_RELAXED))
+		__atomic_store_n(&claimer[__atomic_load_n(&w_round,
+							  __ATOMIC_ACQUIRE)],
+				 gettid(), __ATOMIC_RELEASE);
+}
+
+static void *w_blocker(void *arg)
+{
+	long k;
+	char c;
+
+	for (k = 1; k <= rounds; k++) {
+		__atomic_store_n(&a_tid, gettid(), __ATOMIC_RELAXED);
+		__atomic_store_n(&w_round, k, __ATOMIC_RELEASE);
+		CHECK(read(fds[0], &c, 1) == 1);
+		coro_checkpoint();
+	}
+	return arg;
+}
+
+static void *w_waker(void *arg)
+{
+	long seen = 0, r;
+	pid_t by;
+
+	while (seen < rounds) {
+		r = __atomic_load_n(&w_round, __ATOMIC_ACQUIRE);
+		/* A is blocked in round r once its thread is not ours. */
+		if (r == seen || __atomic_load_n(&a_tid, __ATOMIC_RELAXED) ==
+		    gettid()) {
+			coro_yield();
+			continue;
+		}
+		by = __atomic_load_n(&claimer[r], __ATOMIC_ACQUIRE);
+		if (by != gettid()) {
+			fprintf(stderr, "round %ld: B runs on thread %d, the "
+				"claim was won by thread %d\n", r, gettid(),
+				by);
+			exit(1);
+		}
+		seen = r;
+		CHECK(write(fds[1], "x", 1) == 1);
+	}
+	return arg;
+}
+
+static int watcher_test(long k)
+{
+	struct coro_sched_attr a = { .workers = 1 };
+	struct coro_stats st;
+	coro_sched_t *s;
+
+	rounds = k;
+	claimer = calloc((size_t)k + 1, sizeof(*claimer));
+	CHECK(claimer);
+	s = coro_sched_create(&a);
+	CHECK(s);
+	need_module(s);
+	CHECK(pipe(fds) == 0);
+	act_test_claim_hook = watcher_hook;
+	CHECK(coro_detach(coro_create(s, w_blocker, NULL, 0)) == 0);
+	CHECK(coro_detach(coro_create(s, w_waker, NULL, 0)) == 0);
+	CHECK(coro_sched_run(s) == 0);
+	act_test_claim_hook = NULL;
+	coro_sched_stats(s, &st);
+	printf("watcher: %ld blocks, %llu taken, %llu hand-offs, %llu OS "
+	       "threads\n", k, (unsigned long long)st.taken,
+	       (unsigned long long)st.handoffs,
+	       (unsigned long long)st.os_threads);
+	CHECK_EQ(st.taken, k);
+	/* A new thread only when no spare waits at a take. */
+	CHECK(st.os_threads <= 2 + (uint64_t)k / 20);
+	printf("ok each of %ld blocked workers' queues ran on the thread "
+	       "that took it\n", k);
+	coro_sched_destroy(s);
+	free(claimer);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 3 && !strcmp(argv[1], "runs"))
@@ -249,7 +345,9 @@ int main(int argc, char **argv)
 				 argc > 4 ? atoi(argv[4]) : 4);
 	if (argc == 3 && !strcmp(argv[1], "stale"))
 		return stale_test(strtol(argv[2], NULL, 0));
+	if (argc == 3 && !strcmp(argv[1], "watcher"))
+		return watcher_test(strtol(argv[2], NULL, 0));
 	fprintf(stderr, "usage: t_act_module runs N [WORKERS [PAIRS]] | "
-		"stale K\n");
+		"stale K | watcher K\n");
 	return 2;
 }

@@ -24,6 +24,24 @@
  *	park at once, without spinning.  After RESUMED, with the owner
  *	running, a second contender spins (asking the device once on the
  *	way) and parks only after its bounded spin.
+ *
+ *   t_fakedev watcher K
+ *	A spare woken on the device (module mode's listener) runs the
+ *	worker it takes.  One worker; K times, coroutine A queues a
+ *	sibling B, then, in a stint of coroutine code on its lwp, has the
+ *	test post a BLOCKED for that lwp and spins until B has run: a spare
+ *	claims A's lwp, takes the worker and runs B itself, on the thread
+ *	whose claim won; at its next scheduling point A's lwp finds its
+ *	worker taken and becomes a spare on the device.  The host's
+ *	stand-in for tests/vm's t_act_module watcher, for ASan and TSan.
+ *
+ *   t_fakedev gone
+ *	The device stops delivering events (it hangs up: EPOLLHUP, as the
+ *	module's EPOLLERR for a file that is not the reader's): the spares
+ *	leave it, a monitor thread watches instead, said once.  Coroutine A
+ *	blocks in a plain read() that its sibling B, queued behind it on
+ *	the one worker, answers: the monitor must take the worker for B to
+ *	run (a plain thread releases A after 60 s, and the test fails).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -41,6 +59,7 @@
 #include "check.h"
 #include "internal.h"
 #include "current.h"
+#include "activations.h"
 #include "kthread_perf_act.h"
 
 /* ---- the fake device ---------------------------------------------------- */
@@ -354,12 +373,173 @@ static int preempt(void)
 	return 0;
 }
 
+/* ---- watcher -------------------------------------------------------- */
+
+static pid_t w_claimer, w_b_tid;
+static int w_b_ran;
+static long w_rounds;
+static struct coro_sched *w_sched;
+
+static void w_hook(struct coro_sched *s, pid_t tid, int after)
+{
+	(void)s;
+	(void)tid;
+	if (after)
+		__atomic_store_n(&w_claimer, gettid(), __ATOMIC_RELEASE);
+}
+
+/* The live registration of thread tid. */
+static uint64_t cookie_of(pid_t tid)
+{
+	uint64_t c = 0;
+	bool found = false;
+	int i;
+
+	pthread_mutex_lock(&reg_mtx);
+	for (i = nregs - 1; i >= 0 && !found; i--) {
+		if (regs[i].on && regs[i].tid == tid) {
+			c = regs[i].cookie;
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&reg_mtx);
+	CHECK(found);
+	return c;
+}
+
+static void *w_b(void *arg)
+{
+	__atomic_store_n(&w_b_tid, gettid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w_b_ran, 1, __ATOMIC_RELEASE);
+	return arg;
+}
+
+static void *w_a(void *arg)
+{
+	uint64_t end;
+	long k;
+
+	for (k = 1; k <= w_rounds; k++) {
+		__atomic_store_n(&w_b_ran, 0, __ATOMIC_RELAXED);
+		CHECK(coro_detach(coro_create(w_sched, w_b, NULL, 0)) == 0);
+		/* This lwp "blocks": B can run only on another thread. */
+		post(KP_ACT_BLOCKED, gettid(), cookie_of(gettid()),
+		     (uint64_t)k);
+		end = now_ns() + 60000000000ULL;
+		while (!__atomic_load_n(&w_b_ran, __ATOMIC_ACQUIRE))
+			CHECK(now_ns() < end);
+		CHECK(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED) != gettid());
+		CHECK_EQ(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED),
+			 __atomic_load_n(&w_claimer, __ATOMIC_ACQUIRE));
+		coro_checkpoint();	/* the worker was taken: requeued */
+	}
+	return arg;
+}
+
+static int watcher(long k)
+{
+	struct coro_sched_attr a = { .workers = 1, .activations = "module" };
+	struct coro_stats st;
+
+	unsetenv("CORO_ACTIVATIONS");
+	w_rounds = k;
+	w_sched = coro_sched_create(&a);
+	CHECK(w_sched);
+	CHECK(!strcmp(coro_sched_activations(w_sched), "module"));
+	act_test_claim_hook = w_hook;
+	CHECK(coro_detach(coro_create(w_sched, w_a, NULL, 0)) == 0);
+	CHECK_EQ(coro_sched_run(w_sched), 0);
+	act_test_claim_hook = NULL;
+	coro_sched_stats(w_sched, &st);
+	printf("watcher: %ld blocks posted, %llu taken, %llu OS threads\n", k,
+	       (unsigned long long)st.taken,
+	       (unsigned long long)st.os_threads);
+	CHECK_EQ(st.taken, k);
+	CHECK(st.os_threads <= 2 + (uint64_t)k / 10);
+	printf("ok the watcher ran each worker it took, %ld times\n", k);
+	coro_sched_destroy(w_sched);
+	return 0;
+}
+
+/* ---- gone ----------------------------------------------------------- */
+
+static int gone_pipe[2];
+static int gone_b_ran, gone_released;
+static struct coro_sched *gone_sched;
+
+/* The byte, if the run has not moved on within 60 s (then the test fails). */
+static void *gone_releaser(void *arg)
+{
+	uint64_t end = now_ns() + 60000000000ULL;
+
+	while (!__atomic_load_n(&gone_b_ran, __ATOMIC_ACQUIRE) &&
+	       now_ns() < end)
+		usleep(1000);
+	if (!__atomic_load_n(&gone_b_ran, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&gone_released, 1, __ATOMIC_RELEASE);
+		CHECK(write(gone_pipe[1], "x", 1) == 1);
+	}
+	return arg;
+}
+
+static void *gone_b(void *arg)
+{
+	__atomic_store_n(&gone_b_ran, 1, __ATOMIC_RELEASE);
+	CHECK(write(gone_pipe[1], "x", 1) == 1);
+	return arg;
+}
+
+static void *gone_a(void *arg)
+{
+	char c;
+
+	CHECK(coro_detach(coro_create(gone_sched, gone_b, NULL, 0)) == 0);
+	/* The device hangs up: the spares on it see EPOLLHUP. */
+	CHECK(close(dev_wr) == 0);
+	dev_wr = -1;
+	CHECK(read(gone_pipe[0], &c, 1) == 1);	/* B, queued behind, writes */
+	return arg;
+}
+
+static int gone(void)
+{
+	struct coro_sched_attr a = { .workers = 1, .activations = "module" };
+	struct coro_sched *s;
+	struct coro_stats st;
+	pthread_t th;
+
+	unsetenv("CORO_ACTIVATIONS");
+	CHECK(pipe(gone_pipe) == 0);
+	s = coro_sched_create(&a);
+	CHECK(s);
+	gone_sched = s;
+	CHECK(!strcmp(coro_sched_activations(s), "module"));
+	CHECK(pthread_create(&th, NULL, gone_releaser, NULL) == 0);
+	CHECK(coro_detach(coro_create(s, gone_a, NULL, 0)) == 0);
+	CHECK_EQ(coro_sched_run(s), 0);
+	pthread_join(th, NULL);
+	coro_sched_stats(s, &st);
+	printf("gone: B ran %s, %llu taken\n",
+	       gone_released ? "only after the 60 s release" :
+	       "while A was blocked", (unsigned long long)st.taken);
+	CHECK(!gone_released);
+	CHECK(st.taken >= 1);
+	printf("ok the device gone, a monitor thread takes the blocked "
+	       "worker\n");
+	coro_sched_destroy(s);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "late"))
 		return late();
 	if (argc == 2 && !strcmp(argv[1], "preempt"))
 		return preempt();
-	fprintf(stderr, "usage: t_fakedev late | preempt\n");
+	if (argc == 3 && !strcmp(argv[1], "watcher"))
+		return watcher(strtol(argv[2], NULL, 0));
+	if (argc == 2 && !strcmp(argv[1], "gone"))
+		return gone();
+	fprintf(stderr, "usage: t_fakedev late | preempt | watcher K | gone\n");
 	return 2;
 }

@@ -6,11 +6,13 @@
  * nobody (65534) when it runs as root.
  *
  *   t_nproc take [WORKERS]
- *	The limit falls inside the run, once the listener (or monitor) and
+ *	The limit falls inside the run, once the first spare (or monitor) and
  *	the workers' threads have started: the first coroutine lowers
  *	RLIMIT_NPROC to 1 and blocks in a plain read() with 200 siblings
  *	queued behind it.  The taker sees it blocked, finds no spare thread
- *	and none can be started: the claim is given back (before: abort()).
+ *	and none can be started: the monitor gives the claim back (before:
+ *	abort()); a spare on the module's device runs the queue itself,
+ *	and the new spare that cannot start is said once.
  *	A plain thread writes the byte once a thread failure is counted
  *	(and, on more than one worker, once the other workers have run every
  *	sibling); the run ends with every sibling run.  (A warm-up run
@@ -18,7 +20,7 @@
  *	gets a spare started before the limit.)
  *
  *   t_nproc start [WORKERS]
- *	The limit is set before coro_sched_run(): neither the listener (or
+ *	The limit is set before coro_sched_run(): neither the first spare (or
  *	monitor) nor any worker's thread starts, and each coro_blocking_read()
  *	finds no spare.  The caller's thread runs all 100 coroutines, whose
  *	yields and reads are counted exactly (before: EAGAIN from the run).

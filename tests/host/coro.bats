@@ -212,6 +212,18 @@ overflow_case() {
 	assert_line "ok late events of ended registrations name no lwp"
 }
 
+@test "module mode on a fake device: the spare woken for a block runs the worker it takes, on the thread whose claim won" {
+	coro_run_test "$CORO_TESTS/t_fakedev" watcher 50
+	assert_line --regexp "^watcher: 50 blocks posted, 50 taken, [0-9]+ OS threads$"
+	assert_line "ok the watcher ran each worker it took, 50 times"
+}
+
+@test "module mode on a fake device that hangs up: the spares leave it, a monitor thread takes the blocked worker, said once" {
+	coro_run_test "$CORO_TESTS/t_fakedev" gone
+	assert_line --regexp "^gone: B ran while A was blocked, [1-9][0-9]* taken$"
+	assert_equal "$(grep -c 'stopped delivering events; watching the workers by polling' <<<"$stderr")" 1
+}
+
 @test "activations' listener, without the module: BLOCKED n is acted on only until UNBLOCKED n, also one read after the claim" {
 	coro_run_test "$CORO_TESTS/t_act_unit" seq
 	assert_output --partial "ok seq"

@@ -69,6 +69,10 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_fakedev" preempt
 	# Before the cookies were slots: heap-use-after-free in the listener.
 	coro_run_test "$ASAN/coro/tests/t_fakedev" late
+	coro_run_test "$ASAN/coro/tests/t_fakedev" watcher 50
+	assert_line "ok the watcher ran each worker it took, 50 times"
+	coro_run_test "$ASAN/coro/tests/t_fakedev" gone
+	assert_line "ok the device gone, a monitor thread takes the blocked worker"
 	for m in "take 1" "take 2" "start 2"; do
 		CORO_ACTIVATIONS=monitor coro_run_test "$ASAN/coro/tests/t_nproc" $m
 	done
@@ -162,9 +166,13 @@ setup_file() {
 	jq -e '.mutex.watch == "proc"' <<<"$json" >/dev/null
 }
 
-@test "TSan: no OS thread to be had, with the monitor on 2 workers; the listener on a fake device" {
+@test "TSan: no OS thread to be had, with the monitor on 2 workers; the listener and the spares on a fake device" {
 	coro_run_test "$TSAN/coro/tests/t_fakedev" late
 	coro_run_test "$TSAN/coro/tests/t_fakedev" preempt
+	coro_run_test "$TSAN/coro/tests/t_fakedev" watcher 50
+	assert_line "ok the watcher ran each worker it took, 50 times"
+	coro_run_test "$TSAN/coro/tests/t_fakedev" gone
+	assert_line "ok the device gone, a monitor thread takes the blocked worker"
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" take 2
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" start 2
 }

@@ -40,13 +40,25 @@ teardown() { kp_unload; }
 	assert_line "stale: 50 blocks woken after the claim: 0 taken, 50 stale takes avoided, 0 hand-offs"
 }
 
-@test "libcoro (module): no OS thread to be had (RLIMIT_NPROC): the take is given back, the run ends, said once" {
+@test "libcoro (module): the spare woken for a block runs the queue it takes, on its own thread (one wake-up per hand-off), plain and ASan" {
+	local t
+	for t in "$CORO_TESTS" "$ASAN_TESTS"; do
+		CORO_ACTIVATIONS=module run --separate-stderr timeout 300 \
+			"$t/t_act_module" watcher 200
+		assert_success
+		assert_line "ok each of 200 blocked workers' queues ran on the thread that took it"
+		assert_output --partial "watcher: 200 blocks, 200 taken, 200 hand-offs"
+	done
+}
+
+@test "libcoro (module): no OS thread to be had (RLIMIT_NPROC): the spare runs the blocked worker's queue itself, no new spare starts, the run ends, said once" {
 	local w
 	for w in 1 2; do
 		CORO_ACTIVATIONS=module run --separate-stderr timeout 300 \
 			"$CORO_TESTS/t_nproc" take $w
 		assert_success
 		assert_output --partial "ok no thread to take a blocked worker with (module, $w worker(s))"
+		assert_output --regexp "[1-9][0-9]* taken"
 		assert_equal "$(grep -c '^libcoro: cannot start an OS thread' <<<"$stderr")" 1
 	done
 }
