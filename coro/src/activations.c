@@ -106,14 +106,6 @@ int act_init(struct coro_sched *s, const char *choice)
 	return 0;
 }
 
-/* Close *fd if it is open; it is -1 after. */
-static void fd_close(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 void act_destroy(struct coro_sched *s)
 {
 	fd_close(&s->act_fd);
@@ -432,6 +424,12 @@ static int ep_add(int ep, int fd, uint32_t events)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
+static void spare_fds_close(struct lwp *l)
+{
+	fd_close(&l->act_ep);
+	fd_close(&l->act_wake_fd);
+}
+
 /* l's epoll set and eventfd, made on its first wait on the device. */
 static bool spare_fds(struct lwp *l)
 {
@@ -443,22 +441,17 @@ static bool spare_fds(struct lwp *l)
 	l->act_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->act_ep < 0 || l->act_wake_fd < 0 ||
 	    /* One spare per wake-up of the device, or per kick ... */
-	    ep_add(l->act_ep, s->act_fd, EPOLLIN | EPOLLEXCLUSIVE) ||
+	    ep_add(l->act_ep, s->act_fd, EPOLLIN) ||
 	    ep_add(l->act_ep, s->act_kick_fd, EPOLLIN | EPOLLEXCLUSIVE) ||
 	    /* ... every one, for its own hand-off and for the end. */
 	    ep_add(l->act_ep, l->act_wake_fd, EPOLLIN) ||
 	    ep_add(l->act_ep, s->act_stop_fd, EPOLLIN)) {
-		act_spare_fds_close(l);
+		spare_fds_close(l);
 		return false;
 	}
 	return true;
 }
 
-void act_spare_fds_close(struct lwp *l)
-{
-	fd_close(&l->act_ep);
-	fd_close(&l->act_wake_fd);
-}
 
 static int monitor_create(struct coro_sched *s);
 
@@ -503,7 +496,7 @@ static bool spare_done(struct coro_sched *s, struct lwp *l)
  * wait so (another mode; the device gone; no fd to be had): it waits on
  * its condition variable instead.
  */
-bool act_spare_wait(struct lwp *l)
+static bool act_spare_wait(struct lwp *l)
 {
 	struct coro_sched *s = l->sched;
 	struct epoll_event ev[4];
@@ -528,8 +521,14 @@ bool act_spare_wait(struct lwp *l)
 	l->spare_events = true;
 	pthread_mutex_unlock(&s->lwp_mtx);
 	lwp_set_in_wait(l, 1);	/* a signal goes on to another lwp */
-	while (!spare_done(s, l)) {
-		/* What was queued while no spare read, first. */
+	for (;;) {
+		/*
+		 * What was queued while no spare read, and after each wake-up
+		 * what woke it: the device's wake-up is exclusive, and went
+		 * to this spare alone, also when a hand-off gave it a vproc
+		 * meanwhile (which then does not keep it from reading: its
+		 * takes go to other spares).
+		 */
 		act_listen(s, l);
 		if (spare_done(s, l))
 			break;
@@ -632,6 +631,7 @@ int act_start(struct coro_sched *s, struct lwp *main_lwp)
 		 * for it, the first lwp to become a spare does.
 		 */
 		s->act_dev_gone = false;
+		s->act_spare_wait = act_spare_wait;
 		__atomic_store_n(&s->act_thread_on, true, __ATOMIC_RELAXED);
 		lwp_spawn(s, NULL);
 	} else {
@@ -657,10 +657,10 @@ fail:
 }
 
 /*
- * The run has ended (sched_finish()): the spares asleep on the device
- * leave (and the monitor).  Any thread; again in act_stop().
+ * The run has ended: the monitor leaves (the spares asleep on the device
+ * were woken by sched_finish(), each through its eventfd).
  */
-void act_finish(struct coro_sched *s)
+static void act_finish(struct coro_sched *s)
 {
 	uint64_t one = 1;
 
@@ -691,6 +691,7 @@ void act_stop(struct coro_sched *s, struct lwp *main_lwp)
 void act_close(struct coro_sched *s)
 {
 	__atomic_store_n(&s->act_thread_on, false, __ATOMIC_RELAXED);
+	s->act_spare_wait = NULL;
 	fd_close(&s->act_stop_fd);
 	fd_close(&s->act_kick_fd);
 }

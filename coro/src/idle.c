@@ -9,7 +9,6 @@
  * ring instead (uring_ring.c), so that a completion wakes it too.
  */
 #include "idle.h"
-#include "activations.h"
 #include "act_register.h"
 #include "runq.h"
 #include "uring_ring.h"
@@ -165,7 +164,7 @@ void lwp_spare_wake(struct lwp *sp)
  * A spare: wait until a vproc is handed over or everything has ended.
  * In module mode a spare is not registered (its sleep is no block to act
  * on, and would wake a spare that waits on the device for nothing), and
- * waits on the device itself (act_spare_wait()).
+ * waits on the device itself (s->act_spare_wait, activations.c).
  */
 static void spare_wait(struct lwp *l)
 {
@@ -174,7 +173,7 @@ static void spare_wait(struct lwp *l)
 
 	if (l->act_registered)
 		act_unregister(s, l);
-	if (act_spare_wait(l))
+	if (s->act_spare_wait && s->act_spare_wait(l))
 		return;
 	pthread_mutex_lock(&s->lwp_mtx);
 	if (s->orphans) {
@@ -231,5 +230,4 @@ void sched_finish(struct coro_sched *s)
 	for (sp = s->spares; sp; sp = sp->next_spare)
 		lwp_spare_wake(sp);
 	pthread_mutex_unlock(&s->lwp_mtx);
-	act_finish(s);		/* (spares on the device wake for it too) */
 }

@@ -36,6 +36,16 @@
 #include "spinlock.h"
 #include "sanitizer.h"
 
+#include <unistd.h>
+
+/* Close *fd if it is open; it is -1 after. */
+static inline void fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 #define HIDDEN __attribute__((visibility("hidden")))
 #define CACHELINE 64
 
@@ -313,6 +323,11 @@ struct coro_sched {
 	bool act_monitor_on;		/* act_thread runs */
 	bool act_thread_on;		/* the monitor, or the spares, listen */
 	bool act_dev_gone;		/* the device stopped delivering (atomic) */
+	/* How a spare waits in module mode (activations.c installs it;
+	 * NULL: on its condition variable); false: it cannot, and waits
+	 * there.  A hook, so that the lwps' code does not call up into the
+	 * device's, which calls down into theirs to start spares. */
+	bool (*act_spare_wait)(struct lwp *l);
 	uint64_t act_takes;		/* vprocs taken from blocked lwps */
 	uint64_t act_stale;		/* takes undone: the lwp had woken */
 	uint64_t act_stale_events;	/* events of ended registrations */

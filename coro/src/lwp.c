@@ -8,7 +8,6 @@
  */
 #include "lwp.h"
 #include "act_register.h"
-#include "activations.h"
 #include "current.h"
 #include "idle.h"
 #include "overflow.h"
@@ -125,7 +124,8 @@ struct lwp *lwp_new(struct coro_sched *s)
 void lwp_free(struct lwp *l)
 {
 	prio_lwp_timer_delete(l);
-	act_spare_fds_close(l);
+	fd_close(&l->act_ep);		/* a spare's on the device */
+	fd_close(&l->act_wake_fd);
 	pthread_cond_destroy(&l->cond);
 	free(l);
 }
