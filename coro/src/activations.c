@@ -370,22 +370,51 @@ static void listener_takes(struct coro_sched *s, struct lwp *me)
 }
 
 /*
- * One round of the listener: read what is queued, take what is blocked;
- * after a LOST, check every lwp as the monitor does.  me: the spare that
- * reads (NULL: every take goes to a spare).
+ * The takes of every reader, one reader at a time.  A claim stands from
+ * act_claim() until the claimer has read the device again: if the lwp
+ * woke meanwhile, and blocked again in the same stint of coroutine code
+ * (its BLOCKED n + 1 read by another reader), a second reader would find
+ * the claimed word, ACT_TAKEN, not ACT_IN_CORO, take it for a block in
+ * scheduler code and drop BLOCKED n + 1; the claimer then gives the
+ * claim back (UNBLOCKED n), and the worker stays with a blocked lwp for
+ * good (t_fakedev reblock).  So a reader that finds another at its takes
+ * leaves its pending slots to that one (act_retake), which goes round
+ * again after its claim is settled.  After a LOST, every lwp is checked
+ * as the monitor does, under the same rule.
  */
-static void act_listen(struct coro_sched *s, struct lwp *me)
+static void listener_takes_all(struct coro_sched *s, struct lwp *me)
 {
 	bool lost;
 
+	for (;;) {
+		__atomic_store_n(&s->act_retake, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_exchange_n(&s->act_taking, 1, __ATOMIC_SEQ_CST))
+			return;		/* the reader at it sees act_retake */
+		while (__atomic_exchange_n(&s->act_retake, 0,
+					   __ATOMIC_SEQ_CST)) {
+			listener_takes(s, me);
+			pthread_mutex_lock(&s->lwp_mtx);
+			lost = s->act_lost;
+			s->act_lost = false;
+			pthread_mutex_unlock(&s->lwp_mtx);
+			if (lost)
+				monitor_scan(s, true);
+		}
+		__atomic_store_n(&s->act_taking, 0, __ATOMIC_SEQ_CST);
+		/* A reader that came after the last look, before the store. */
+		if (!__atomic_load_n(&s->act_retake, __ATOMIC_SEQ_CST))
+			return;
+	}
+}
+
+/*
+ * One round of the listener: read what is queued, take what is blocked.
+ * me: the spare that reads (NULL: every take goes to a spare).
+ */
+static void act_listen(struct coro_sched *s, struct lwp *me)
+{
 	listener_drain(s);
-	listener_takes(s, me);
-	pthread_mutex_lock(&s->lwp_mtx);
-	lost = s->act_lost;
-	s->act_lost = false;
-	pthread_mutex_unlock(&s->lwp_mtx);
-	if (lost)
-		monitor_scan(s, true);
+	listener_takes_all(s, me);
 }
 
 void act_listen_once(struct coro_sched *s)
@@ -441,7 +470,7 @@ static bool spare_fds(struct lwp *l)
 	l->act_wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->act_ep < 0 || l->act_wake_fd < 0 ||
 	    /* One spare per wake-up of the device, or per kick ... */
-	    ep_add(l->act_ep, s->act_fd, EPOLLIN) ||
+	    ep_add(l->act_ep, s->act_fd, EPOLLIN | EPOLLEXCLUSIVE) ||
 	    ep_add(l->act_ep, s->act_kick_fd, EPOLLIN | EPOLLEXCLUSIVE) ||
 	    /* ... every one, for its own hand-off and for the end. */
 	    ep_add(l->act_ep, l->act_wake_fd, EPOLLIN) ||

@@ -340,6 +340,8 @@ struct coro_sched {
 	int act_kick_fd;		/* eventfd: events for the listener were
 					 * read by a mutex contender */
 	int act_refreshing;		/* a contender is reading (atomic) */
+	int act_taking;			/* a reader takes (atomic; activations.c) */
+	int act_retake;			/* another read meanwhile (atomic) */
 };
 
 /* The number of active vprocs; it changes while the scheduler runs. */

@@ -35,6 +35,18 @@
  *	worker taken and becomes a spare on the device.  The host's
  *	stand-in for tests/vm's t_act_module watcher, for ASan and TSan.
  *
+ *   t_fakedev reblock
+ *	Two readers of the device at once: a spare has claimed the lwp of
+ *	coroutine A for its BLOCKED 1, and before it checks for the
+ *	UNBLOCKED 1, A's lwp wakes and blocks again (UNBLOCKED 1, BLOCKED
+ *	2), which a second reader reads while the claim stands.  The claim
+ *	is given back (A woke), and BLOCKED 2 must still take the worker
+ *	for B, queued behind A.  Before the takes were serialised, the
+ *	second reader saw the claimed word (ACT_TAKEN), took it for a
+ *	block in scheduler code and dropped BLOCKED 2; the first gave the
+ *	claim back, and the worker stayed with a blocked lwp for good (in
+ *	a guest: coro_bench's block mode on one worker hung every time).
+ *
  *   t_fakedev gone
  *	The device stops delivering events (it hangs up: EPOLLHUP, as the
  *	module's EPOLLERR for a file that is not the reader's): the spares
@@ -461,6 +473,65 @@ static int watcher(long k)
 	return 0;
 }
 
+/* ---- reblock -------------------------------------------------------- */
+
+static int r_claims;
+
+/*
+ * At the first claim, A's lwp "wakes and blocks again", and a second
+ * reader reads that while the claim stands (the claimer's own thread
+ * stands in for it: deterministic).
+ */
+static void r_hook(struct coro_sched *s, pid_t tid, int after)
+{
+	uint64_t c;
+
+	if (after || __atomic_fetch_add(&r_claims, 1, __ATOMIC_RELAXED))
+		return;
+	c = cookie_of(tid);
+	post(KP_ACT_UNBLOCKED, tid, c, 1);
+	post(KP_ACT_BLOCKED, tid, c, 2);
+	act_listen_once(s);
+}
+
+static void *r_a(void *arg)
+{
+	uint64_t end = now_ns() + 60000000000ULL;
+
+	CHECK(coro_detach(coro_create(w_sched, w_b, NULL, 0)) == 0);
+	post(KP_ACT_BLOCKED, gettid(), cookie_of(gettid()), 1);
+	while (!__atomic_load_n(&w_b_ran, __ATOMIC_ACQUIRE))
+		CHECK(now_ns() < end);	/* B never ran: BLOCKED 2 dropped */
+	CHECK(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED) != gettid());
+	coro_checkpoint();	/* the worker was taken: requeued */
+	return arg;
+}
+
+static int reblock(void)
+{
+	struct coro_sched_attr a = { .workers = 1, .activations = "module" };
+	struct coro_stats st;
+
+	unsetenv("CORO_ACTIVATIONS");
+	w_sched = coro_sched_create(&a);
+	CHECK(w_sched);
+	act_test_claim_hook = r_hook;
+	CHECK(coro_detach(coro_create(w_sched, r_a, NULL, 0)) == 0);
+	CHECK_EQ(coro_sched_run(w_sched), 0);
+	act_test_claim_hook = NULL;
+	coro_sched_stats(w_sched, &st);
+	printf("reblock: %d claims, %llu given back, %llu taken\n",
+	       r_claims, (unsigned long long)w_sched->act_stale,
+	       (unsigned long long)st.taken);
+	CHECK_EQ(r_claims, 2);
+	CHECK_EQ(w_sched->act_stale, 1);
+	CHECK_EQ(st.taken, 1);
+	printf("ok a block read while another reader's claim stood took "
+	       "the worker\n");
+	coro_sched_destroy(w_sched);
+	return 0;
+}
+
 /* ---- gone ----------------------------------------------------------- */
 
 static int gone_pipe[2];
@@ -540,6 +611,9 @@ int main(int argc, char **argv)
 		return watcher(strtol(argv[2], NULL, 0));
 	if (argc == 2 && !strcmp(argv[1], "gone"))
 		return gone();
-	fprintf(stderr, "usage: t_fakedev late | preempt | watcher K | gone\n");
+	if (argc == 2 && !strcmp(argv[1], "reblock"))
+		return reblock();
+	fprintf(stderr, "usage: t_fakedev late | preempt | watcher K | gone | "
+		"reblock\n");
 	return 2;
 }

@@ -218,6 +218,12 @@ overflow_case() {
 	assert_line "ok the watcher ran each worker it took, 50 times"
 }
 
+@test "module mode on a fake device: a block read while another reader's claim on the same lwp stands still takes the worker" {
+	coro_run_test "$CORO_TESTS/t_fakedev" reblock
+	assert_line "reblock: 2 claims, 1 given back, 1 taken"
+	assert_line "ok a block read while another reader's claim stood took the worker"
+}
+
 @test "module mode on a fake device that hangs up: the spares leave it, a monitor thread takes the blocked worker, said once" {
 	coro_run_test "$CORO_TESTS/t_fakedev" gone
 	assert_line --regexp "^gone: B ran while A was blocked, [1-9][0-9]* taken$"

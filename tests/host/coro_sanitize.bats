@@ -71,6 +71,8 @@ setup_file() {
 	coro_run_test "$ASAN/coro/tests/t_fakedev" late
 	coro_run_test "$ASAN/coro/tests/t_fakedev" watcher 50
 	assert_line "ok the watcher ran each worker it took, 50 times"
+	coro_run_test "$ASAN/coro/tests/t_fakedev" reblock
+	assert_line "ok a block read while another reader's claim stood took the worker"
 	coro_run_test "$ASAN/coro/tests/t_fakedev" gone
 	assert_line "ok the device gone, a monitor thread takes the blocked worker"
 	for m in "take 1" "take 2" "start 2"; do
@@ -171,6 +173,8 @@ setup_file() {
 	coro_run_test "$TSAN/coro/tests/t_fakedev" preempt
 	coro_run_test "$TSAN/coro/tests/t_fakedev" watcher 50
 	assert_line "ok the watcher ran each worker it took, 50 times"
+	coro_run_test "$TSAN/coro/tests/t_fakedev" reblock
+	assert_line "ok a block read while another reader's claim stood took the worker"
 	coro_run_test "$TSAN/coro/tests/t_fakedev" gone
 	assert_line "ok the device gone, a monitor thread takes the blocked worker"
 	CORO_ACTIVATIONS=monitor coro_run_test "$TSAN/coro/tests/t_nproc" take 2
