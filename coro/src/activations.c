@@ -453,12 +453,6 @@ static int ep_add(int ep, int fd, uint32_t events)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-static void spare_fds_close(struct lwp *l)
-{
-	fd_close(&l->act_ep);
-	fd_close(&l->act_wake_fd);
-}
-
 /* l's epoll set and eventfd, made on its first wait on the device. */
 static bool spare_fds(struct lwp *l)
 {
@@ -475,12 +469,11 @@ static bool spare_fds(struct lwp *l)
 	    /* ... every one, for its own hand-off and for the end. */
 	    ep_add(l->act_ep, l->act_wake_fd, EPOLLIN) ||
 	    ep_add(l->act_ep, s->act_stop_fd, EPOLLIN)) {
-		spare_fds_close(l);
+		lwp_spare_fds_close(l);
 		return false;
 	}
 	return true;
 }
-
 
 static int monitor_create(struct coro_sched *s);
 

@@ -121,11 +121,17 @@ struct lwp *lwp_new(struct coro_sched *s)
 	return l;
 }
 
+/* A spare's epoll set and eventfd on the device (activations.c). */
+void lwp_spare_fds_close(struct lwp *l)
+{
+	fd_close(&l->act_ep);
+	fd_close(&l->act_wake_fd);
+}
+
 void lwp_free(struct lwp *l)
 {
 	prio_lwp_timer_delete(l);
-	fd_close(&l->act_ep);		/* a spare's on the device */
-	fd_close(&l->act_wake_fd);
+	lwp_spare_fds_close(l);
 	pthread_cond_destroy(&l->cond);
 	free(l);
 }

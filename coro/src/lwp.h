@@ -7,6 +7,7 @@
 
 HIDDEN struct lwp *lwp_new(struct coro_sched *s);
 HIDDEN void lwp_free(struct lwp *l);
+HIDDEN void lwp_spare_fds_close(struct lwp *l);
 HIDDEN struct lwp *lwp_spawn(struct coro_sched *s, struct vproc *vp);
 HIDDEN void lwp_enter(struct lwp *l);
 HIDDEN void lwp_leave(struct lwp *l);
