@@ -426,21 +426,29 @@ static void *w_b(void *arg)
 	return arg;
 }
 
+/*
+ * Queue B, "block" (BLOCKED seq for this lwp) and spin, in coroutine
+ * code, until B has run: on another thread, since this one holds the
+ * worker.  Fails after 60 s (B never ran: the block was not acted on).
+ */
+static void block_until_b_ran(uint64_t seq)
+{
+	uint64_t end = now_ns() + 60000000000ULL;
+
+	__atomic_store_n(&w_b_ran, 0, __ATOMIC_RELAXED);
+	CHECK(coro_detach(coro_create(w_sched, w_b, NULL, 0)) == 0);
+	post(KP_ACT_BLOCKED, gettid(), cookie_of(gettid()), seq);
+	while (!__atomic_load_n(&w_b_ran, __ATOMIC_ACQUIRE))
+		CHECK(now_ns() < end);
+	CHECK(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED) != gettid());
+}
+
 static void *w_a(void *arg)
 {
-	uint64_t end;
 	long k;
 
 	for (k = 1; k <= w_rounds; k++) {
-		__atomic_store_n(&w_b_ran, 0, __ATOMIC_RELAXED);
-		CHECK(coro_detach(coro_create(w_sched, w_b, NULL, 0)) == 0);
-		/* This lwp "blocks": B can run only on another thread. */
-		post(KP_ACT_BLOCKED, gettid(), cookie_of(gettid()),
-		     (uint64_t)k);
-		end = now_ns() + 60000000000ULL;
-		while (!__atomic_load_n(&w_b_ran, __ATOMIC_ACQUIRE))
-			CHECK(now_ns() < end);
-		CHECK(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED) != gettid());
+		block_until_b_ran((uint64_t)k);
 		CHECK_EQ(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED),
 			 __atomic_load_n(&w_claimer, __ATOMIC_ACQUIRE));
 		coro_checkpoint();	/* the worker was taken: requeued */
@@ -496,13 +504,7 @@ static void r_hook(struct coro_sched *s, pid_t tid, int after)
 
 static void *r_a(void *arg)
 {
-	uint64_t end = now_ns() + 60000000000ULL;
-
-	CHECK(coro_detach(coro_create(w_sched, w_b, NULL, 0)) == 0);
-	post(KP_ACT_BLOCKED, gettid(), cookie_of(gettid()), 1);
-	while (!__atomic_load_n(&w_b_ran, __ATOMIC_ACQUIRE))
-		CHECK(now_ns() < end);	/* B never ran: BLOCKED 2 dropped */
-	CHECK(__atomic_load_n(&w_b_tid, __ATOMIC_RELAXED) != gettid());
+	block_until_b_ran(1);	/* fails if BLOCKED 2 was dropped */
 	coro_checkpoint();	/* the worker was taken: requeued */
 	return arg;
 }
