@@ -18,6 +18,10 @@ struct coro_ctx {
 };
 
 #if defined(__x86_64__)
+/* 1: the switch loads MXCSR and the x87 control word only when their
+ * control bits change; 0: always (src/context.c says which machines). */
+extern __attribute__((visibility("hidden"))) unsigned char coro_ctx_fp_compare;
+
 /*
  * Save the current context in from, resume to; returns the val of
  * whoever resumes from later.  x86-64: a jump into the switch with the

@@ -19,6 +19,19 @@ setup_file() {
 	assert_output --partial "ok 100000 switches"
 }
 
+# The switch restores MXCSR and the x87 control word in one of two ways,
+# chosen by CPU vendor (src/context.c); each host runs one by default, so
+# both are forced here.
+@test "both ways of restoring MXCSR/x87 (load, compare) keep each context's own" {
+	[ "$(uname -m)" = x86_64 ] || skip "x86-64 only"
+	for mode in load compare; do
+		CORO_FPENV=$mode coro_run_test "$CORO_TESTS/t_switch"
+		assert_output --partial "ok each context keeps its own MXCSR and x87 control word"
+		CORO_FPENV=$mode coro_run_test "$CORO_TESTS/t_fpstate" 2
+		assert_output --partial "ok new coroutines start in their creator's rounding mode"
+	done
+}
+
 @test "create, yield, join and detach work on one worker" {
 	coro_run_test "$CORO_TESTS/t_basic" 1
 	assert_output --partial "round robin in creation order"
