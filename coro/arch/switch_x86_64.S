@@ -72,8 +72,9 @@ coro_ctx_switch:
 	movq	0x38(%rsp), %rcx
 	/* MXCSR and the x87 control word: how to restore them is chosen
 	 * once per process (coro_ctx_fp_compare, src/context.c).  STMXCSR
-	 * above is the dear part on AMD Zen 4 (about 3 of a switch's 6 ns,
-	 * bench/), and loading either register costs little there even when
+	 * above is the dear part on AMD Zen 4 (about 3 of a switch's 6 ns:
+	 * notes/issue21.md, 8.1), and loading either register costs little
+	 * there even when
 	 * the value changes, so the default there loads both, as Boost does.
 	 * On Intel LDMXCSR of a changed value costs ~55 ns (Xeon), and
 	 * ordinary arithmetic sets MXCSR's sticky status bits, which the

@@ -4,6 +4,7 @@
  * pops; or, without one, the swapcontext() fallback.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
@@ -43,7 +44,8 @@ __attribute__((visibility("hidden"))) unsigned char coro_ctx_fp_compare;
 /*
  * Loading is the cheaper choice on AMD (a changed LDMXCSR costs little
  * there), comparing on Intel and the rest (~55 ns a changed LDMXCSR on
- * Xeon).  CORO_FPENV=load|compare overrides, to measure or test either.
+ * Xeon).  CORO_FPENV=load|compare overrides, to measure or test either;
+ * any other value is said once on stderr and ignored.
  */
 __attribute__((constructor)) static void fp_restore_decide(void)
 {
@@ -57,10 +59,15 @@ __attribute__((constructor)) static void fp_restore_decide(void)
 	}
 	coro_ctx_fp_compare = strcmp(vendor, "AuthenticAMD") &&
 			      strcmp(vendor, "HygonGenuine");
-	if (env && !strcmp(env, "load"))
+	if (!env || !*env)
+		return;
+	if (!strcmp(env, "load"))
 		coro_ctx_fp_compare = 0;
-	else if (env && !strcmp(env, "compare"))
+	else if (!strcmp(env, "compare"))
 		coro_ctx_fp_compare = 1;
+	else
+		fprintf(stderr, "libcoro: CORO_FPENV=%s: not load or compare, "
+			"ignored\n", env);
 }
 
 /* x86-64: the creator's MXCSR and x87 control word (rounding, exception

@@ -22,7 +22,7 @@ setup_file() {
 # The switch restores MXCSR and the x87 control word in one of two ways,
 # chosen by CPU vendor (src/context.c); each host runs one by default, so
 # both are forced here.
-@test "both ways of restoring MXCSR/x87 (load, compare) keep each context's own" {
+@test "both ways of restoring MXCSR/x87 (load, compare) keep each context's own; another CORO_FPENV is named and ignored" {
 	[ "$(uname -m)" = x86_64 ] || skip "x86-64 only"
 	for mode in load compare; do
 		CORO_FPENV=$mode coro_run_test "$CORO_TESTS/t_switch"
@@ -30,6 +30,9 @@ setup_file() {
 		CORO_FPENV=$mode coro_run_test "$CORO_TESTS/t_fpstate" 2
 		assert_output --partial "ok new coroutines start in their creator's rounding mode"
 	done
+	CORO_FPENV=fast coro_run_test "$CORO_TESTS/t_switch"
+	assert_output --partial "ok each context keeps its own MXCSR and x87 control word"
+	[[ "$stderr" == *"CORO_FPENV=fast: not load or compare, ignored"* ]]
 }
 
 @test "create, yield, join and detach work on one worker" {
